@@ -1,0 +1,223 @@
+"""Graph + style -> DOT text -> Graphviz JSON -> positions and splines in scene pixels.
+
+:func:`to_dot` is pure formatting (quoting by the ``graphviz`` package, never by
+hand). :func:`compute_layout` runs the engine once and converts Graphviz units
+(points with y up; node sizes in inches) to scene pixels with y down: this is the
+only place those units are converted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import graphviz
+
+from graphviz_app.core.engine import DEFAULT_TIMEOUT_S, EngineError, GraphvizEngine
+from graphviz_app.core.graph import AutogradGraph, Edge
+from graphviz_app.core.style import (
+    CLUSTER_BORDER,
+    CLUSTER_FILL,
+    EDGE_COLOR,
+    KIND_BORDER,
+    KIND_FILL,
+    GraphStyle,
+    node_label_lines,
+    node_size_pt,
+)
+
+#: Scene pixels per Graphviz point (96 dpi screen / 72 points per inch).
+PX_PER_PT = 96.0 / 72.0
+PT_PER_INCH = 72.0
+FONT_NAME = "monospace"
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class NodeBox:
+    """A node's box in scene pixels: centre and size."""
+
+    id: str
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class EdgePath:
+    """An edge's spline in scene pixels: ``points`` are cubic Bezier control points
+    (start, then three per segment); ``arrow`` is the arrowhead tip."""
+
+    id: str
+    source: str
+    target: str
+    points: tuple[Point, ...]
+    arrow: Point | None
+
+
+@dataclass(frozen=True)
+class ClusterBox:
+    """A module's box in scene pixels (left, top, width, height)."""
+
+    id: str
+    module: str
+    label: str
+    rect: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class GraphLayout:
+    """Where everything goes, in scene pixels; ``width`` x ``height`` bounds it all."""
+
+    width: float
+    height: float
+    nodes: tuple[NodeBox, ...]
+    edges: tuple[EdgePath, ...]
+    clusters: tuple[ClusterBox, ...]
+
+
+def edge_id(edge: Edge) -> str:
+    """A stable id for an edge (an op can take the same input twice)."""
+    return f"{edge.source}>{edge.target}#{edge.input_index}"
+
+
+def cluster_id(module: str) -> str:
+    """The DOT subgraph name of a module's box (must start with ``cluster``)."""
+    return "cluster_" + (module or "<root>")
+
+
+def to_dot(graph: AutogradGraph, style: GraphStyle | None = None) -> str:
+    """DOT text for ``graph`` in ``style``: one box per node, one box per module."""
+    style = style or GraphStyle()
+    dot = graphviz.Digraph(name="autograd")
+    dot.attr(rankdir=style.rankdir, nodesep="0.25", ranksep="0.35", fontname=FONT_NAME)
+    dot.attr("node", shape="box", style="rounded,filled", fontname=FONT_NAME,
+             fontsize=f"{style.font_size:g}", fixedsize="true", penwidth="1.2")
+    dot.attr("edge", color=EDGE_COLOR, arrowsize="0.7")
+    _add_nodes(dot, graph, style)
+    for edge in graph.edges:
+        dot.edge(edge.source, edge.target, id=edge_id(edge))
+    return dot.source
+
+
+def _add_nodes(dot: graphviz.Digraph, graph: AutogradGraph, style: GraphStyle) -> None:
+    tree: dict[str, Any] = {"nodes": [], "children": OrderedDict()}
+    for node in graph.nodes:
+        branch = tree
+        if style.clusters and node.module is not None and not node.kind.value == "output":
+            for depth_path in _module_prefixes(node.module):
+                branch = branch["children"].setdefault(
+                    depth_path, {"nodes": [], "children": OrderedDict()})
+        branch["nodes"].append(node)
+    _emit_branch(dot, tree, style)
+
+
+def _module_prefixes(module: str) -> list[str]:
+    parts = module.split(".") if module else [""]
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _emit_branch(dot: graphviz.Digraph, branch: dict[str, Any], style: GraphStyle) -> None:
+    for node in branch["nodes"]:
+        lines = node_label_lines(node, style)
+        width, height = node_size_pt(lines, style.font_size)
+        dot.node(node.id, label="\n".join(lines), fillcolor=KIND_FILL[node.kind],
+                 color=KIND_BORDER[node.kind], width=f"{width / PT_PER_INCH:.3f}",
+                 height=f"{height / PT_PER_INCH:.3f}", tooltip=node.name)
+    for module, child in branch["children"].items():
+        with dot.subgraph(name=cluster_id(module)) as sub:
+            sub.attr(label=module.rpartition(".")[2] or "model", style="rounded,filled",
+                     color=CLUSTER_BORDER, fillcolor=CLUSTER_FILL, fontsize="9",
+                     labeljust="l", tooltip=module or "model")
+            _emit_branch(sub, child, style)
+
+
+def compute_layout(
+    dot_text: str, engine: GraphvizEngine, timeout: float = DEFAULT_TIMEOUT_S
+) -> GraphLayout:
+    """Run ``engine`` once with ``-Tjson`` and convert the result to scene pixels."""
+    raw = engine.run(dot_text, "json", timeout=timeout)
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise EngineError(f"Graphviz returned output that is not JSON: {exc}") from exc
+    return parse_layout_json(data)
+
+
+def parse_layout_json(data: dict[str, Any]) -> GraphLayout:
+    """Convert Graphviz ``-Tjson`` output (points, y up) to a :class:`GraphLayout`."""
+    _, _, right, top = (float(v) for v in data["bb"].split(","))
+    to_px = _Converter(top)
+    names: dict[int, str] = {}
+    nodes, clusters = [], []
+    for obj in data.get("objects", []):
+        if "pos" in obj:
+            names[obj["_gvid"]] = obj["name"]
+            nodes.append(to_px.node(obj))
+        elif str(obj.get("name", "")).startswith("cluster_") and "bb" in obj:
+            clusters.append(to_px.cluster(obj))
+    edges = [to_px.edge(e, names) for e in data.get("edges", []) if "pos" in e]
+    return GraphLayout(right * PX_PER_PT, top * PX_PER_PT, tuple(nodes), tuple(edges),
+                       tuple(clusters))
+
+
+class _Converter:
+    """Points with y up -> pixels with y down, for a drawing ``top`` points tall."""
+
+    def __init__(self, top: float) -> None:
+        self.top = top
+
+    def point(self, x: float, y: float) -> Point:
+        return (x * PX_PER_PT, (self.top - y) * PX_PER_PT)
+
+    def node(self, obj: dict[str, Any]) -> NodeBox:
+        x, y = self.point(*(float(v) for v in obj["pos"].split(",")))
+        width = float(obj["width"]) * PT_PER_INCH * PX_PER_PT
+        height = float(obj["height"]) * PT_PER_INCH * PX_PER_PT
+        return NodeBox(obj["name"], x, y, width, height)
+
+    def cluster(self, obj: dict[str, Any]) -> ClusterBox:
+        x0, y0, x1, y1 = (float(v) for v in obj["bb"].split(","))
+        left, top = self.point(x0, y1)
+        module = obj.get("tooltip", "")
+        rect = (left, top, (x1 - x0) * PX_PER_PT, (y1 - y0) * PX_PER_PT)
+        return ClusterBox(obj["name"], "" if module == "model" else module,
+                          obj.get("label", ""), rect)
+
+    def edge(self, obj: dict[str, Any], names: dict[int, int | str]) -> EdgePath:
+        points: list[Point] = []
+        arrow: Point | None = None
+        for token in obj["pos"].split():
+            parts = token.split(",")
+            if parts[0] == "e":
+                arrow = self.point(float(parts[1]), float(parts[2]))
+            elif parts[0] != "s":
+                points.append(self.point(float(parts[0]), float(parts[1])))
+        source, target = str(names[obj["tail"]]), str(names[obj["head"]])
+        return EdgePath(obj.get("id", f"{source}>{target}"), source, target, tuple(points), arrow)
+
+
+class LayoutCache:
+    """Layouts by (structure key, style): a step that keeps the structure reuses one."""
+
+    def __init__(self, capacity: int = 16) -> None:
+        self._items: OrderedDict[tuple[str, GraphStyle, str], GraphLayout] = OrderedDict()
+        self._capacity = capacity
+
+    def get(self, key: tuple[str, GraphStyle, str]) -> GraphLayout | None:
+        """The cached layout for ``key``, marking it recently used."""
+        layout = self._items.get(key)
+        if layout is not None:
+            self._items.move_to_end(key)
+        return layout
+
+    def put(self, key: tuple[str, GraphStyle, str], layout: GraphLayout) -> None:
+        """Store ``layout``, dropping the least recently used beyond capacity."""
+        self._items[key] = layout
+        self._items.move_to_end(key)
+        while len(self._items) > self._capacity:
+            self._items.popitem(last=False)

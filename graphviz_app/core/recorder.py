@@ -1,0 +1,197 @@
+"""The forward recorder: annotate each new ``grad_fn`` while the forward pass runs.
+
+A :class:`~torch.overrides.TorchFunctionMode` sees every torch call made from
+Python; global module hooks keep the current ``nn.Module`` path. Each output's
+``grad_fn`` gets an :class:`Annotation` in its ``metadata`` dict (which lives and
+dies with the node, so nothing here keeps a tensor alive). Everything installed is
+removed on exit, also when the forward raises.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import FrameType, TracebackType
+from typing import Any
+
+import torch
+from torch.nn.modules.module import (
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+)
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_leaves
+
+from graphviz_app.core.graph import SourceLocation, TensorInfo
+from graphviz_app.core.tensor_info import DEFAULT_PREVIEW, describe_tensor
+
+METADATA_KEY = "graphviz_app"
+
+_TORCH_DIR = os.path.dirname(torch.__file__)
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The app's own layers are never "the user's line"; built-in models (shipped inside
+# the package when installed) are, so they are not skipped.
+_SKIPPED_DIRS = (
+    _TORCH_DIR + os.sep,
+    *(os.path.join(_PACKAGE_DIR, layer) + os.sep for layer in ("core", "io", "ui")),
+)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """What the recorder learned about one autograd node during forward."""
+
+    op: str
+    module: str | None
+    source: SourceLocation | None
+    tensor: TensorInfo
+    view_base_fn: int | None = None  # id() of the base tensor's grad_fn, for views
+
+
+class ForwardRecorder:
+    """Context manager that annotates autograd nodes created while it is active.
+
+    Parameters
+    ----------
+    model:
+        Optional root module, used to name modules by their qualified path.
+    with_values:
+        Record value statistics and previews of each op's output.
+    preview_limit:
+        Maximum number of elements kept in a value preview.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module | None = None,
+        with_values: bool = True,
+        preview_limit: int = DEFAULT_PREVIEW,
+    ) -> None:
+        self._names = {id(m): name for name, m in model.named_modules()} if model else {}
+        self._stack: list[str] = []
+        self._with_values = with_values
+        self._preview_limit = preview_limit
+        self._mode = _AnnotatingMode(self)
+        self._handles: list[Any] = []
+        self.grad_enabled_seen = False  # any op ran with grad mode on
+        self.op_count = 0
+
+    def __enter__(self) -> ForwardRecorder:
+        self._handles = [
+            register_module_forward_pre_hook(self._push),
+            register_module_forward_hook(self._pop, always_call=True),
+        ]
+        try:
+            self._mode.__enter__()
+        except BaseException:
+            self._remove_hooks()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self._mode.__exit__(exc_type, exc, tb)
+        finally:
+            self._remove_hooks()
+
+    def _remove_hooks(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        self._stack.clear()
+
+    def _push(self, module: torch.nn.Module, args: object) -> None:
+        name = self._names.get(id(module))
+        if name is None:
+            parent = self._stack[-1] if self._stack else ""
+            name = f"{parent}.<{type(module).__name__}>" if parent else type(module).__name__
+        self._stack.append(name)
+
+    def _pop(self, module: torch.nn.Module, args: object, output: object) -> None:
+        # A forward hook must return None, or it would replace the module's output.
+        if self._stack:
+            self._stack.pop()
+
+    def annotate(self, func: Any, result: object) -> None:
+        """Tag the ``grad_fn`` of every tensor in ``result`` not tagged yet."""
+        self.op_count += 1
+        if not torch.is_grad_enabled():
+            return
+        self.grad_enabled_seen = True
+        source: SourceLocation | None = None
+        for tensor in _tensors(result):
+            # An in-place op on a view gives the base a new grad_fn (CopySlices).
+            targets = (tensor, tensor._base) if tensor._is_view() else (tensor,)
+            for target in targets:
+                fn = target.grad_fn if target is not None else None
+                if fn is None or METADATA_KEY in fn.metadata:
+                    continue
+                source = source or user_source_location()
+                fn.metadata[METADATA_KEY] = self._annotation(func, target, source)
+
+    def _annotation(
+        self, func: Any, tensor: torch.Tensor, source: SourceLocation | None
+    ) -> Annotation:
+        info = describe_tensor(tensor, self._preview_limit, self._with_values)
+        base_fn = None
+        if tensor._is_view() and tensor._base is not None and tensor._base.grad_fn is not None:
+            base_fn = id(tensor._base.grad_fn)
+        module = self._stack[-1] if self._stack else None
+        return Annotation(op_name(func), module, source, info, base_fn)
+
+
+class _AnnotatingMode(TorchFunctionMode):
+    def __init__(self, recorder: ForwardRecorder) -> None:
+        super().__init__()
+        self._recorder = recorder
+
+    def __torch_function__(
+        self,
+        func: Any,
+        types: Any,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
+        result = func(*args, **(kwargs or {}))
+        self._recorder.annotate(func, result)
+        return result
+
+
+def _tensors(result: object) -> Iterator[torch.Tensor]:
+    if isinstance(result, torch.Tensor):
+        yield result
+        return
+    for leaf in tree_leaves(result):
+        if isinstance(leaf, torch.Tensor):
+            yield leaf
+
+
+def op_name(func: Any) -> str:
+    """A readable forward-op name: ``Tensor.__add__`` -> ``add``, ``__iadd__`` -> ``add_``."""
+    name = getattr(func, "__name__", None) or str(func)
+    if name.startswith("__i") and name.endswith("__") and name not in ("__index__",):
+        return name[3:-2] + "_"
+    if name.startswith("__r") and name.endswith("__") and name not in ("__repr__",):
+        return name[3:-2]
+    return name.strip("_") or name
+
+
+def user_source_location(frame: FrameType | None = None) -> SourceLocation | None:
+    """The innermost stack frame outside torch and this package: the user's line."""
+    current = frame or sys._getframe(1)
+    while current is not None:
+        filename = current.f_code.co_filename
+        if not filename.startswith(_SKIPPED_DIRS) and not filename.startswith("<frozen"):
+            line = current.f_lineno
+            text = linecache.getline(filename, line).strip()
+            return SourceLocation(filename, line, current.f_code.co_name, text)
+        current = current.f_back
+    return None

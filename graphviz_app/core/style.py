@@ -1,0 +1,107 @@
+"""How a graph looks: the style model, the colour palette and node labels.
+
+Shared by the DOT writer (and so Graphviz's own SVG) and the Qt scene, so that the
+window and an exported file agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graphviz_app.core.graph import Node, NodeKind, TensorInfo
+
+#: Okabe-Ito colour-blind-safe hues, lightened for fills; text stays black on all.
+KIND_FILL: dict[NodeKind, str] = {
+    NodeKind.OUTPUT: "#9be3c6",  # bluish green
+    NodeKind.BACKWARD: "#e4e4e4",  # neutral grey: the ordinary case
+    NodeKind.VIEW: "#f6efa6",  # yellow
+    NodeKind.COPY_SLICES: "#f2b28a",  # vermillion
+    NodeKind.CUSTOM: "#e3b5d0",  # reddish purple
+    NodeKind.PARAMETER: "#a9d8f5",  # sky blue
+    NodeKind.INPUT: "#f5cf80",  # orange
+}
+KIND_BORDER: dict[NodeKind, str] = {
+    NodeKind.OUTPUT: "#00795a",
+    NodeKind.BACKWARD: "#6e6e6e",
+    NodeKind.VIEW: "#a59a16",
+    NodeKind.COPY_SLICES: "#b04a00",
+    NodeKind.CUSTOM: "#a0507c",
+    NodeKind.PARAMETER: "#2a7fb8",
+    NodeKind.INPUT: "#b37800",
+}
+KIND_LABEL: dict[NodeKind, str] = {
+    NodeKind.OUTPUT: "output / root",
+    NodeKind.BACKWARD: "backward op",
+    NodeKind.VIEW: "view backward",
+    NodeKind.COPY_SLICES: "in-place on a view (CopySlices)",
+    NodeKind.CUSTOM: "custom autograd.Function",
+    NodeKind.PARAMETER: "parameter (AccumulateGrad)",
+    NodeKind.INPUT: "input leaf (AccumulateGrad)",
+}
+EDGE_COLOR = "#555555"
+CLUSTER_BORDER = "#9a9ab0"
+CLUSTER_FILL = "#f4f4fa"
+
+# Monospace metrics used to size boxes for both Graphviz and Qt (points).
+CHAR_WIDTH_EM = 0.6
+LINE_HEIGHT_EM = 1.35
+PADDING_PT = 10.0
+
+
+@dataclass(frozen=True)
+class GraphStyle:
+    """Options that change the picture (and so the layout or the labels)."""
+
+    rankdir: str = "TB"  # TB (top to bottom) or LR
+    clusters: bool = True  # a box per nn.Module
+    show_values: bool = False  # a value-summary line on each node
+    font_size: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.rankdir not in ("TB", "LR", "BT", "RL"):
+            raise ValueError(f"rankdir must be TB, LR, BT or RL, not {self.rankdir!r}")
+
+
+def node_label_lines(node: Node, style: GraphStyle) -> list[str]:
+    """The text lines drawn in a node's box, most important first."""
+    lines = [node.title]
+    detail = _detail_line(node)
+    if detail:
+        lines.append(detail)
+    if node.tensor is not None and (node.kind is not NodeKind.BACKWARD or node.tensor.shape):
+        lines.append(shape_line(node.tensor))
+    if style.show_values and node.tensor is not None and node.tensor.stats is not None:
+        lines.append(value_line(node.tensor))
+    return lines
+
+
+def _detail_line(node: Node) -> str:
+    if node.is_leaf:
+        return "AccumulateGrad" if node.leaf_name else ""
+    if node.kind is NodeKind.OUTPUT:
+        return ""
+    return node.op or ""
+
+
+def shape_line(info: TensorInfo) -> str:
+    """``(3, 8) float32``, with the device when it is not the CPU."""
+    device = "" if info.device == "cpu" else f" {info.device}"
+    return f"{info.shape_text} {info.dtype}{device}"
+
+
+def value_line(info: TensorInfo) -> str:
+    """A one-line value summary: mean and norm, or the NaN/Inf counts."""
+    stats = info.stats
+    if stats is None:
+        return "values unavailable"
+    if stats.has_non_finite:
+        return f"NaN {stats.nan_count} Inf {stats.inf_count}"
+    return f"mean {stats.mean:.3g} norm {stats.norm:.3g}"
+
+
+def node_size_pt(lines: list[str], font_size: float) -> tuple[float, float]:
+    """Box width and height in points for these label lines in a monospace font."""
+    longest = max((len(line) for line in lines), default=1)
+    width = longest * CHAR_WIDTH_EM * font_size + 2 * PADDING_PT
+    height = len(lines) * LINE_HEIGHT_EM * font_size + PADDING_PT
+    return max(width, 48.0), height

@@ -1,0 +1,120 @@
+"""Iterative walk of ``grad_fn`` / ``next_functions`` (no recursion, no Python limit).
+
+The walk keeps live references to the autograd nodes it found, because hooks for a
+recorded backward pass must be registered on those very objects. Everything it
+returns besides those handles is plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+#: A live autograd node (``torch.autograd.graph.Node``); typed loosely because
+#: torch's C++ node classes have no common Python base for mypy.
+AutogradNode = Any
+
+
+class CaptureError(ValueError):
+    """The outputs cannot be captured; the message says why in plain words."""
+
+
+@dataclass
+class RawEdge:
+    """A ``next_functions`` entry by node index: ``source`` feeds ``target``."""
+
+    source: int
+    target: int
+    input_index: int
+    output_nr: int
+
+
+@dataclass
+class AutogradWalk:
+    """What one walk found: root tensors, autograd nodes in discovery order, edges.
+
+    ``fns[i]`` is the node with id ``n{len(outputs) + i}``; ``parent[i]`` is the index
+    of the node from which ``fns[i]`` was first discovered (-1 for a root's grad_fn).
+    """
+
+    outputs: list[torch.Tensor]
+    fns: list[AutogradNode] = field(default_factory=list)
+    parent: list[int] = field(default_factory=list)
+    edges: list[RawEdge] = field(default_factory=list)
+    root_fn: list[int] = field(default_factory=list)
+
+    def fn_id(self, index: int) -> str:
+        """The graph id of ``fns[index]``: outputs take the first ids."""
+        return f"n{len(self.outputs) + index}"
+
+
+def walk_autograd(outputs: Sequence[torch.Tensor]) -> AutogradWalk:
+    """Walk the autograd graph behind ``outputs`` depth-first with an explicit stack.
+
+    Node ids follow discovery order: the outputs first, then each root's
+    ``grad_fn`` and its ``next_functions`` in order. Raises :class:`CaptureError`
+    for an output without a ``grad_fn``.
+    """
+    walk = AutogradWalk(outputs=list(outputs))
+    index: dict[int, int] = {}
+    for position, tensor in enumerate(walk.outputs):
+        fn = tensor.grad_fn
+        if fn is None:
+            raise CaptureError(explain_missing_grad_fn(tensor, position))
+        walk.root_fn.append(_discover(walk, index, fn, -1))
+    _walk_from(walk, index, list(reversed(walk.root_fn)))
+    return walk
+
+
+def _discover(walk: AutogradWalk, index: dict[int, int], fn: AutogradNode, parent: int) -> int:
+    key = id(fn)
+    found = index.get(key)
+    if found is not None:
+        return found
+    found = index[key] = len(walk.fns)
+    walk.fns.append(fn)
+    walk.parent.append(parent)
+    return found
+
+
+def _walk_from(walk: AutogradWalk, index: dict[int, int], stack: list[int]) -> None:
+    expanded: set[int] = set()
+    fns, edges = walk.fns, walk.edges
+    while stack:
+        target = stack.pop()
+        if target in expanded:
+            continue
+        expanded.add(target)
+        pending = []
+        for input_index, (fn, output_nr) in enumerate(fns[target].next_functions):
+            if fn is None:
+                continue
+            source = _discover(walk, index, fn, target)
+            edges.append(RawEdge(source, target, input_index, output_nr))
+            if source not in expanded:
+                pending.append(source)
+        # Reversed so that the first input is walked first (deterministic order).
+        stack.extend(reversed(pending))
+
+
+def explain_missing_grad_fn(tensor: torch.Tensor, position: int) -> str:
+    """A plain-words reason why output ``position`` has no ``grad_fn``."""
+    what = f"Output {position} (shape {tuple(tensor.shape)}, {tensor.dtype})"
+    if tensor.requires_grad:
+        return (
+            f"{what} is a leaf tensor: it was returned directly, without any operation "
+            "on it, so there is no backward graph to show."
+        )
+    if tensor.is_inference():
+        return (
+            f"{what} does not require grad: it was computed under torch.inference_mode(), "
+            "which records no graph. Run the forward pass without inference_mode."
+        )
+    return (
+        f"{what} does not require grad, so it has no grad_fn. Common causes: the forward "
+        "ran under torch.no_grad(); the output was .detach()ed or taken from .data; or "
+        "no input or parameter it depends on has requires_grad=True (frozen parameters)."
+    )

@@ -1,0 +1,47 @@
+"""Two-layer classifier: Linear -> ReLU -> Linear, trained with cross-entropy.
+
+What to look at: the blue parameter leaves (``fc1.weight`` ...) feed ``AddmmBackward0``
+nodes through ``TBackward0`` (``nn.Linear`` stores the weight transposed), and
+``CrossEntropyLoss`` shows up as ``NllLossBackward0`` after ``LogSoftmaxBackward0``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class TwoLayerNet(nn.Module):
+    """A small multi-layer perceptron for 4 classes."""
+
+    def __init__(self, in_features: int = 8, hidden: int = 16, classes: int = 4) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(in_features, hidden)
+        self.act = nn.ReLU()
+        self.fc2 = nn.Linear(hidden, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.act(self.fc1(x)))
+
+
+def build_model() -> nn.Module:
+    torch.manual_seed(0)
+    return TwoLayerNet()
+
+
+def example_inputs() -> torch.Tensor:
+    return torch.randn(5, 8, generator=torch.Generator().manual_seed(1))
+
+
+def example_target() -> torch.Tensor:
+    return torch.tensor([0, 1, 2, 3, 1])
+
+
+def loss_fn(output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    return nn.functional.cross_entropy(output, example_target())
+
+
+def make_batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(100 + step)
+    x = torch.randn(5, 8, generator=generator)
+    return x, (x[:, :4].argmax(dim=1))
