@@ -15,17 +15,44 @@ from graphviz_app.core.graph import (
     Node,
     NodeKind,
     SavedValue,
+    TensorInfo,
 )
-from graphviz_app.core.recorder import METADATA_KEY, Annotation
+from graphviz_app.core.recorder import METADATA_KEY, Annotation, node_metadata
 from graphviz_app.core.tensor_info import describe_tensor, grad_meta
 from graphviz_app.core.walk import AutogradNode, AutogradWalk, CaptureError, walk_autograd
 
 __all__ = ["CaptureError", "CaptureOptions", "capture_graph", "capture_walk"]
 
 _VIEW_OPS = frozenset(
-    "View ReshapeAlias T Transpose Permute Expand Slice Select Unsqueeze Squeeze AsStrided "
-    "Unbind Split SplitWithSizes Diagonal Alias Unfold ViewAsReal ViewAsComplex Real Imag "
-    "Narrow Chunk Indices Values Mh Mt".split()
+    [
+        "View",
+        "ReshapeAlias",
+        "T",
+        "Transpose",
+        "Permute",
+        "Expand",
+        "Slice",
+        "Select",
+        "Unsqueeze",
+        "Squeeze",
+        "AsStrided",
+        "Unbind",
+        "Split",
+        "SplitWithSizes",
+        "Diagonal",
+        "Alias",
+        "Unfold",
+        "ViewAsReal",
+        "ViewAsComplex",
+        "Real",
+        "Imag",
+        "Narrow",
+        "Chunk",
+        "Indices",
+        "Values",
+        "Mh",
+        "Mt",
+    ]
 )
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 _MAX_TEXT = 80
@@ -98,12 +125,17 @@ class _GraphBuilder:
 
     def _output_node(self, position: int, tensor: torch.Tensor) -> Node:
         info = self._describe(tensor)
-        return Node(id=f"n{position}", name="output", kind=NodeKind.OUTPUT, tensor=info,
-                    leaf_name=f"output {position}" if len(self.walk.outputs) > 1 else "output")
+        return Node(
+            id=f"n{position}",
+            name="output",
+            kind=NodeKind.OUTPUT,
+            tensor=info,
+            leaf_name=f"output {position}" if len(self.walk.outputs) > 1 else "output",
+        )
 
     def _fn_node(self, index: int, fn: AutogradNode, modules: list[str | None]) -> Node:
         name = type(fn).__name__
-        note: Annotation | None = fn.metadata.get(METADATA_KEY)
+        note: Annotation | None = node_metadata(fn).get(METADATA_KEY)
         if hasattr(fn, "variable"):
             return self._leaf_node(index, fn, name)
         parent = self.walk.parent[index]
@@ -152,7 +184,7 @@ class _GraphBuilder:
         index = self.fn_index.get(note.view_base_fn)
         return self.walk.fn_id(index) if index is not None else None
 
-    def _describe(self, tensor: torch.Tensor) -> object:
+    def _describe(self, tensor: torch.Tensor) -> TensorInfo:
         return describe_tensor(tensor, self.options.preview_limit, self.options.with_values)
 
     def _saved(self, fn: AutogradNode) -> tuple[SavedValue, ...]:
@@ -161,7 +193,9 @@ class _GraphBuilder:
         values: list[SavedValue] = []
         for attr in dir(fn):
             if attr.startswith("_saved_"):
-                values.extend(self._saved_values(attr[len("_saved_"):], lambda a=attr: getattr(fn, a)))
+                values.extend(
+                    self._saved_values(attr[len("_saved_") :], lambda a=attr: getattr(fn, a))
+                )
         if isinstance(fn, torch.autograd.function.BackwardCFunction):
             values.extend(self._saved_values("saved_tensors", lambda: fn.saved_tensors))
         return tuple(values)
@@ -172,7 +206,7 @@ class _GraphBuilder:
         except RuntimeError as exc:  # freed by an earlier backward
             return [SavedValue(name, text=f"<unavailable: {str(exc).splitlines()[0][:60]}>")]
         if isinstance(value, torch.Tensor):
-            return [SavedValue(name, tensor=self._describe(value))]  # type: ignore[arg-type]
+            return [SavedValue(name, tensor=self._describe(value))]
         if isinstance(value, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in value):
             return [
                 item
@@ -184,14 +218,26 @@ class _GraphBuilder:
     def _edges(self) -> list[Edge]:
         walk, fns = self.walk, self.walk.fns
         edges = [
-            Edge(walk.fn_id(fn_index), f"n{pos}", 0, int(walk.outputs[pos].output_nr),
-                 _tensor_grad_meta(walk.outputs[pos]))
+            Edge(
+                walk.fn_id(fn_index),
+                f"n{pos}",
+                0,
+                int(walk.outputs[pos].output_nr),
+                _tensor_grad_meta(walk.outputs[pos]),
+            )
             for pos, fn_index in enumerate(walk.root_fn)
         ]
         for raw in walk.edges:
             meta = _edge_grad_meta(fns[raw.source], raw.output_nr)
-            edges.append(Edge(walk.fn_id(raw.source), walk.fn_id(raw.target),
-                              raw.input_index, raw.output_nr, meta))
+            edges.append(
+                Edge(
+                    walk.fn_id(raw.source),
+                    walk.fn_id(raw.target),
+                    raw.input_index,
+                    raw.output_nr,
+                    meta,
+                )
+            )
         return edges
 
 

@@ -37,13 +37,23 @@ class GraphvizEngine:
         """Human text for status bars: ``graphviz-pure 0.2.2 (...)``."""
         return self.version
 
-    def run(self, dot_text: str, fmt: str, timeout: float = DEFAULT_TIMEOUT_S,
-            extra_args: tuple[str, ...] = ()) -> bytes:
+    def run(
+        self,
+        dot_text: str,
+        fmt: str,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        extra_args: tuple[str, ...] = (),
+    ) -> bytes:
         """Lay out ``dot_text`` and return the output in ``fmt`` (``json``, ``svg``, ...)."""
         command = [self.path, f"-T{fmt}", *extra_args]
         try:
-            done = subprocess.run(command, input=dot_text.encode("utf-8"),
-                                  capture_output=True, timeout=timeout, check=False)
+            done = subprocess.run(
+                command,
+                input=dot_text.encode("utf-8"),
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
         except subprocess.TimeoutExpired as exc:
             raise EngineError(
                 f"Graphviz ({self.kind}) did not finish within {timeout:.0f} s; the graph is "

@@ -16,7 +16,7 @@ from typing import Any
 import graphviz
 
 from graphviz_app.core.engine import DEFAULT_TIMEOUT_S, EngineError, GraphvizEngine
-from graphviz_app.core.graph import AutogradGraph, Edge
+from graphviz_app.core.graph import AutogradGraph, Edge, NodeKind
 from graphviz_app.core.style import (
     CLUSTER_BORDER,
     CLUSTER_FILL,
@@ -95,23 +95,31 @@ def to_dot(graph: AutogradGraph, style: GraphStyle | None = None) -> str:
     style = style or GraphStyle()
     dot = graphviz.Digraph(name="autograd")
     dot.attr(rankdir=style.rankdir, nodesep="0.25", ranksep="0.35", fontname=FONT_NAME)
-    dot.attr("node", shape="box", style="rounded,filled", fontname=FONT_NAME,
-             fontsize=f"{style.font_size:g}", fixedsize="true", penwidth="1.2")
+    dot.attr(
+        "node",
+        shape="box",
+        style="rounded,filled",
+        fontname=FONT_NAME,
+        fontsize=f"{style.font_size:g}",
+        fixedsize="true",
+        penwidth="1.2",
+    )
     dot.attr("edge", color=EDGE_COLOR, arrowsize="0.7")
     _add_nodes(dot, graph, style)
     for edge in graph.edges:
         dot.edge(edge.source, edge.target, id=edge_id(edge))
-    return dot.source
+    return str(dot.source)
 
 
 def _add_nodes(dot: graphviz.Digraph, graph: AutogradGraph, style: GraphStyle) -> None:
     tree: dict[str, Any] = {"nodes": [], "children": OrderedDict()}
     for node in graph.nodes:
         branch = tree
-        if style.clusters and node.module is not None and not node.kind.value == "output":
+        if style.clusters and node.module is not None and node.kind is not NodeKind.OUTPUT:
             for depth_path in _module_prefixes(node.module):
                 branch = branch["children"].setdefault(
-                    depth_path, {"nodes": [], "children": OrderedDict()})
+                    depth_path, {"nodes": [], "children": OrderedDict()}
+                )
         branch["nodes"].append(node)
     _emit_branch(dot, tree, style)
 
@@ -125,14 +133,26 @@ def _emit_branch(dot: graphviz.Digraph, branch: dict[str, Any], style: GraphStyl
     for node in branch["nodes"]:
         lines = node_label_lines(node, style)
         width, height = node_size_pt(lines, style.font_size)
-        dot.node(node.id, label="\n".join(lines), fillcolor=KIND_FILL[node.kind],
-                 color=KIND_BORDER[node.kind], width=f"{width / PT_PER_INCH:.3f}",
-                 height=f"{height / PT_PER_INCH:.3f}", tooltip=node.name)
+        dot.node(
+            node.id,
+            label="\n".join(lines),
+            fillcolor=KIND_FILL[node.kind],
+            color=KIND_BORDER[node.kind],
+            width=f"{width / PT_PER_INCH:.3f}",
+            height=f"{height / PT_PER_INCH:.3f}",
+            tooltip=node.name,
+        )
     for module, child in branch["children"].items():
         with dot.subgraph(name=cluster_id(module)) as sub:
-            sub.attr(label=module.rpartition(".")[2] or "model", style="rounded,filled",
-                     color=CLUSTER_BORDER, fillcolor=CLUSTER_FILL, fontsize="9",
-                     labeljust="l", tooltip=module or "model")
+            sub.attr(
+                label=module.rpartition(".")[2] or "model",
+                style="rounded,filled",
+                color=CLUSTER_BORDER,
+                fillcolor=CLUSTER_FILL,
+                fontsize="9",
+                labeljust="l",
+                tooltip=module or "model",
+            )
             _emit_branch(sub, child, style)
 
 
@@ -161,8 +181,9 @@ def parse_layout_json(data: dict[str, Any]) -> GraphLayout:
         elif str(obj.get("name", "")).startswith("cluster_") and "bb" in obj:
             clusters.append(to_px.cluster(obj))
     edges = [to_px.edge(e, names) for e in data.get("edges", []) if "pos" in e]
-    return GraphLayout(right * PX_PER_PT, top * PX_PER_PT, tuple(nodes), tuple(edges),
-                       tuple(clusters))
+    return GraphLayout(
+        right * PX_PER_PT, top * PX_PER_PT, tuple(nodes), tuple(edges), tuple(clusters)
+    )
 
 
 class _Converter:
@@ -185,10 +206,11 @@ class _Converter:
         left, top = self.point(x0, y1)
         module = obj.get("tooltip", "")
         rect = (left, top, (x1 - x0) * PX_PER_PT, (y1 - y0) * PX_PER_PT)
-        return ClusterBox(obj["name"], "" if module == "model" else module,
-                          obj.get("label", ""), rect)
+        return ClusterBox(
+            obj["name"], "" if module == "model" else module, obj.get("label", ""), rect
+        )
 
-    def edge(self, obj: dict[str, Any], names: dict[int, int | str]) -> EdgePath:
+    def edge(self, obj: dict[str, Any], names: dict[int, str]) -> EdgePath:
         points: list[Point] = []
         arrow: Point | None = None
         for token in obj["pos"].split():
@@ -197,7 +219,7 @@ class _Converter:
                 arrow = self.point(float(parts[1]), float(parts[2]))
             elif parts[0] != "s":
                 points.append(self.point(float(parts[0]), float(parts[1])))
-        source, target = str(names[obj["tail"]]), str(names[obj["head"]])
+        source, target = names[obj["tail"]], names[obj["head"]]
         return EdgePath(obj.get("id", f"{source}>{target}"), source, target, tuple(points), arrow)
 
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch.nn.modules.module import (
@@ -85,7 +85,7 @@ class ForwardRecorder:
             register_module_forward_hook(self._pop, always_call=True),
         ]
         try:
-            self._mode.__enter__()
+            self._mode.__enter__()  # type: ignore[no-untyped-call]
         except BaseException:
             self._remove_hooks()
             raise
@@ -98,7 +98,7 @@ class ForwardRecorder:
         tb: TracebackType | None,
     ) -> None:
         try:
-            self._mode.__exit__(exc_type, exc, tb)
+            self._mode.__exit__(exc_type, exc, tb)  # type: ignore[no-untyped-call]
         finally:
             self._remove_hooks()
 
@@ -131,11 +131,12 @@ class ForwardRecorder:
             # An in-place op on a view gives the base a new grad_fn (CopySlices).
             targets = (tensor, tensor._base) if tensor._is_view() else (tensor,)
             for target in targets:
-                fn = target.grad_fn if target is not None else None
-                if fn is None or METADATA_KEY in fn.metadata:
+                if target is None or target.grad_fn is None:
                     continue
-                source = source or user_source_location()
-                fn.metadata[METADATA_KEY] = self._annotation(func, target, source)
+                metadata = node_metadata(target.grad_fn)
+                if METADATA_KEY not in metadata:
+                    source = source or user_source_location()
+                    metadata[METADATA_KEY] = self._annotation(func, target, source)
 
     def _annotation(
         self, func: Any, tensor: torch.Tensor, source: SourceLocation | None
@@ -165,6 +166,11 @@ class _AnnotatingMode(TorchFunctionMode):
         return result
 
 
+def node_metadata(fn: Any) -> dict[str, Any]:
+    """The per-node ``metadata`` dict autograd keeps on every ``grad_fn``."""
+    return cast(dict[str, Any], fn.metadata)
+
+
 def _tensors(result: object) -> Iterator[torch.Tensor]:
     if isinstance(result, torch.Tensor):
         yield result
@@ -186,7 +192,7 @@ def op_name(func: Any) -> str:
 
 def user_source_location(frame: FrameType | None = None) -> SourceLocation | None:
     """The innermost stack frame outside torch and this package: the user's line."""
-    current = frame or sys._getframe(1)
+    current: FrameType | None = frame or sys._getframe(1)
     while current is not None:
         filename = current.f_code.co_filename
         if not filename.startswith(_SKIPPED_DIRS) and not filename.startswith("<frozen"):

@@ -47,8 +47,9 @@ def resolve_model(name_or_path: str) -> Path:
         if entry.name == name_or_path:
             return entry.path
     names = ", ".join(e.name for e in list_builtin_models())
-    raise FileNotFoundError(f"{name_or_path!r} is neither a model file nor a built-in model "
-                            f"(built-ins: {names}).")
+    raise FileNotFoundError(
+        f"{name_or_path!r} is neither a model file nor a built-in model (built-ins: {names})."
+    )
 
 
 def _summary(path: Path) -> str:

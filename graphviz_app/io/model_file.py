@@ -55,8 +55,9 @@ def load_model_file(path: str | Path) -> LoadedModel:
     example = _required(module, path, "example_inputs")
     model = _run(path, "build_model()", build)
     if not isinstance(model, torch.nn.Module):
-        raise ModelFileError(f"{path.name}: build_model() returned {type(model).__name__}, "
-                             "not a torch.nn.Module.")
+        raise ModelFileError(
+            f"{path.name}: build_model() returned {type(model).__name__}, not a torch.nn.Module."
+        )
     try:
         inputs = as_input_tuple(_run(path, "example_inputs()", example))
     except TypeError as exc:
@@ -88,12 +89,14 @@ def import_model_module(path: Path) -> ModuleType:
     except SyntaxError as exc:
         sys.modules.pop(name, None)
         where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
-        raise ModelFileError(f"{path.name} has a syntax error at {where}: {exc.msg}",
-                             traceback.format_exc()) from exc
+        raise ModelFileError(
+            f"{path.name} has a syntax error at {where}: {exc.msg}", traceback.format_exc()
+        ) from exc
     except Exception as exc:  # a user's file may raise anything while importing
         sys.modules.pop(name, None)
-        raise ModelFileError(f"Importing {path.name} raised {type(exc).__name__}: {exc}",
-                             traceback.format_exc()) from exc
+        raise ModelFileError(
+            f"Importing {path.name} raised {type(exc).__name__}: {exc}", traceback.format_exc()
+        ) from exc
     return module
 
 
@@ -111,5 +114,6 @@ def _run(path: Path, what: str, fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except Exception as exc:  # the user's code may raise anything: report, don't crash
-        raise ModelFileError(f"{path.name}: {what} raised {type(exc).__name__}: {exc}",
-                             traceback.format_exc()) from exc
+        raise ModelFileError(
+            f"{path.name}: {what} raised {type(exc).__name__}: {exc}", traceback.format_exc()
+        ) from exc

@@ -1,0 +1,91 @@
+"""Entry point: the desktop app, or a headless command (``export``, ``models``, ``info``)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from graphviz_app import __version__
+
+logger = logging.getLogger(__name__)
+COMMANDS = ("gui", "export", "models", "info")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser (``graphviz-app --help``)."""
+    parser = argparse.ArgumentParser(
+        prog="graphviz-app",
+        description="See PyTorch autograd at work: capture a model's backward graph, "
+        "explore it in a window, or export it headless.",
+        epilog="Without a command, opens the window (on MODEL if given). "
+        "Run 'graphviz-app COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"graphviz-app {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    gui = commands.add_parser("gui", help="open the window (the default command)")
+    gui.add_argument(
+        "model",
+        nargs="?",
+        default=None,
+        help="built-in model name or model .py file (default: two_layer_net)",
+    )
+    _add_export_parser(commands)
+    commands.add_parser("models", help="list the built-in example models")
+    commands.add_parser(
+        "info", help="print the versions of the app, torch and the Graphviz engine in use"
+    )
+    return parser
+
+
+def _add_export_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    export = commands.add_parser(
+        "export",
+        help="run a model headless and write its graph to a file",
+        description="Run the model's forward pass (no window, no display needed) and write "
+        "the captured autograd graph. The format comes from --format or the file extension.",
+    )
+    export.add_argument("model", help="built-in model name or model .py file")
+    export.add_argument("-o", "--output", required=True, help="file to write")
+    export.add_argument(
+        "--format",
+        choices=("svg", "png", "dot", "json"),
+        default=None,
+        help="output format (default: from the extension)",
+    )
+    export.add_argument(
+        "--rankdir",
+        choices=("TB", "LR"),
+        default="TB",
+        help="top to bottom (TB, default) or left to right (LR)",
+    )
+    export.add_argument("--values", action="store_true", help="add a value summary to each node")
+    export.add_argument(
+        "--no-clusters", action="store_true", help="do not draw a box around each nn.Module"
+    )
+    export.add_argument("--dpi", type=float, default=None, help="PNG resolution (default 96)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen command; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0] not in COMMANDS and not args_list[0].startswith("-")):
+        args_list.insert(0, "gui")
+    args = build_parser().parse_args(args_list)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.command in (None, "gui"):
+        from graphviz_app.ui.application import run_gui  # Qt is imported only for the window
+
+        return run_gui(getattr(args, "model", None))
+    from graphviz_app import cli
+
+    return cli.run_command(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Write a captured graph to a file: SVG, PNG (Graphviz renders the same DOT as the
+window shows), DOT text, or the node-link JSON of every record.
+
+Files are written atomically: to a temporary file beside the target, then renamed,
+so a failure never leaves a half-written file or destroys an existing one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from graphviz_app.core.engine import GraphvizEngine
+from graphviz_app.core.graph import AutogradGraph
+
+ENGINE_FORMATS = ("svg", "png")
+FORMATS = (*ENGINE_FORMATS, "dot", "json")
+
+
+class ExportError(RuntimeError):
+    """The export could not be written; the message says why in plain words."""
+
+
+def format_for(path: Path, explicit: str | None = None) -> str:
+    """The export format: ``explicit`` or the file's extension."""
+    fmt = (explicit or path.suffix.lstrip(".")).lower()
+    if fmt == "gv":
+        fmt = "dot"
+    if fmt not in FORMATS:
+        raise ExportError(f"Unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}.")
+    return fmt
+
+
+def render(
+    graph: AutogradGraph, dot_text: str, fmt: str, engine: GraphvizEngine, dpi: float | None = None
+) -> bytes:
+    """The bytes of ``graph`` in ``fmt`` (``dot_text`` is the DOT the window laid out)."""
+    if fmt == "dot":
+        return dot_text.encode("utf-8")
+    if fmt == "json":
+        return graph.to_json().encode("utf-8")
+    extra = (f"-Gdpi={dpi:g}",) if dpi and fmt == "png" else ()
+    return engine.run(dot_text, fmt, extra_args=extra)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and a rename."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ExportError(f"Cannot write {path}: the folder {folder} does not exist.")
+    try:
+        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ExportError(f"Cannot write in {folder}: {exc.strerror or exc}.") from exc
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except OSError as exc:
+        Path(temp_name).unlink(missing_ok=True)
+        raise ExportError(
+            f"Cannot write {path}: {exc.strerror or exc}. Any existing file was left as it was."
+        ) from exc

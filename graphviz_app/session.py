@@ -1,0 +1,136 @@
+"""One open model and the steps that turn it into a picture, without Qt.
+
+file -> model (``io``) -> forward + capture -> DOT -> layout. A :class:`ModelSession`
+holds live torch objects and is used from one worker thread only; what it returns
+(:class:`PictureResult`) is immutable plain data that may cross threads.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from graphviz_app.core.capture import CaptureOptions
+from graphviz_app.core.engine import GraphvizEngine, find_engine
+from graphviz_app.core.forward import ForwardRun, forward_and_capture
+from graphviz_app.core.graph import AutogradGraph
+from graphviz_app.core.layout import GraphLayout, LayoutCache, compute_layout, to_dot
+from graphviz_app.core.style import GraphStyle
+from graphviz_app.io.model_file import LoadedModel, load_model_file
+
+THREADS_ENV = "GRAPHVIZ_APP_TORCH_THREADS"
+
+
+@dataclass(frozen=True)
+class PictureResult:
+    """Everything the window needs to draw one captured graph."""
+
+    model_name: str
+    model_path: str
+    doc: str
+    graph: AutogradGraph
+    layout: GraphLayout
+    style: GraphStyle
+    dot: str
+    engine: str
+    parameter_count: int
+    timings: tuple[tuple[str, float], ...] = field(default=())
+
+    def total_seconds(self) -> float:
+        """Wall time of all steps that produced this picture."""
+        return sum(seconds for _, seconds in self.timings)
+
+
+def configure_torch_threads() -> int:
+    """Give torch's intra-op pool fewer threads than cores, and return the count.
+
+    On a 2-core machine torch's default pool fights the GUI thread and Graphviz:
+    a deep conv net's forward took 39 s with 2 threads and 0.4 s with 1 while
+    another process held a core. Leaving one core free keeps the window responsive.
+    ``GRAPHVIZ_APP_TORCH_THREADS`` overrides the choice.
+    """
+    wanted = os.environ.get(THREADS_ENV, "")
+    threads = (
+        int(wanted) if wanted.isdigit() and int(wanted) > 0 else max(1, (os.cpu_count() or 2) - 1)
+    )
+    torch.set_num_threads(threads)
+    return threads
+
+
+class ModelSession:
+    """The model currently open and its latest forward run (worker-thread only)."""
+
+    def __init__(
+        self, engine: GraphvizEngine | None = None, options: CaptureOptions | None = None
+    ) -> None:
+        self.engine = engine or find_engine()
+        self.options = options or CaptureOptions()
+        self.loaded: LoadedModel | None = None
+        self.run: ForwardRun | None = None
+        self._cache = LayoutCache()
+
+    def open(self, path: str | Path, style: GraphStyle) -> PictureResult:
+        """Load a model file, run its forward pass and lay out the captured graph."""
+        timings: list[tuple[str, float]] = []
+        self.loaded = _timed(timings, "load", lambda: load_model_file(path))
+        return self.capture(style, timings)
+
+    def capture(
+        self, style: GraphStyle, timings: list[tuple[str, float]] | None = None
+    ) -> PictureResult:
+        """Re-run forward on the open model and lay out the new graph."""
+        timings = timings if timings is not None else []
+        loaded = self._require_loaded()
+        self.run = _timed(
+            timings,
+            "forward + capture",
+            lambda: forward_and_capture(loaded.model, loaded.inputs, loaded.loss_fn, self.options),
+        )
+        return self.picture(style, timings)
+
+    def picture(
+        self, style: GraphStyle, timings: list[tuple[str, float]] | None = None
+    ) -> PictureResult:
+        """Lay out the current graph in ``style`` (cached by structure)."""
+        timings = timings if timings is not None else []
+        loaded, run = self._require_loaded(), self.run
+        if run is None:
+            raise RuntimeError("No forward pass has run yet.")
+        dot = _timed(timings, "dot text", lambda: to_dot(run.graph, style))
+        layout = _timed(timings, "layout", lambda: self._layout(run.graph, style, dot))
+        return PictureResult(
+            model_name=loaded.name,
+            model_path=str(loaded.path),
+            doc=loaded.doc,
+            graph=run.graph,
+            layout=layout,
+            style=style,
+            dot=dot,
+            engine=self.engine.describe(),
+            parameter_count=sum(p.numel() for p in loaded.model.parameters()),
+            timings=tuple(timings),
+        )
+
+    def _layout(self, graph: AutogradGraph, style: GraphStyle, dot: str) -> GraphLayout:
+        key = (graph.structure_key(), style, self.engine.path)
+        layout = self._cache.get(key)
+        if layout is None:
+            layout = compute_layout(dot, self.engine)
+            self._cache.put(key, layout)
+        return layout
+
+    def _require_loaded(self) -> LoadedModel:
+        if self.loaded is None:
+            raise RuntimeError("No model is open.")
+        return self.loaded
+
+
+def _timed(timings: list[tuple[str, float]], name: str, step):  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    result = step()
+    timings.append((name, time.perf_counter() - start))
+    return result

@@ -1,0 +1,199 @@
+"""Scene items: a node's box, an edge's spline with its arrowhead, a module's box."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneHoverEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+from graphviz_app.core.graph import Node
+from graphviz_app.core.layout import PX_PER_PT, ClusterBox, EdgePath, NodeBox
+from graphviz_app.core.style import (
+    CLUSTER_BORDER,
+    CLUSTER_FILL,
+    EDGE_COLOR,
+    KIND_BORDER,
+    KIND_FILL,
+)
+
+HIGHLIGHT = QColor("#0072b2")  # Okabe-Ito blue
+SELECTED = QColor("#d55e00")  # Okabe-Ito vermillion
+TEXT_LOD = 0.45  # below this zoom, boxes are drawn without text
+
+
+def label_font(point_size: float) -> QFont:
+    """The monospace font the DOT writer sized the boxes for."""
+    font = QFont("DejaVu Sans Mono")
+    font.setStyleHint(QFont.StyleHint.TypeWriter)
+    font.setPixelSize(max(1, round(point_size * PX_PER_PT)))
+    return font
+
+
+class NodeItem(QGraphicsItem):
+    """A node's rounded box with its label lines; selectable, hoverable."""
+
+    def __init__(self, node: Node, box: NodeBox, lines: list[str], font: QFont) -> None:
+        super().__init__()
+        self.node_id = node.id
+        self.node = node
+        self.lines = lines
+        self._font = font
+        self._rect = QRectF(-box.width / 2, -box.height / 2, box.width, box.height)
+        self._fill = QColor(KIND_FILL[node.kind])
+        self._border = QColor(KIND_BORDER[node.kind])
+        self.highlighted = False
+        self.setPos(box.x, box.y)
+        self.setZValue(2)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setToolTip(_tooltip(node))
+
+    def boundingRect(self) -> QRectF:
+        return self._rect.adjusted(-2, -2, 2, 2)
+
+    def set_highlighted(self, on: bool) -> None:
+        """Draw a thicker, coloured border (hover or search hit)."""
+        if on != self.highlighted:
+            self.highlighted = on
+            self.update()
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        painter.setBrush(QBrush(self._fill))
+        painter.setPen(self._border_pen())
+        painter.drawRoundedRect(self._rect, 4, 4)
+        if lod < TEXT_LOD:
+            return
+        painter.setFont(self._font)
+        painter.setPen(QPen(Qt.GlobalColor.black))
+        text_rect = self._rect.adjusted(2, 2, -2, -2)
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, "\n".join(self.lines))
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self._tell_scene_hover(self.node_id)
+        super().hoverEnterEvent(event)
+
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self._tell_scene_hover("")
+        super().hoverLeaveEvent(event)
+
+    def _tell_scene_hover(self, node_id: str) -> None:
+        hover_node = getattr(self.scene(), "hover_node", None)
+        if hover_node is not None:
+            hover_node(node_id)
+
+    def _border_pen(self) -> QPen:
+        if self.isSelected():
+            return QPen(SELECTED, 3)
+        if self.highlighted:
+            return QPen(HIGHLIGHT, 2.5)
+        return QPen(self._border, 1.2)
+
+
+class EdgeItem(QGraphicsItem):
+    """A Graphviz spline (cubic Bezier) with a filled arrowhead at its target."""
+
+    def __init__(self, path: EdgePath) -> None:
+        super().__init__()
+        self.edge_id = path.id
+        self.source = path.source
+        self.target = path.target
+        self.highlighted = False
+        self._path = _spline(path)
+        self._arrow = _arrowhead(path)
+        self._bounds = self._path.boundingRect().united(self._arrow.boundingRect())
+        self.setZValue(1)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds.adjusted(-3, -3, 3, 3)
+
+    def set_highlighted(self, on: bool) -> None:
+        """Draw the edge thicker and coloured (its node is hovered or selected)."""
+        if on != self.highlighted:
+            self.highlighted = on
+            self.setZValue(1.5 if on else 1)
+            self.update()
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        color = HIGHLIGHT if self.highlighted else QColor(EDGE_COLOR)
+        painter.setPen(QPen(color, 2.5 if self.highlighted else 1.1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+        painter.setBrush(QBrush(color))
+        painter.drawPolygon(self._arrow)
+
+
+class ClusterItem(QGraphicsItem):
+    """The box of one nn.Module, with its name at the top left."""
+
+    def __init__(self, box: ClusterBox, font: QFont) -> None:
+        super().__init__()
+        self.cluster_id = box.id
+        self.module = box.module
+        self.label = box.label
+        self._rect = QRectF(*box.rect)
+        self._font = font
+        self.setZValue(0)
+        self.setToolTip(f"module: {box.module or '(model)'}")
+
+    def boundingRect(self) -> QRectF:
+        return self._rect.adjusted(-1, -1, 1, 1)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setPen(QPen(QColor(CLUSTER_BORDER), 1, Qt.PenStyle.DashLine))
+        painter.setBrush(QBrush(QColor(CLUSTER_FILL)))
+        painter.drawRoundedRect(self._rect, 6, 6)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod >= TEXT_LOD:
+            painter.setFont(self._font)
+            painter.setPen(QPen(QColor("#4a4a66")))
+            painter.drawText(
+                self._rect.adjusted(6, 3, -4, -4),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                self.label,
+            )
+
+
+def _spline(path: EdgePath) -> QPainterPath:
+    result = QPainterPath()
+    points = [QPointF(x, y) for x, y in path.points]
+    if not points:
+        return result
+    result.moveTo(points[0])
+    for i in range(1, len(points) - 2, 3):
+        result.cubicTo(points[i], points[i + 1], points[i + 2])
+    return result
+
+
+def _arrowhead(path: EdgePath) -> QPolygonF:
+    if path.arrow is None or not path.points:
+        return QPolygonF()
+    tip = QPointF(*path.arrow)
+    base = QPointF(*path.points[-1])
+    direction = tip - base
+    length = max((direction.x() ** 2 + direction.y() ** 2) ** 0.5, 1e-6)
+    normal = QPointF(-direction.y() / length, direction.x() / length) * (length * 0.4)
+    return QPolygonF([tip, base + normal, base - normal])
+
+
+def _tooltip(node: Node) -> str:
+    parts = [node.name]
+    if node.op:
+        parts.append(f"forward op: {node.op}")
+    if node.module:
+        parts.append(f"module: {node.module}" + (" (inferred)" if node.module_inferred else ""))
+    if node.source:
+        parts.append(f"source: {node.source}")
+    return "\n".join(parts)

@@ -1,0 +1,91 @@
+"""The graph scene: items built from a captured graph and its layout, keyed by id."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from PySide6.QtCore import QObject, QRectF, Signal
+from PySide6.QtWidgets import QGraphicsScene
+
+from graphviz_app.core.graph import AutogradGraph
+from graphviz_app.core.layout import GraphLayout
+from graphviz_app.core.style import GraphStyle, node_label_lines
+from graphviz_app.ui.items import ClusterItem, EdgeItem, NodeItem, label_font
+
+MARGIN = 24.0
+_Item = TypeVar("_Item", NodeItem, EdgeItem, ClusterItem)
+
+
+class GraphScene(QGraphicsScene):
+    """Holds one graph's items; emits node ids, never items or records."""
+
+    node_selected = Signal(str)  # "" when the selection is cleared
+    node_hovered = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[str, EdgeItem] = {}
+        self.clusters: dict[str, ClusterItem] = {}
+        self._edges_by_node: dict[str, list[EdgeItem]] = {}
+        self.selectionChanged.connect(self._on_scene_selection_changed)
+
+    def show_graph(self, graph: AutogradGraph, layout: GraphLayout, style: GraphStyle) -> None:
+        """Replace the scene's items with ``graph`` drawn at ``layout``."""
+        self.blockSignals(True)
+        self.clear()
+        self.blockSignals(False)
+        self.nodes, self.edges, self.clusters, self._edges_by_node = {}, {}, {}, {}
+        font = label_font(style.font_size)
+        for cluster in layout.clusters:
+            self._add(self.clusters, cluster.id, ClusterItem(cluster, label_font(9)))
+        for box in layout.nodes:
+            node = graph.node(box.id)
+            item = NodeItem(node, box, node_label_lines(node, style), font)
+            self._add(self.nodes, box.id, item)
+        for path in layout.edges:
+            edge = self._add(self.edges, path.id, EdgeItem(path))
+            self._edges_by_node.setdefault(path.source, []).append(edge)
+            self._edges_by_node.setdefault(path.target, []).append(edge)
+        bounds = QRectF(0, 0, layout.width, layout.height)
+        self.setSceneRect(bounds.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
+
+    def _add(self, table: dict[str, _Item], key: str, item: _Item) -> _Item:
+        table[key] = item
+        self.addItem(item)
+        return item
+
+    def select_node(self, node_id: str) -> None:
+        """Select the node ``node_id`` alone (emits :attr:`node_selected`)."""
+        item = self.nodes.get(node_id)
+        self.clearSelection()
+        if item is not None:
+            item.setSelected(True)
+
+    def selected_node_id(self) -> str:
+        """The selected node's id, or "" when none is selected."""
+        selected = [i for i in self.selectedItems() if isinstance(i, NodeItem)]
+        return selected[0].node_id if selected else ""
+
+    def highlighted_edge_ids(self) -> set[str]:
+        """Ids of the edges drawn highlighted right now."""
+        return {key for key, item in self.edges.items() if item.highlighted}
+
+    def highlight_node_edges(self, node_id: str) -> None:
+        """Highlight the incoming and outgoing edges of ``node_id`` ("" clears)."""
+        keep = set(self._edges_by_node.get(self.selected_node_id(), []))
+        wanted = set(self._edges_by_node.get(node_id, [])) | keep
+        for edge in self.edges.values():
+            edge.set_highlighted(edge in wanted)
+        for key, item in self.nodes.items():
+            item.set_highlighted(key == node_id)
+
+    def hover_node(self, node_id: str) -> None:
+        """What hovering a node does: highlight its edges and tell listeners."""
+        self.highlight_node_edges(node_id)
+        self.node_hovered.emit(node_id)
+
+    def _on_scene_selection_changed(self) -> None:
+        node_id = self.selected_node_id()
+        self.highlight_node_edges(node_id)
+        self.node_selected.emit(node_id)

@@ -1,0 +1,85 @@
+"""The graph view: wheel and key zoom (clamped), drag to pan, fit, zoom to selection."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QKeyEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import QGraphicsView, QWidget
+
+MIN_SCALE = 0.02
+MAX_SCALE = 8.0
+WHEEL_STEP = 1.15
+
+
+class GraphView(QGraphicsView):
+    """A QGraphicsView tuned for big graphs: cached background, culling, anchored zoom."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setBackgroundBrush(Qt.GlobalColor.white)
+
+    def current_scale(self) -> float:
+        """The zoom factor (1.0 = one scene pixel per screen pixel)."""
+        return float(self.transform().m11())
+
+    def zoom_by(self, factor: float) -> None:
+        """Zoom by ``factor``, clamped to [MIN_SCALE, MAX_SCALE]."""
+        target = min(max(self.current_scale() * factor, MIN_SCALE), MAX_SCALE)
+        applied = target / self.current_scale()
+        self.scale(applied, applied)
+
+    def zoom_in(self) -> None:
+        """One zoom step in."""
+        self.zoom_by(WHEEL_STEP)
+
+    def zoom_out(self) -> None:
+        """One zoom step out."""
+        self.zoom_by(1 / WHEEL_STEP)
+
+    def fit_all(self) -> None:
+        """Show the whole graph (never enlarged past 1:1, so small graphs stay crisp)."""
+        scene = self.scene()
+        if scene is not None:
+            self._fit_rect(scene.sceneRect(), max_scale=1.0)
+
+    def zoom_to_selection(self) -> None:
+        """Fit the selected items, or the whole graph when nothing is selected."""
+        scene = self.scene()
+        if scene is None:
+            return
+        rect = QRectF()
+        for item in scene.selectedItems():
+            rect = rect.united(item.sceneBoundingRect())
+        if rect.isNull():
+            self.fit_all()
+        else:
+            self._fit_rect(rect.adjusted(-80, -80, 80, 80), max_scale=2.0)
+
+    def _fit_rect(self, rect: QRectF, max_scale: float) -> None:
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.current_scale() > max_scale:
+            self.zoom_by(max_scale / self.current_scale())
+        elif self.current_scale() < MIN_SCALE:
+            self.zoom_by(MIN_SCALE / self.current_scale())
+        self.centerOn(rect.center())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(WHEEL_STEP**steps)
+        event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_in()
+        elif key == Qt.Key.Key_Minus:
+            self.zoom_out()
+        else:
+            super().keyPressEvent(event)

@@ -1,0 +1,179 @@
+"""Torch work, Graphviz runs and file loading, off the GUI thread.
+
+A :class:`SessionWorker` lives on its own ``QThread`` and owns the
+:class:`~graphviz_app.session.ModelSession` (live tensors stay on that thread).
+The :class:`SessionController` is what the window talks to: it queues requests to
+the worker and re-emits plain, immutable results.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from graphviz_app.core.engine import EngineError
+from graphviz_app.core.forward import ForwardError
+from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.walk import CaptureError
+from graphviz_app.io.export import ExportError, format_for, render, write_atomic
+from graphviz_app.io.model_file import ModelFileError
+from graphviz_app.session import ModelSession, PictureResult
+
+logger = logging.getLogger(__name__)
+
+#: Errors with a message written for the user; anything else is a bug to report.
+EXPECTED_ERRORS = (
+    ModelFileError,
+    ForwardError,
+    CaptureError,
+    EngineError,
+    ExportError,
+    RuntimeError,
+    FileNotFoundError,
+)
+
+
+class SessionWorker(QObject):
+    """Runs one job at a time on the worker thread; emits results or failures."""
+
+    picture_ready = Signal(object)  # PictureResult
+    exported = Signal(str)  # the path written
+    failed = Signal(str, str)  # summary, details
+    started = Signal(str)  # job description
+    done = Signal(float)  # seconds the job took
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._session: ModelSession | None = None
+
+    def _session_or_new(self) -> ModelSession:
+        if self._session is None:  # created here so it is made on the worker thread
+            self._session = ModelSession()
+        return self._session
+
+    @Slot(str, object)
+    def open_model(self, path: str, style: GraphStyle) -> None:
+        """Load, run forward, capture and lay out the model file at ``path``."""
+        self._job(
+            f"Opening {Path(path).name}",
+            lambda: self.picture_ready.emit(self._session_or_new().open(path, style)),
+        )
+
+    @Slot(object)
+    def restyle(self, style: GraphStyle) -> None:
+        """Lay out the current graph again in a new style."""
+        self._job(
+            "Laying out", lambda: self.picture_ready.emit(self._session_or_new().picture(style))
+        )
+
+    @Slot(object, str, str)
+    def export(self, result: PictureResult, path: str, fmt: str) -> None:
+        """Write ``result``'s graph to ``path`` in ``fmt`` (atomically)."""
+
+        def write() -> None:
+            target = Path(path)
+            data = render(
+                result.graph,
+                result.dot,
+                format_for(target, fmt or None),
+                self._session_or_new().engine,
+            )
+            write_atomic(target, data)
+            self.exported.emit(str(target))
+
+        self._job(f"Exporting {Path(path).name}", write)
+
+    def _job(self, description: str, work: Callable[[], None]) -> None:
+        self.started.emit(description)
+        start = time.perf_counter()
+        try:
+            work()
+        except EXPECTED_ERRORS as exc:
+            self.failed.emit(
+                getattr(exc, "summary", str(exc)),
+                getattr(exc, "details", "") or traceback.format_exc(),
+            )
+        except Exception as exc:  # a bug: report it, keep the worker alive
+            logger.exception("unexpected error in %s", description)
+            self.failed.emit(
+                f"Unexpected error: {type(exc).__name__}: {exc}", traceback.format_exc()
+            )
+        finally:
+            self.done.emit(time.perf_counter() - start)
+
+
+class SessionController(QObject):
+    """The window's single entry point for jobs; owns the worker thread."""
+
+    picture_ready = Signal(object)
+    exported = Signal(str)
+    failed = Signal(str, str)
+    busy_changed = Signal(bool, str)
+    job_finished = Signal(float)
+
+    _request_open = Signal(str, object)
+    _request_restyle = Signal(object)
+    _request_export = Signal(object, str, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = QThread(self)
+        self._thread.setObjectName("session-worker")
+        self._worker = SessionWorker()
+        self._worker.moveToThread(self._thread)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._pending = 0
+        self._wire()
+        self._thread.start()
+
+    def _wire(self) -> None:
+        worker = self._worker
+        self._request_open.connect(worker.open_model)
+        self._request_restyle.connect(worker.restyle)
+        self._request_export.connect(worker.export)
+        worker.picture_ready.connect(self.picture_ready)
+        worker.exported.connect(self.exported)
+        worker.failed.connect(self.failed)
+        worker.started.connect(self._on_worker_started)
+        worker.done.connect(self._on_worker_done)
+
+    @property
+    def busy(self) -> bool:
+        """True while a job is queued or running."""
+        return self._pending > 0
+
+    def open_model(self, path: str, style: GraphStyle) -> None:
+        """Queue: open a model file."""
+        self._queue(lambda: self._request_open.emit(path, style))
+
+    def restyle(self, style: GraphStyle) -> None:
+        """Queue: lay out the current graph in another style."""
+        self._queue(lambda: self._request_restyle.emit(style))
+
+    def export(self, result: PictureResult, path: str, fmt: str = "") -> None:
+        """Queue: export ``result`` to ``path``."""
+        self._queue(lambda: self._request_export.emit(result, path, fmt))
+
+    def _queue(self, send: Callable[[], None]) -> None:
+        self._pending += 1
+        send()
+
+    def _on_worker_started(self, description: str) -> None:
+        self.busy_changed.emit(True, description)
+
+    def _on_worker_done(self, seconds: float) -> None:
+        self._pending = max(0, self._pending - 1)
+        self.job_finished.emit(seconds)
+        if not self._pending:
+            self.busy_changed.emit(False, "")
+
+    def shutdown(self) -> None:
+        """Stop the worker thread (waits for the running job to end)."""
+        if self._thread.isRunning():
+            self._thread.quit()
+            self._thread.wait()

@@ -1,0 +1,66 @@
+"""The headless command line: no display, no Qt, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")
+    }
+    code = (
+        "import sys; from graphviz_app.app import main; rc = main(sys.argv[1:]); "
+        "assert not any(m.startswith('PySide6') for m in sys.modules), 'Qt imported'; "
+        "sys.exit(rc)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_export_svg_of_a_builtin_model_without_a_display(tmp_path: Path) -> None:
+    out = tmp_path / "net.svg"
+    done = run_cli("export", "two_layer_net", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().lstrip().startswith("<?xml")
+    assert "fc1.weight" in out.read_text()
+
+
+def test_export_json_holds_every_record(tmp_path: Path) -> None:
+    out = tmp_path / "net.json"
+    assert run_cli("export", "residual_cnn", "-o", str(out)).returncode == 0
+    data = json.loads(out.read_text())
+    names = {n["name"] for n in data["nodes"]}
+    assert {"ConvolutionBackward0", "NativeBatchNormBackward0", "AddBackward0"} <= names
+
+
+def test_a_bad_output_path_fails_with_a_message(tmp_path: Path) -> None:
+    done = run_cli("export", "two_layer_net", "-o", str(tmp_path / "missing" / "x.svg"))
+    assert done.returncode == 1
+    assert "does not exist" in done.stderr
+
+
+def test_an_existing_file_survives_a_failed_export(tmp_path: Path) -> None:
+    out = tmp_path / "keep.svg"
+    out.write_text("precious")
+    done = run_cli("export", "no_such_model", "-o", str(out))
+    assert done.returncode == 1 and "built-in" in done.stderr
+    assert out.read_text() == "precious"
+
+
+def test_models_lists_the_builtins() -> None:
+    done = run_cli("models")
+    assert done.returncode == 0
+    assert "two_layer_net" in done.stdout and "residual_cnn" in done.stdout

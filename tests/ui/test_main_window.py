@@ -1,0 +1,72 @@
+"""The main window opening models through its worker thread."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from graphviz_app.io.builtin import resolve_model
+from graphviz_app.ui.main_window import MainWindow
+
+WAIT_MS = 60_000
+
+
+def open_and_wait(qtbot, window: MainWindow, path: Path | str) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        window.open_model(path)
+
+
+def test_opening_the_builtin_example_shows_its_captured_graph(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    open_and_wait(qtbot, window, resolve_model("two_layer_net"))
+    result = window.result
+    assert result is not None
+    assert len(window.scene.nodes) == len(result.graph.nodes) > 5
+    names = {item.node.title for item in window.scene.nodes.values()}
+    assert {"fc1.weight", "fc2.bias", "NllLossBackward0"} <= names
+    assert "graphviz-pure" in window.engine_label.text() or "dot" in window.engine_label.text()
+    assert f"{len(result.graph.nodes)} nodes" in window.count_label.text()
+    assert window.export_action.isEnabled()
+
+
+def test_selecting_a_node_fills_the_inspector(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    open_and_wait(qtbot, window, resolve_model("two_layer_net"))
+    graph = window.result.graph  # type: ignore[union-attr]
+    leaf = next(n for n in graph.nodes if n.leaf_name == "fc1.weight")
+    window.scene.select_node(leaf.id)
+    text = window.inspector.toPlainText()
+    assert "fc1.weight" in text and "(16, 8) float32" in text
+
+
+def test_a_syntax_error_is_a_message_not_a_crash(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "broken.py"
+    bad.write_text("def build_model(:\n    pass\n")
+    with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS) as blocker:
+        window.open_model(bad)
+    assert "syntax error at line 1" in blocker.args[0]
+    open_and_wait(qtbot, window, resolve_model("two_layer_net"))  # still usable
+
+
+def test_a_forward_that_raises_is_reported(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "shapes.py"
+    bad.write_text(
+        "import torch\n"
+        "def build_model():\n    return torch.nn.Linear(3, 2)\n"
+        "def example_inputs():\n    return torch.randn(4, 5)\n"
+    )
+    with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS) as blocker:
+        window.open_model(bad)
+    assert "forward raised RuntimeError" in blocker.args[0]
+    assert window.result is None
+
+
+def test_export_svg_writes_every_node_label(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    open_and_wait(qtbot, window, resolve_model("two_layer_net"))
+    target = tmp_path / "graph.svg"
+    with qtbot.waitSignal(window.controller.exported, timeout=WAIT_MS):
+        window.export_to(target)
+    root = ET.parse(target).getroot()
+    svg_nodes = [g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "node"]
+    assert len(svg_nodes) == len(window.scene.nodes)
+    text = target.read_text()
+    for item in window.scene.nodes.values():
+        assert item.node.title in text
