@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
@@ -11,6 +12,7 @@ from graphviz_app.core.graph import AutogradGraph, Node, TensorInfo
 from graphviz_app.core.style import KIND_LABEL, shape_line
 
 NODE_SCHEME = "node"
+INSPECTOR_PREVIEW = 16  # values listed; the record keeps more for plots
 
 
 class InspectorView(QTextBrowser):
@@ -49,7 +51,7 @@ def node_html(graph: AutogradGraph, node: Node) -> str:
     parts = [f"<h3>{escape(node.title)}</h3>"]
     if node.leaf_name:
         parts.append(f"<p><i>{escape(node.name)}</i></p>")
-    parts.append(_table([(k, escape(v)) for k, v in rows if v]))
+    parts.append(_table([(k, escape(v).replace("\n", "<br>")) for k, v in rows if v]))
     if node.tensor is not None:
         parts.append("<h4>Tensor</h4>" + _tensor_table(node.tensor))
     if node.saved:
@@ -74,7 +76,8 @@ def _module_text(node: Node) -> str | None:
 def _source_text(node: Node) -> str | None:
     if node.source is None:
         return None
-    return f"{node.source}  {node.source.text}"
+    name = Path(node.source.file).name
+    return f"{name}:{node.source.line} in {node.source.function}()\n{node.source.text}"
 
 
 def _tensor_table(info: TensorInfo) -> str:
@@ -95,8 +98,10 @@ def _tensor_table(info: TensorInfo) -> str:
                     f"<b style='color:#b00'>{stats.nan_count} NaN, {stats.inf_count} Inf</b>",
                 )
             )
-        preview = ", ".join(f"{v:.4g}" for v in info.preview)
-        rows.append(("values", preview + (", ..." if info.preview_truncated else "")))
+        shown = info.preview[:INSPECTOR_PREVIEW]
+        preview = ", ".join(f"{v:.4g}" for v in shown)
+        more = info.preview_truncated or len(shown) < len(info.preview)
+        rows.append((f"first {len(shown)} values", preview + (", ..." if more else "")))
     return _table(rows)
 
 

@@ -68,16 +68,21 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(entry.name, self.models)
             item.setToolTip(entry.summary)
             item.setData(Qt.ItemDataRole.UserRole, str(entry.path))
-        self._add_dock("Models", "models_dock", self.models, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._add_dock(
-            "Inspector", "inspector_dock", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.models_dock = self._add_dock("Models", "models_dock", self.models, left, 190)
+        self.inspector_dock = self._add_dock(
+            "Inspector", "inspector_dock", self.inspector, right, 330
         )
 
-    def _add_dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+    def _add_dock(
+        self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, width: int
+    ) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+        return dock
 
     def _action(
         self,
