@@ -65,6 +65,13 @@ def _add_export_parser(commands: argparse._SubParsersAction) -> None:  # type: i
     export.add_argument(
         "--no-clusters", action="store_true", help="do not draw a box around each nn.Module"
     )
+    export.add_argument(
+        "--collapse-depth",
+        type=int,
+        default=None,
+        metavar="N",
+        help="draw each module N levels down as one node (1 = the model's direct children)",
+    )
     export.add_argument("--dpi", type=float, default=None, help="PNG resolution (default 96)")
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from graphviz_app import __version__
+from graphviz_app.core.collapse import modules_at_depth
 from graphviz_app.core.engine import EngineError, find_engine
 from graphviz_app.core.forward import ForwardError
 from graphviz_app.core.style import GraphStyle
@@ -46,11 +47,22 @@ def _export(args: argparse.Namespace) -> int:
     output = Path(args.output)
     fmt = format_for(output, args.format)
     configure_torch_threads()
-    style = GraphStyle(rankdir=args.rankdir, clusters=not args.no_clusters, show_values=args.values)
     session = ModelSession()
-    result = session.open(resolve_model(args.model), style)
-    write_atomic(output, render(result.graph, result.dot, fmt, session.engine, args.dpi))
-    print(f"wrote {output} ({fmt}, {len(result.graph.nodes)} nodes, {result.engine})")
+    session.load(resolve_model(args.model))
+    graph = session.forward()
+    collapsed: frozenset[str] = frozenset()
+    if args.collapse_depth is not None:
+        collapsed = modules_at_depth(graph, args.collapse_depth)
+    style = GraphStyle(
+        rankdir=args.rankdir,
+        clusters=not args.no_clusters,
+        show_values=args.values,
+        collapsed=collapsed,
+    )
+    result = session.picture(style)
+    data = render(result.graph, result.dot, fmt, session.engine, args.dpi)
+    write_atomic(output, data)
+    print(f"wrote {output} ({fmt}, {len(result.visible.nodes)} nodes, {result.engine})")
     return 0
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
 from graphviz_app.core.capture import CaptureOptions
+from graphviz_app.core.collapse import collapse_modules
 from graphviz_app.core.engine import GraphvizEngine, find_engine
 from graphviz_app.core.forward import ForwardRun, forward_and_capture
 from graphviz_app.core.graph import AutogradGraph
@@ -22,6 +25,7 @@ from graphviz_app.core.layout import GraphLayout, LayoutCache, compute_layout, t
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.io.model_file import LoadedModel, load_model_file
 
+_T = TypeVar("_T")
 THREADS_ENV = "GRAPHVIZ_APP_TORCH_THREADS"
 
 
@@ -32,7 +36,8 @@ class PictureResult:
     model_name: str
     model_path: str
     doc: str
-    graph: AutogradGraph
+    graph: AutogradGraph  # everything captured
+    visible: AutogradGraph  # what is drawn: ``graph`` with collapsed modules merged
     layout: GraphLayout
     style: GraphStyle
     dot: str
@@ -72,47 +77,53 @@ class ModelSession:
         self.loaded: LoadedModel | None = None
         self.run: ForwardRun | None = None
         self._cache = LayoutCache()
+        self._timings: list[tuple[str, float]] = []
 
     def open(self, path: str | Path, style: GraphStyle) -> PictureResult:
         """Load a model file, run its forward pass and lay out the captured graph."""
-        timings: list[tuple[str, float]] = []
-        self.loaded = _timed(timings, "load", lambda: load_model_file(path))
-        return self.capture(style, timings)
+        self.load(path)
+        self.forward()
+        return self.picture(style)
 
-    def capture(
-        self, style: GraphStyle, timings: list[tuple[str, float]] | None = None
-    ) -> PictureResult:
-        """Re-run forward on the open model and lay out the new graph."""
-        timings = timings if timings is not None else []
+    def load(self, path: str | Path) -> LoadedModel:
+        """Import a model file and build its model and example inputs."""
+        self._timings = []
+        self.loaded = self._timed("load", lambda: load_model_file(path))
+        return self.loaded
+
+    def forward(self) -> AutogradGraph:
+        """Run forward on the open model under the recorder and capture its graph."""
         loaded = self._require_loaded()
-        self.run = _timed(
-            timings,
+        self.run = self._timed(
             "forward + capture",
             lambda: forward_and_capture(loaded.model, loaded.inputs, loaded.loss_fn, self.options),
         )
-        return self.picture(style, timings)
+        return self.run.graph
 
-    def picture(
-        self, style: GraphStyle, timings: list[tuple[str, float]] | None = None
-    ) -> PictureResult:
-        """Lay out the current graph in ``style`` (cached by structure)."""
-        timings = timings if timings is not None else []
+    def picture(self, style: GraphStyle) -> PictureResult:
+        """Lay out the current graph in ``style`` (cached by structure).
+
+        The result's timings cover every step since the previous picture.
+        """
         loaded, run = self._require_loaded(), self.run
         if run is None:
             raise RuntimeError("No forward pass has run yet.")
-        dot = _timed(timings, "dot text", lambda: to_dot(run.graph, style))
-        layout = _timed(timings, "layout", lambda: self._layout(run.graph, style, dot))
+        visible = collapse_modules(run.graph, style.collapsed)
+        dot = self._timed("dot text", lambda: to_dot(visible, style))
+        layout = self._timed("layout", lambda: self._layout(visible, style, dot))
+        timings, self._timings = tuple(self._timings), []
         return PictureResult(
             model_name=loaded.name,
             model_path=str(loaded.path),
             doc=loaded.doc,
             graph=run.graph,
+            visible=visible,
             layout=layout,
             style=style,
             dot=dot,
             engine=self.engine.describe(),
             parameter_count=sum(p.numel() for p in loaded.model.parameters()),
-            timings=tuple(timings),
+            timings=timings,
         )
 
     def _layout(self, graph: AutogradGraph, style: GraphStyle, dot: str) -> GraphLayout:
@@ -123,14 +134,13 @@ class ModelSession:
             self._cache.put(key, layout)
         return layout
 
+    def _timed(self, name: str, step: Callable[[], _T]) -> _T:
+        start = time.perf_counter()
+        result = step()
+        self._timings.append((name, time.perf_counter() - start))
+        return result
+
     def _require_loaded(self) -> LoadedModel:
         if self.loaded is None:
             raise RuntimeError("No model is open.")
         return self.loaded
-
-
-def _timed(timings: list[tuple[str, float]], name: str, step):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
-    result = step()
-    timings.append((name, time.perf_counter() - start))
-    return result

@@ -26,6 +26,7 @@ class NodeKind(str, Enum):
     CUSTOM = "custom"  # the backward of a user's autograd.Function
     PARAMETER = "parameter"  # AccumulateGrad of an nn.Parameter
     INPUT = "input"  # AccumulateGrad of any other leaf tensor
+    MODULE = "module"  # a collapsed nn.Module standing for all the nodes inside it
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any
 import graphviz
 
 from graphviz_app.core.engine import DEFAULT_TIMEOUT_S, EngineError, GraphvizEngine
-from graphviz_app.core.graph import AutogradGraph, Edge, NodeKind
+from graphviz_app.core.graph import AutogradGraph, Edge, Node, NodeKind
 from graphviz_app.core.style import (
     CLUSTER_BORDER,
     CLUSTER_FILL,
@@ -115,13 +115,24 @@ def _add_nodes(dot: graphviz.Digraph, graph: AutogradGraph, style: GraphStyle) -
     tree: dict[str, Any] = {"nodes": [], "children": OrderedDict()}
     for node in graph.nodes:
         branch = tree
-        if style.clusters and node.module is not None and node.kind is not NodeKind.OUTPUT:
-            for depth_path in _module_prefixes(node.module):
+        module = cluster_module(node)
+        if style.clusters and module is not None:
+            for depth_path in _module_prefixes(module):
                 branch = branch["children"].setdefault(
                     depth_path, {"nodes": [], "children": OrderedDict()}
                 )
         branch["nodes"].append(node)
     _emit_branch(dot, tree, style)
+
+
+def cluster_module(node: Node) -> str | None:
+    """The module whose box holds ``node``: a collapsed module sits in its parent's box."""
+    if node.kind is NodeKind.OUTPUT or node.module is None:
+        return None
+    if node.kind is NodeKind.MODULE:
+        parent = node.module.rpartition(".")[0]
+        return parent or None
+    return node.module
 
 
 def _module_prefixes(module: str) -> list[str]:

@@ -19,6 +19,7 @@ KIND_FILL: dict[NodeKind, str] = {
     NodeKind.CUSTOM: "#e3b5d0",  # reddish purple
     NodeKind.PARAMETER: "#a9d8f5",  # sky blue
     NodeKind.INPUT: "#f5cf80",  # orange
+    NodeKind.MODULE: "#c9c9e8",  # lavender: a box standing for many nodes
 }
 KIND_BORDER: dict[NodeKind, str] = {
     NodeKind.OUTPUT: "#00795a",
@@ -28,6 +29,7 @@ KIND_BORDER: dict[NodeKind, str] = {
     NodeKind.CUSTOM: "#a0507c",
     NodeKind.PARAMETER: "#2a7fb8",
     NodeKind.INPUT: "#b37800",
+    NodeKind.MODULE: "#5a5a96",
 }
 KIND_LABEL: dict[NodeKind, str] = {
     NodeKind.OUTPUT: "output / root",
@@ -37,6 +39,7 @@ KIND_LABEL: dict[NodeKind, str] = {
     NodeKind.CUSTOM: "custom autograd.Function",
     NodeKind.PARAMETER: "parameter (AccumulateGrad)",
     NodeKind.INPUT: "input leaf (AccumulateGrad)",
+    NodeKind.MODULE: "collapsed module (double-click to expand)",
 }
 EDGE_COLOR = "#555555"
 CLUSTER_BORDER = "#9a9ab0"
@@ -56,6 +59,7 @@ class GraphStyle:
     clusters: bool = True  # a box per nn.Module
     show_values: bool = False  # a value-summary line on each node
     font_size: float = 10.0
+    collapsed: frozenset[str] = frozenset()  # module paths drawn as one node each
 
     def __post_init__(self) -> None:
         if self.rankdir not in ("TB", "LR", "BT", "RL"):
@@ -78,6 +82,8 @@ def node_label_lines(node: Node, style: GraphStyle) -> list[str]:
 def _detail_line(node: Node) -> str:
     if node.is_leaf:
         return "AccumulateGrad" if node.leaf_name else ""
+    if node.kind is NodeKind.MODULE:
+        return node.name
     if node.kind is NodeKind.OUTPUT:
         return ""
     return node.op or ""

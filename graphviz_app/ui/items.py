@@ -7,11 +7,12 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, Q
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsSceneHoverEvent,
+    QGraphicsSceneMouseEvent,
     QStyleOptionGraphicsItem,
     QWidget,
 )
 
-from graphviz_app.core.graph import Node
+from graphviz_app.core.graph import Node, NodeKind
 from graphviz_app.core.layout import PX_PER_PT, ClusterBox, EdgePath, NodeBox
 from graphviz_app.core.style import (
     CLUSTER_BORDER,
@@ -85,6 +86,11 @@ class NodeItem(QGraphicsItem):
         self._tell_scene_hover("")
         super().hoverLeaveEvent(event)
 
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self.node.kind is NodeKind.MODULE and self.node.module is not None:
+            _tell_scene_toggle(self, self.node.module)
+        super().mouseDoubleClickEvent(event)
+
     def _tell_scene_hover(self, node_id: str) -> None:
         hover_node = getattr(self.scene(), "hover_node", None)
         if hover_node is not None:
@@ -144,10 +150,14 @@ class ClusterItem(QGraphicsItem):
         self._rect = QRectF(*box.rect)
         self._font = font
         self.setZValue(0)
-        self.setToolTip(f"module: {box.module or '(model)'}")
+        self.setToolTip(f"module: {box.module or '(model)'}\nDouble-click to collapse it")
 
     def boundingRect(self) -> QRectF:
         return self._rect.adjusted(-1, -1, 1, 1)
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        _tell_scene_toggle(self, self.module)
+        super().mouseDoubleClickEvent(event)
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
@@ -164,6 +174,12 @@ class ClusterItem(QGraphicsItem):
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
                 self.label,
             )
+
+
+def _tell_scene_toggle(item: QGraphicsItem, module: str) -> None:
+    toggle_module = getattr(item.scene(), "toggle_module", None)
+    if toggle_module is not None:
+        toggle_module(module)
 
 
 def _spline(path: EdgePath) -> QPainterPath:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from graphviz_app.core.collapse import modules_at_depth
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.io.builtin import list_builtin_models
 from graphviz_app.io.export import FORMATS
@@ -132,6 +133,15 @@ class MainWindow(QMainWindow):
         self.rankdir_action.setCheckable(True)
         self.values_action = self._action("Show &values on nodes", self._on_values_toggled, "V")
         self.values_action.setCheckable(True)
+        self.collapse_action = self._action(
+            "&Collapse top-level modules",
+            self._on_collapse_top_triggered,
+            "Ctrl+Shift+C",
+            "Draw each top-level module as one node (double-click a module to toggle it)",
+        )
+        self.expand_action = self._action(
+            "E&xpand all modules", self._on_expand_all_triggered, "Ctrl+Shift+X"
+        )
         self.export_action.setEnabled(False)
         self._build_menus()
 
@@ -146,6 +156,8 @@ class MainWindow(QMainWindow):
         )
         view_menu.addSeparator()
         view_menu.addActions([self.rankdir_action, self.values_action])
+        view_menu.addSeparator()
+        view_menu.addActions([self.collapse_action, self.expand_action])
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.addActions(
@@ -179,6 +191,7 @@ class MainWindow(QMainWindow):
         self.controller.exported.connect(self._on_controller_exported)
         self.controller.job_finished.connect(self._on_controller_job_finished)
         self.scene.node_selected.connect(self._on_scene_node_selected)
+        self.scene.module_toggled.connect(self._on_scene_module_toggled)
         self.inspector.node_link_clicked.connect(self._on_inspector_link_clicked)
         self.models.itemActivated.connect(self._on_models_item_activated)
 
@@ -230,7 +243,7 @@ class MainWindow(QMainWindow):
         same_model = self.result is not None and self.result.model_path == result.model_path
         selected = self.scene.selected_node_id() if same_model else ""
         self.result = result
-        self.scene.show_graph(result.graph, result.layout, result.style)
+        self.scene.show_graph(result.visible, result.layout, result.style)
         self.view.fit_all()
         if selected in self.scene.nodes:
             self.scene.select_node(selected)
@@ -283,9 +296,23 @@ class MainWindow(QMainWindow):
 
     def _on_scene_node_selected(self, node_id: str) -> None:
         if node_id and self.result is not None:
-            self.inspector.show_node(self.result.graph, node_id)
+            self.inspector.show_node(self.result.visible, node_id)
         else:
             self.inspector.show_nothing()
+
+    def _on_scene_module_toggled(self, module: str) -> None:
+        self.set_collapsed(self.style_options.collapsed ^ {module})
+
+    def set_collapsed(self, modules: frozenset[str]) -> None:
+        """Draw ``modules`` collapsed (one node each) and every other module expanded."""
+        self._restyle(collapsed=frozenset(modules))
+
+    def _on_collapse_top_triggered(self) -> None:
+        if self.result is not None:
+            self.set_collapsed(modules_at_depth(self.result.graph, 1))
+
+    def _on_expand_all_triggered(self) -> None:
+        self.set_collapsed(frozenset())
 
     def _on_inspector_link_clicked(self, node_id: str) -> None:
         self.scene.select_node(node_id)

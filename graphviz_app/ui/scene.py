@@ -21,6 +21,7 @@ class GraphScene(QGraphicsScene):
 
     node_selected = Signal(str)  # "" when the selection is cleared
     node_hovered = Signal(str)
+    module_toggled = Signal(str)  # a module box or collapsed module was double-clicked
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -84,6 +85,10 @@ class GraphScene(QGraphicsScene):
         """What hovering a node does: highlight its edges and tell listeners."""
         self.highlight_node_edges(node_id)
         self.node_hovered.emit(node_id)
+
+    def toggle_module(self, module: str) -> None:
+        """Ask for ``module`` to be collapsed or expanded (the window decides)."""
+        self.module_toggled.emit(module)
 
     def _on_scene_selection_changed(self) -> None:
         node_id = self.selected_node_id()
