@@ -51,7 +51,7 @@ def _add_export_parser(commands: argparse._SubParsersAction) -> None:  # type: i
     export.add_argument("-o", "--output", required=True, help="file to write")
     export.add_argument(
         "--format",
-        choices=("svg", "png", "dot", "json"),
+        choices=("svg", "png", "pdf", "dot", "json"),
         default=None,
         help="output format (default: from the extension)",
     )

@@ -16,11 +16,13 @@ from graphviz_app.core.forward import ForwardError
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.core.walk import CaptureError
 from graphviz_app.io.builtin import list_builtin_models, resolve_model
-from graphviz_app.io.export import ExportError, format_for, render, write_atomic
+from graphviz_app.io.export import ExportError, format_for, write_atomic
 from graphviz_app.io.model_file import ModelFileError
+from graphviz_app.pdf import PdfError, render_export
 from graphviz_app.session import ModelSession, configure_torch_threads
 
 USER_ERRORS = (
+    PdfError,
     ModelFileError,
     ForwardError,
     CaptureError,
@@ -60,7 +62,7 @@ def _export(args: argparse.Namespace) -> int:
         collapsed=collapsed,
     )
     result = session.picture(style)
-    data = render(result.graph, result.dot, fmt, session.engine, args.dpi)
+    data = render_export(result.graph, result.dot, fmt, session.engine, args.dpi)
     write_atomic(output, data)
     print(f"wrote {output} ({fmt}, {len(result.visible.nodes)} nodes, {result.engine})")
     return 0

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import torch
 
+from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.capture import CaptureOptions
 from graphviz_app.core.collapse import collapse_modules
 from graphviz_app.core.engine import GraphvizEngine, find_engine
@@ -79,11 +80,15 @@ class ModelSession:
         self._cache = LayoutCache()
         self._timings: list[tuple[str, float]] = []
 
-    def open(self, path: str | Path, style: GraphStyle) -> PictureResult:
+    def open(
+        self, path: str | Path, style: GraphStyle, cancel: CancelToken | None = None
+    ) -> PictureResult:
         """Load a model file, run its forward pass and lay out the captured graph."""
         self.load(path)
+        _check(cancel)
         self.forward()
-        return self.picture(style)
+        _check(cancel)
+        return self.picture(style, cancel)
 
     def load(self, path: str | Path) -> LoadedModel:
         """Import a model file and build its model and example inputs."""
@@ -100,7 +105,7 @@ class ModelSession:
         )
         return self.run.graph
 
-    def picture(self, style: GraphStyle) -> PictureResult:
+    def picture(self, style: GraphStyle, cancel: CancelToken | None = None) -> PictureResult:
         """Lay out the current graph in ``style`` (cached by structure).
 
         The result's timings cover every step since the previous picture.
@@ -110,7 +115,7 @@ class ModelSession:
             raise RuntimeError("No forward pass has run yet.")
         visible = collapse_modules(run.graph, style.collapsed)
         dot = self._timed("dot text", lambda: to_dot(visible, style))
-        layout = self._timed("layout", lambda: self._layout(visible, style, dot))
+        layout = self._timed("layout", lambda: self._layout(visible, style, dot, cancel))
         timings, self._timings = tuple(self._timings), []
         return PictureResult(
             model_name=loaded.name,
@@ -126,11 +131,13 @@ class ModelSession:
             timings=timings,
         )
 
-    def _layout(self, graph: AutogradGraph, style: GraphStyle, dot: str) -> GraphLayout:
-        key = (graph.structure_key(), style, self.engine.path)
+    def _layout(
+        self, graph: AutogradGraph, style: GraphStyle, dot: str, cancel: CancelToken | None
+    ) -> GraphLayout:
+        key = LayoutCache.key(dot, self.engine)
         layout = self._cache.get(key)
         if layout is None:
-            layout = compute_layout(dot, self.engine)
+            layout = compute_layout(dot, self.engine, cancel=cancel)
             self._cache.put(key, layout)
         return layout
 
@@ -144,3 +151,8 @@ class ModelSession:
         if self.loaded is None:
             raise RuntimeError("No model is open.")
         return self.loaded
+
+
+def _check(cancel: CancelToken | None) -> None:
+    if cancel is not None:
+        cancel.raise_if_cancelled()

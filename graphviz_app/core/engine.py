@@ -13,12 +13,16 @@ import re
 import shutil
 import subprocess
 import sysconfig
+import time
 from dataclasses import dataclass
 from functools import lru_cache
+
+from graphviz_app.core.cancel import Cancelled, CancelToken
 
 PURE = "graphviz-pure"
 SYSTEM = "dot"
 DEFAULT_TIMEOUT_S = 60.0
+POLL_S = 0.1  # how often a running layout checks for cancel and timeout
 
 
 class EngineError(RuntimeError):
@@ -43,28 +47,55 @@ class GraphvizEngine:
         fmt: str,
         timeout: float = DEFAULT_TIMEOUT_S,
         extra_args: tuple[str, ...] = (),
+        cancel: CancelToken | None = None,
     ) -> bytes:
-        """Lay out ``dot_text`` and return the output in ``fmt`` (``json``, ``svg``, ...)."""
-        command = [self.path, f"-T{fmt}", *extra_args]
+        """Lay out ``dot_text`` and return the output in ``fmt`` (``json``, ``svg``, ...).
+
+        Raises :class:`EngineError` on failure or after ``timeout`` seconds, and
+        :class:`Cancelled` soon after ``cancel`` is set; the process is killed then.
+        """
         try:
-            done = subprocess.run(
-                command,
-                input=dot_text.encode("utf-8"),
-                capture_output=True,
-                timeout=timeout,
-                check=False,
+            process = subprocess.Popen(
+                [self.path, f"-T{fmt}", *extra_args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
             )
-        except subprocess.TimeoutExpired as exc:
-            raise EngineError(
-                f"Graphviz ({self.kind}) did not finish within {timeout:.0f} s; the graph is "
-                "probably too large to lay out at once. Collapse modules and try again."
-            ) from exc
         except OSError as exc:
             raise EngineError(f"Could not run Graphviz at {self.path}: {exc}") from exc
-        if done.returncode != 0:
-            message = done.stderr.decode("utf-8", "replace").strip()[-800:]
+        out, err = self._wait(process, dot_text.encode("utf-8"), timeout, cancel)
+        if process.returncode != 0:
+            message = err.decode("utf-8", "replace").strip()[-800:]
             raise EngineError(f"Graphviz ({self.kind}) failed: {message or 'no message'}")
-        return done.stdout
+        return out
+
+    def _wait(
+        self,
+        process: subprocess.Popen[bytes],
+        data: bytes | None,
+        timeout: float,
+        cancel: CancelToken | None,
+    ) -> tuple[bytes, bytes]:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return process.communicate(data, timeout=POLL_S)
+            except subprocess.TimeoutExpired:
+                data = None  # sent already; retrying communicate() loses no output
+            if cancel is not None and cancel.cancelled:
+                _kill(process)
+                raise Cancelled("layout cancelled")
+            if time.monotonic() > deadline:
+                _kill(process)
+                raise EngineError(
+                    f"Graphviz ({self.kind}) did not finish within {timeout:.0f} s; the graph "
+                    "is probably too large to lay out at once. Collapse modules and try again."
+                )
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    process.kill()
+    process.communicate()
 
 
 def find_engine(preference: str | None = None) -> GraphvizEngine:

@@ -8,6 +8,7 @@ only place those units are converted.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -15,15 +16,20 @@ from typing import Any
 
 import graphviz
 
+from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.engine import DEFAULT_TIMEOUT_S, EngineError, GraphvizEngine
 from graphviz_app.core.graph import AutogradGraph, Edge, Node, NodeKind
 from graphviz_app.core.style import (
     CLUSTER_BORDER,
     CLUSTER_FILL,
     EDGE_COLOR,
+    HIGHLIGHT_COLOR,
     KIND_BORDER,
     KIND_FILL,
+    NON_FINITE_COLOR,
+    SELECTED_COLOR,
     GraphStyle,
+    has_non_finite,
     node_label_lines,
     node_size_pt,
 )
@@ -90,8 +96,16 @@ def cluster_id(module: str) -> str:
     return "cluster_" + (module or "<root>")
 
 
-def to_dot(graph: AutogradGraph, style: GraphStyle | None = None) -> str:
-    """DOT text for ``graph`` in ``style``: one box per node, one box per module."""
+def to_dot(
+    graph: AutogradGraph,
+    style: GraphStyle | None = None,
+    highlighted: frozenset[str] = frozenset(),
+) -> str:
+    """DOT text for ``graph`` in ``style``: one box per node, one box per module.
+
+    ``highlighted`` node ids (an export of the selection) get a thick vermillion
+    border, and their edges a thick blue line, as the window draws them.
+    """
     style = style or GraphStyle()
     dot = graphviz.Digraph(name="autograd")
     dot.attr(rankdir=style.rankdir, nodesep="0.25", ranksep="0.35", fontname=FONT_NAME)
@@ -105,13 +119,17 @@ def to_dot(graph: AutogradGraph, style: GraphStyle | None = None) -> str:
         penwidth="1.2",
     )
     dot.attr("edge", color=EDGE_COLOR, arrowsize="0.7")
-    _add_nodes(dot, graph, style)
+    _add_nodes(dot, graph, style, highlighted)
     for edge in graph.edges:
-        dot.edge(edge.source, edge.target, id=edge_id(edge))
+        marked = edge.source in highlighted or edge.target in highlighted
+        extra = {"color": HIGHLIGHT_COLOR, "penwidth": "2.5"} if marked else {}
+        dot.edge(edge.source, edge.target, id=edge_id(edge), **extra)
     return str(dot.source)
 
 
-def _add_nodes(dot: graphviz.Digraph, graph: AutogradGraph, style: GraphStyle) -> None:
+def _add_nodes(
+    dot: graphviz.Digraph, graph: AutogradGraph, style: GraphStyle, highlighted: frozenset[str]
+) -> None:
     tree: dict[str, Any] = {"nodes": [], "children": OrderedDict()}
     for node in graph.nodes:
         branch = tree
@@ -122,7 +140,7 @@ def _add_nodes(dot: graphviz.Digraph, graph: AutogradGraph, style: GraphStyle) -
                     depth_path, {"nodes": [], "children": OrderedDict()}
                 )
         branch["nodes"].append(node)
-    _emit_branch(dot, tree, style)
+    _emit_branch(dot, tree, style, highlighted)
 
 
 def cluster_module(node: Node) -> str | None:
@@ -140,19 +158,11 @@ def _module_prefixes(module: str) -> list[str]:
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _emit_branch(dot: graphviz.Digraph, branch: dict[str, Any], style: GraphStyle) -> None:
+def _emit_branch(
+    dot: graphviz.Digraph, branch: dict[str, Any], style: GraphStyle, highlighted: frozenset[str]
+) -> None:
     for node in branch["nodes"]:
-        lines = node_label_lines(node, style)
-        width, height = node_size_pt(lines, style.font_size)
-        dot.node(
-            node.id,
-            label="\n".join(lines),
-            fillcolor=KIND_FILL[node.kind],
-            color=KIND_BORDER[node.kind],
-            width=f"{width / PT_PER_INCH:.3f}",
-            height=f"{height / PT_PER_INCH:.3f}",
-            tooltip=node.name,
-        )
+        dot.node(node.id, **_node_attrs(node, style, node.id in highlighted))
     for module, child in branch["children"].items():
         with dot.subgraph(name=cluster_id(module)) as sub:
             sub.attr(
@@ -164,14 +174,35 @@ def _emit_branch(dot: graphviz.Digraph, branch: dict[str, Any], style: GraphStyl
                 labeljust="l",
                 tooltip=module or "model",
             )
-            _emit_branch(sub, child, style)
+            _emit_branch(sub, child, style, highlighted)
+
+
+def _node_attrs(node: Node, style: GraphStyle, highlighted: bool) -> dict[str, str]:
+    lines = node_label_lines(node, style)
+    width, height = node_size_pt(lines, style.font_size)
+    attrs = {
+        "label": "\n".join(lines),
+        "fillcolor": KIND_FILL[node.kind],
+        "color": KIND_BORDER[node.kind],
+        "width": f"{width / PT_PER_INCH:.3f}",
+        "height": f"{height / PT_PER_INCH:.3f}",
+        "tooltip": node.name,
+    }
+    if has_non_finite(node):
+        attrs.update(color=NON_FINITE_COLOR, penwidth="3", style="rounded,filled,dashed")
+    if highlighted:
+        attrs.update(color=SELECTED_COLOR, penwidth="3")
+    return attrs
 
 
 def compute_layout(
-    dot_text: str, engine: GraphvizEngine, timeout: float = DEFAULT_TIMEOUT_S
+    dot_text: str,
+    engine: GraphvizEngine,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    cancel: CancelToken | None = None,
 ) -> GraphLayout:
     """Run ``engine`` once with ``-Tjson`` and convert the result to scene pixels."""
-    raw = engine.run(dot_text, "json", timeout=timeout)
+    raw = engine.run(dot_text, "json", timeout=timeout, cancel=cancel)
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -235,20 +266,30 @@ class _Converter:
 
 
 class LayoutCache:
-    """Layouts by (structure key, style): a step that keeps the structure reuses one."""
+    """Layouts by the DOT text that produced them (and the engine).
+
+    The DOT text depends on the graph's structure, labels and style, not on values
+    (unless values are shown on the nodes): a training step that keeps the structure
+    reuses the layout.
+    """
 
     def __init__(self, capacity: int = 16) -> None:
-        self._items: OrderedDict[tuple[str, GraphStyle, str], GraphLayout] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str], GraphLayout] = OrderedDict()
         self._capacity = capacity
 
-    def get(self, key: tuple[str, GraphStyle, str]) -> GraphLayout | None:
+    @staticmethod
+    def key(dot_text: str, engine: GraphvizEngine) -> tuple[str, str]:
+        """The cache key of a DOT text laid out by ``engine``."""
+        return hashlib.sha256(dot_text.encode("utf-8")).hexdigest(), engine.path
+
+    def get(self, key: tuple[str, str]) -> GraphLayout | None:
         """The cached layout for ``key``, marking it recently used."""
         layout = self._items.get(key)
         if layout is not None:
             self._items.move_to_end(key)
         return layout
 
-    def put(self, key: tuple[str, GraphStyle, str], layout: GraphLayout) -> None:
+    def put(self, key: tuple[str, str], layout: GraphLayout) -> None:
         """Store ``layout``, dropping the least recently used beyond capacity."""
         self._items[key] = layout
         self._items.move_to_end(key)

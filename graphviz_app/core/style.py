@@ -42,6 +42,9 @@ KIND_LABEL: dict[NodeKind, str] = {
     NodeKind.MODULE: "collapsed module (double-click to expand)",
 }
 EDGE_COLOR = "#555555"
+NON_FINITE_COLOR = "#d00000"  # NaN/Inf: red, thick, dashed border in every renderer
+SELECTED_COLOR = "#d55e00"  # Okabe-Ito vermillion
+HIGHLIGHT_COLOR = "#0072b2"  # Okabe-Ito blue
 CLUSTER_BORDER = "#9a9ab0"
 CLUSTER_FILL = "#f4f4fa"
 
@@ -74,9 +77,18 @@ def node_label_lines(node: Node, style: GraphStyle) -> list[str]:
         lines.append(detail)
     if node.tensor is not None and (node.kind is not NodeKind.BACKWARD or node.tensor.shape):
         lines.append(shape_line(node.tensor))
-    if style.show_values and node.tensor is not None and node.tensor.stats is not None:
+    stats = node.tensor.stats if node.tensor is not None else None
+    if stats is not None and stats.has_non_finite:
+        lines.append(f"!! {stats.nan_count} NaN, {stats.inf_count} Inf")  # always shown
+    elif style.show_values and node.tensor is not None and stats is not None:
         lines.append(value_line(node.tensor))
     return lines
+
+
+def has_non_finite(node: Node) -> bool:
+    """True when the node's tensor holds a NaN or an infinity."""
+    stats = node.tensor.stats if node.tensor is not None else None
+    return stats is not None and stats.has_non_finite
 
 
 def _detail_line(node: Node) -> str:

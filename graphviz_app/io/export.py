@@ -1,5 +1,6 @@
 """Write a captured graph to a file: SVG, PNG (Graphviz renders the same DOT as the
-window shows), DOT text, or the node-link JSON of every record.
+window shows), DOT text, or the node-link JSON of every record. (PDF is drawn from
+the SVG by Qt, in ``graphviz_app.pdf``, since this layer has no Qt.)
 
 Files are written atomically: to a temporary file beside the target, then renamed,
 so a failure never leaves a half-written file or destroys an existing one.
@@ -15,7 +16,7 @@ from graphviz_app.core.engine import GraphvizEngine
 from graphviz_app.core.graph import AutogradGraph
 
 ENGINE_FORMATS = ("svg", "png")
-FORMATS = (*ENGINE_FORMATS, "dot", "json")
+FORMATS = (*ENGINE_FORMATS, "pdf", "dot", "json")
 
 
 class ExportError(RuntimeError):
@@ -40,6 +41,8 @@ def render(
         return dot_text.encode("utf-8")
     if fmt == "json":
         return graph.to_json().encode("utf-8")
+    if fmt not in ENGINE_FORMATS:
+        raise ExportError(f"{fmt.upper()} is not rendered by Graphviz here; see graphviz_app.pdf.")
     extra = (f"-Gdpi={dpi:g}",) if dpi and fmt == "png" else ()
     return engine.run(dot_text, fmt, extra_args=extra)
 

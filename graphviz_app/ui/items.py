@@ -18,12 +18,17 @@ from graphviz_app.core.style import (
     CLUSTER_BORDER,
     CLUSTER_FILL,
     EDGE_COLOR,
+    HIGHLIGHT_COLOR,
     KIND_BORDER,
     KIND_FILL,
+    NON_FINITE_COLOR,
+    SELECTED_COLOR,
+    has_non_finite,
 )
 
-HIGHLIGHT = QColor("#0072b2")  # Okabe-Ito blue
-SELECTED = QColor("#d55e00")  # Okabe-Ito vermillion
+HIGHLIGHT = QColor(HIGHLIGHT_COLOR)
+SELECTED = QColor(SELECTED_COLOR)
+NON_FINITE = QColor(NON_FINITE_COLOR)
 TEXT_LOD = 0.45  # below this zoom, boxes are drawn without text
 
 
@@ -48,6 +53,7 @@ class NodeItem(QGraphicsItem):
         self._fill = QColor(KIND_FILL[node.kind])
         self._border = QColor(KIND_BORDER[node.kind])
         self.highlighted = False
+        self.non_finite = has_non_finite(node)
         self.setPos(box.x, box.y)
         self.setZValue(2)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -101,6 +107,8 @@ class NodeItem(QGraphicsItem):
             return QPen(SELECTED, 3)
         if self.highlighted:
             return QPen(HIGHLIGHT, 2.5)
+        if self.non_finite:  # NaN/Inf: red, thick and dashed, as in exports
+            return QPen(NON_FINITE, 3, Qt.PenStyle.DashLine)
         return QPen(self._border, 1.2)
 
 

@@ -11,12 +11,14 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QToolButton,
     QWidget,
 )
 
@@ -28,7 +30,7 @@ from graphviz_app.session import PictureResult
 from graphviz_app.ui.inspector import InspectorView
 from graphviz_app.ui.scene import GraphScene
 from graphviz_app.ui.view import GraphView
-from graphviz_app.ui.worker import SessionController
+from graphviz_app.ui.worker import ExportRequest, SessionController
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +144,10 @@ class MainWindow(QMainWindow):
         self.expand_action = self._action(
             "E&xpand all modules", self._on_expand_all_triggered, "Ctrl+Shift+X"
         )
+        self.cancel_action = self._action(
+            "Cancel", self.controller.cancel, "Esc", "Stop the running job (layout, loading)"
+        )
+        self.cancel_action.setEnabled(False)
         self.export_action.setEnabled(False)
         self._build_menus()
 
@@ -179,10 +185,14 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)  # busy indicator: jobs report no fraction yet
         self.progress.setMaximumWidth(140)
         self.progress.hide()
+        self.cancel_button = QToolButton()
+        self.cancel_button.setDefaultAction(self.cancel_action)
+        self.cancel_button.hide()
         bar = self.statusBar()
         for widget in (self.model_label, self.count_label, self.engine_label, self.time_label):
             bar.addPermanentWidget(widget)
         bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.cancel_button)
 
     def _connect(self) -> None:
         self.controller.picture_ready.connect(self._on_controller_picture_ready)
@@ -190,6 +200,7 @@ class MainWindow(QMainWindow):
         self.controller.busy_changed.connect(self._on_controller_busy_changed)
         self.controller.exported.connect(self._on_controller_exported)
         self.controller.job_finished.connect(self._on_controller_job_finished)
+        self.controller.cancelled.connect(self._on_controller_cancelled)
         self.scene.node_selected.connect(self._on_scene_node_selected)
         self.scene.module_toggled.connect(self._on_scene_module_toggled)
         self.inspector.node_link_clicked.connect(self._on_inspector_link_clicked)
@@ -200,10 +211,12 @@ class MainWindow(QMainWindow):
         """Open a model file (or built-in model path) in a worker."""
         self.controller.open_model(str(path), self.style_options)
 
-    def export_to(self, path: str | Path, fmt: str = "") -> None:
-        """Export the shown graph to ``path`` in a worker."""
+    def export_to(self, path: str | Path, fmt: str = "", dpi: float | None = None) -> None:
+        """Export the shown graph to ``path`` in a worker (the selection drawn highlighted)."""
         if self.result is not None:
-            self.controller.export(self.result, str(path), fmt)
+            selected = self.scene.selected_node_id()
+            highlighted = frozenset({selected}) if selected else frozenset()
+            self.controller.export(self.result, ExportRequest(str(path), fmt, dpi, highlighted))
 
     # --- handlers -----------------------------------------------------------
     def _on_open_triggered(self) -> None:
@@ -222,8 +235,16 @@ class MainWindow(QMainWindow):
             Path(str(self.settings.value("last_dir", Path.cwd()))) / f"{self.result.model_name}.svg"
         )
         path, _ = QFileDialog.getSaveFileName(self, "Export graph", str(start), EXPORT_FILTERS)
-        if path:
-            self.export_to(path)
+        if not path:
+            return
+        dpi = None
+        if path.lower().endswith(".png"):
+            dpi, accepted = QInputDialog.getInt(
+                self, "PNG resolution", "Dots per inch (96 = screen size):", 144, 36, 600
+            )
+            if not accepted:
+                return
+        self.export_to(path, dpi=dpi)
 
     def _on_models_item_activated(self, item: QListWidgetItem) -> None:
         self.open_model(item.data(Qt.ItemDataRole.UserRole))
@@ -284,12 +305,17 @@ class MainWindow(QMainWindow):
 
     def _on_controller_busy_changed(self, busy: bool, description: str) -> None:
         self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.cancel_action.setEnabled(busy)
         self.progress.setToolTip(description)
         if busy:
             self.statusBar().showMessage(description + "...")
 
     def _on_controller_job_finished(self, seconds: float) -> None:
         self.time_label.setText(f"last job {seconds * 1000:.0f} ms")
+
+    def _on_controller_cancelled(self) -> None:
+        self.statusBar().showMessage("Cancelled.", 5000)
 
     def _on_controller_exported(self, path: str) -> None:
         self.statusBar().showMessage(f"Exported {path}", 8000)

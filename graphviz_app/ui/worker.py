@@ -12,22 +12,27 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from graphviz_app.core.cancel import Cancelled, CancelToken
 from graphviz_app.core.engine import EngineError
 from graphviz_app.core.forward import ForwardError
+from graphviz_app.core.layout import to_dot
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.core.walk import CaptureError
-from graphviz_app.io.export import ExportError, format_for, render, write_atomic
+from graphviz_app.io.export import ExportError, format_for, write_atomic
 from graphviz_app.io.model_file import ModelFileError
+from graphviz_app.pdf import PdfError, render_export
 from graphviz_app.session import ModelSession, PictureResult
 
 logger = logging.getLogger(__name__)
 
 #: Errors with a message written for the user; anything else is a bug to report.
 EXPECTED_ERRORS = (
+    PdfError,
     ModelFileError,
     ForwardError,
     CaptureError,
@@ -38,6 +43,16 @@ EXPECTED_ERRORS = (
 )
 
 
+@dataclass(frozen=True)
+class ExportRequest:
+    """Where and how to export: format from ``fmt`` or the extension."""
+
+    path: str
+    fmt: str = ""
+    dpi: float | None = None
+    highlighted: frozenset[str] = frozenset()  # node ids drawn selected in the file
+
+
 class SessionWorker(QObject):
     """Runs one job at a time on the worker thread; emits results or failures."""
 
@@ -46,6 +61,7 @@ class SessionWorker(QObject):
     failed = Signal(str, str)  # summary, details
     started = Signal(str)  # job description
     done = Signal(float)  # seconds the job took
+    cancelled = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -56,43 +72,45 @@ class SessionWorker(QObject):
             self._session = ModelSession()
         return self._session
 
-    @Slot(str, object)
-    def open_model(self, path: str, style: GraphStyle) -> None:
+    @Slot(str, object, object)
+    def open_model(self, path: str, style: GraphStyle, cancel: CancelToken) -> None:
         """Load, run forward, capture and lay out the model file at ``path``."""
         self._job(
             f"Opening {Path(path).name}",
-            lambda: self.picture_ready.emit(self._session_or_new().open(path, style)),
+            lambda: self.picture_ready.emit(self._session_or_new().open(path, style, cancel)),
         )
 
-    @Slot(object)
-    def restyle(self, style: GraphStyle) -> None:
+    @Slot(object, object)
+    def restyle(self, style: GraphStyle, cancel: CancelToken) -> None:
         """Lay out the current graph again in a new style."""
         self._job(
-            "Laying out", lambda: self.picture_ready.emit(self._session_or_new().picture(style))
+            "Laying out",
+            lambda: self.picture_ready.emit(self._session_or_new().picture(style, cancel)),
         )
 
-    @Slot(object, str, str)
-    def export(self, result: PictureResult, path: str, fmt: str) -> None:
-        """Write ``result``'s graph to ``path`` in ``fmt`` (atomically)."""
+    @Slot(object, object)
+    def export(self, result: PictureResult, request: ExportRequest) -> None:
+        """Write ``result``'s graph as ``request`` says (atomically)."""
 
         def write() -> None:
-            target = Path(path)
-            data = render(
-                result.graph,
-                result.dot,
-                format_for(target, fmt or None),
-                self._session_or_new().engine,
-            )
-            write_atomic(target, data)
+            target = Path(request.path)
+            dot = result.dot
+            if request.highlighted:
+                dot = to_dot(result.visible, result.style, request.highlighted)
+            fmt = format_for(target, request.fmt or None)
+            engine = self._session_or_new().engine
+            write_atomic(target, render_export(result.graph, dot, fmt, engine, request.dpi))
             self.exported.emit(str(target))
 
-        self._job(f"Exporting {Path(path).name}", write)
+        self._job(f"Exporting {Path(request.path).name}", write)
 
     def _job(self, description: str, work: Callable[[], None]) -> None:
         self.started.emit(description)
         start = time.perf_counter()
         try:
             work()
+        except Cancelled:
+            self.cancelled.emit()
         except EXPECTED_ERRORS as exc:
             self.failed.emit(
                 getattr(exc, "summary", str(exc)),
@@ -114,11 +132,12 @@ class SessionController(QObject):
     exported = Signal(str)
     failed = Signal(str, str)
     busy_changed = Signal(bool, str)
+    cancelled = Signal()
     job_finished = Signal(float)
 
-    _request_open = Signal(str, object)
-    _request_restyle = Signal(object)
-    _request_export = Signal(object, str, str)
+    _request_open = Signal(str, object, object)
+    _request_restyle = Signal(object, object)
+    _request_export = Signal(object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -128,6 +147,7 @@ class SessionController(QObject):
         self._worker.moveToThread(self._thread)
         self._thread.finished.connect(self._worker.deleteLater)
         self._pending = 0
+        self._cancel = CancelToken()
         self._wire()
         self._thread.start()
 
@@ -139,6 +159,7 @@ class SessionController(QObject):
         worker.picture_ready.connect(self.picture_ready)
         worker.exported.connect(self.exported)
         worker.failed.connect(self.failed)
+        worker.cancelled.connect(self.cancelled)
         worker.started.connect(self._on_worker_started)
         worker.done.connect(self._on_worker_done)
 
@@ -149,17 +170,23 @@ class SessionController(QObject):
 
     def open_model(self, path: str, style: GraphStyle) -> None:
         """Queue: open a model file."""
-        self._queue(lambda: self._request_open.emit(path, style))
+        self._queue(lambda: self._request_open.emit(path, style, self._cancel))
 
     def restyle(self, style: GraphStyle) -> None:
         """Queue: lay out the current graph in another style."""
-        self._queue(lambda: self._request_restyle.emit(style))
+        self._queue(lambda: self._request_restyle.emit(style, self._cancel))
 
-    def export(self, result: PictureResult, path: str, fmt: str = "") -> None:
-        """Queue: export ``result`` to ``path``."""
-        self._queue(lambda: self._request_export.emit(result, path, fmt))
+    def export(self, result: PictureResult, request: ExportRequest) -> None:
+        """Queue: export ``result`` as ``request`` says."""
+        self._queue(lambda: self._request_export.emit(result, request))
+
+    def cancel(self) -> None:
+        """Cancel the running job and every queued one."""
+        self._cancel.cancel()
 
     def _queue(self, send: Callable[[], None]) -> None:
+        if self._cancel.cancelled:
+            self._cancel = CancelToken()  # a fresh token for jobs queued after a cancel
         self._pending += 1
         send()
 
