@@ -22,3 +22,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if qt_modules:
         print(f"\nQt was imported by code under test: {qt_modules[:5]}", file=sys.stderr)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--regen-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the golden files under tests/core/golden instead of comparing",
+    )

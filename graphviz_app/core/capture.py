@@ -64,6 +64,7 @@ class CaptureOptions:
 
     with_values: bool = True  # stats and previews of tensors (off for huge models)
     with_saved: bool = True  # the tensors and attributes each node saved for backward
+    saved_values: bool = True  # statistics and previews of saved tensors too
     preview_limit: int = 64
 
 
@@ -111,6 +112,7 @@ class _GraphBuilder:
         self.input_names = {id(t): name for name, t in inputs.items()}
         self.options = options
         self.fn_index = {id(fn): i for i, fn in enumerate(walk.fns)}
+        self._saved_cache: dict[tuple[object, ...], TensorInfo] = {}
 
     def build(self) -> AutogradGraph:
         nodes = [self._output_node(i, t) for i, t in enumerate(self.walk.outputs)]
@@ -187,6 +189,23 @@ class _GraphBuilder:
     def _describe(self, tensor: torch.Tensor) -> TensorInfo:
         return describe_tensor(tensor, self.options.preview_limit, self.options.with_values)
 
+    def _describe_saved(self, tensor: torch.Tensor) -> TensorInfo:
+        """Described once per tensor value: a tied weight is saved by many nodes."""
+        key = (
+            tensor.data_ptr(),
+            tuple(tensor.shape),
+            tuple(tensor.stride()),
+            tensor.dtype,
+            str(tensor.device),
+            tensor._version,
+        )
+        info = self._saved_cache.get(key)
+        if info is None:
+            with_values = self.options.saved_values and self.options.with_values
+            info = describe_tensor(tensor, self.options.preview_limit, with_values)
+            self._saved_cache[key] = info
+        return info
+
     def _saved(self, fn: AutogradNode) -> tuple[SavedValue, ...]:
         if not self.options.with_saved:
             return ()
@@ -206,7 +225,8 @@ class _GraphBuilder:
         except RuntimeError as exc:  # freed by an earlier backward
             return [SavedValue(name, text=f"<unavailable: {str(exc).splitlines()[0][:60]}>")]
         if isinstance(value, torch.Tensor):
-            return [SavedValue(name, tensor=self._describe(value))]
+            info = self._describe_saved(value)
+            return [SavedValue(name, tensor=info)]
         if isinstance(value, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in value):
             return [
                 item
@@ -227,17 +247,9 @@ class _GraphBuilder:
             )
             for pos, fn_index in enumerate(walk.root_fn)
         ]
-        for raw in walk.edges:
-            meta = _edge_grad_meta(fns[raw.source], raw.output_nr)
-            edges.append(
-                Edge(
-                    walk.fn_id(raw.source),
-                    walk.fn_id(raw.target),
-                    raw.input_index,
-                    raw.output_nr,
-                    meta,
-                )
-            )
+        for source, target, input_index, output_nr in walk.edges:
+            meta = _edge_grad_meta(fns[source], output_nr)
+            edges.append(Edge(walk.fn_id(source), walk.fn_id(target), input_index, output_nr, meta))
         return edges
 
 

@@ -88,7 +88,7 @@ class GraphvizEngine:
             if time.monotonic() > deadline:
                 _kill(process)
                 raise EngineError(
-                    f"Graphviz ({self.kind}) did not finish within {timeout:.0f} s; the graph "
+                    f"Graphviz ({self.kind}) did not finish within {timeout:g} s; the graph "
                     "is probably too large to lay out at once. Collapse modules and try again."
                 )
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import graphviz
 
@@ -38,6 +38,7 @@ from graphviz_app.core.style import (
 PX_PER_PT = 96.0 / 72.0
 PT_PER_INCH = 72.0
 FONT_NAME = "monospace"
+CLUSTER_PREFIX = "cluster_"
 
 Point = tuple[float, float]
 
@@ -92,8 +93,29 @@ def edge_id(edge: Edge) -> str:
 
 
 def cluster_id(module: str) -> str:
-    """The DOT subgraph name of a module's box (must start with ``cluster``)."""
-    return "cluster_" + (module or "<root>")
+    """The DOT subgraph name of a module's box: ``cluster_`` + the path in hex, so any
+    module name is safe in DOT and comes back exactly from the layout."""
+    return CLUSTER_PREFIX + module.encode("utf-8").hex()
+
+
+def cluster_module(name: str) -> str:
+    """The module path of a box named by :func:`cluster_id`."""
+    suffix = name[len(CLUSTER_PREFIX) :]
+    try:
+        return bytes.fromhex(suffix).decode("utf-8")
+    except ValueError:  # a box this app did not name (hand-written DOT)
+        return suffix
+
+
+def cluster_label(module: str) -> str:
+    """The text drawn on a module's box: its last path component."""
+    return module.rpartition(".")[2] or "model"
+
+
+def dot_text(text: str) -> str:
+    """User text made literal for DOT: no HTML-like ``<...>``, backslashes kept."""
+    literal = graphviz.nohtml("\n".join(graphviz.escape(line) for line in text.split("\n")))
+    return cast(str, literal)  # a str subclass the graphviz package must see unchanged
 
 
 def to_dot(
@@ -133,7 +155,7 @@ def _add_nodes(
     tree: dict[str, Any] = {"nodes": [], "children": OrderedDict()}
     for node in graph.nodes:
         branch = tree
-        module = cluster_module(node)
+        module = box_module(node)
         if style.clusters and module is not None:
             for depth_path in _module_prefixes(module):
                 branch = branch["children"].setdefault(
@@ -143,7 +165,7 @@ def _add_nodes(
     _emit_branch(dot, tree, style, highlighted)
 
 
-def cluster_module(node: Node) -> str | None:
+def box_module(node: Node) -> str | None:
     """The module whose box holds ``node``: a collapsed module sits in its parent's box."""
     if node.kind is NodeKind.OUTPUT or node.module is None:
         return None
@@ -166,13 +188,13 @@ def _emit_branch(
     for module, child in branch["children"].items():
         with dot.subgraph(name=cluster_id(module)) as sub:
             sub.attr(
-                label=module.rpartition(".")[2] or "model",
+                label=dot_text(cluster_label(module)),
                 style="rounded,filled",
                 color=CLUSTER_BORDER,
                 fillcolor=CLUSTER_FILL,
                 fontsize="9",
                 labeljust="l",
-                tooltip=module or "model",
+                tooltip=dot_text(module or "model"),
             )
             _emit_branch(sub, child, style, highlighted)
 
@@ -181,12 +203,12 @@ def _node_attrs(node: Node, style: GraphStyle, highlighted: bool) -> dict[str, s
     lines = node_label_lines(node, style)
     width, height = node_size_pt(lines, style.font_size)
     attrs = {
-        "label": "\n".join(lines),
+        "label": dot_text("\n".join(lines)),
         "fillcolor": KIND_FILL[node.kind],
         "color": KIND_BORDER[node.kind],
         "width": f"{width / PT_PER_INCH:.3f}",
         "height": f"{height / PT_PER_INCH:.3f}",
-        "tooltip": node.name,
+        "tooltip": dot_text(node.name),
     }
     if has_non_finite(node):
         attrs.update(color=NON_FINITE_COLOR, penwidth="3", style="rounded,filled,dashed")
@@ -220,7 +242,7 @@ def parse_layout_json(data: dict[str, Any]) -> GraphLayout:
         if "pos" in obj:
             names[obj["_gvid"]] = obj["name"]
             nodes.append(to_px.node(obj))
-        elif str(obj.get("name", "")).startswith("cluster_") and "bb" in obj:
+        elif str(obj.get("name", "")).startswith(CLUSTER_PREFIX) and "bb" in obj:
             clusters.append(to_px.cluster(obj))
     edges = [to_px.edge(e, names) for e in data.get("edges", []) if "pos" in e]
     return GraphLayout(
@@ -246,11 +268,9 @@ class _Converter:
     def cluster(self, obj: dict[str, Any]) -> ClusterBox:
         x0, y0, x1, y1 = (float(v) for v in obj["bb"].split(","))
         left, top = self.point(x0, y1)
-        module = obj.get("tooltip", "")
+        module = cluster_module(obj["name"])
         rect = (left, top, (x1 - x0) * PX_PER_PT, (y1 - y0) * PX_PER_PT)
-        return ClusterBox(
-            obj["name"], "" if module == "model" else module, obj.get("label", ""), rect
-        )
+        return ClusterBox(obj["name"], module, cluster_label(module), rect)
 
     def edge(self, obj: dict[str, Any], names: dict[int, str]) -> EdgePath:
         points: list[Point] = []

@@ -29,6 +29,25 @@ from graphviz_app.core.graph import SourceLocation, TensorInfo
 from graphviz_app.core.tensor_info import DEFAULT_PREVIEW, describe_tensor
 
 METADATA_KEY = "graphviz_app"
+_SKIP_BY_FILE: dict[str, bool] = {}  # filename -> not the user's code (cached: ~20 us/op)
+_BINARY_DUNDERS = frozenset(
+    [
+        "add",
+        "sub",
+        "mul",
+        "matmul",
+        "truediv",
+        "floordiv",
+        "mod",
+        "pow",
+        "and",
+        "or",
+        "xor",
+        "lshift",
+        "rshift",
+        "div",
+    ]
+)
 
 _TORCH_DIR = os.path.dirname(torch.__file__)
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -128,8 +147,7 @@ class ForwardRecorder:
         self.grad_enabled_seen = True
         source: SourceLocation | None = None
         for tensor in _tensors(result):
-            # An in-place op on a view gives the base a new grad_fn (CopySlices).
-            targets = (tensor, tensor._base) if tensor._is_view() else (tensor,)
+            targets = (tensor, _copy_slices_base(tensor))
             for target in targets:
                 if target is None or target.grad_fn is None:
                     continue
@@ -166,6 +184,18 @@ class _AnnotatingMode(TorchFunctionMode):
         return result
 
 
+def _copy_slices_base(tensor: torch.Tensor) -> torch.Tensor | None:
+    """The base of a view that an in-place op just rewrote (its grad_fn is CopySlices).
+
+    Only then is the base's node new; any other base node was made by an earlier op,
+    which this one must not label.
+    """
+    base = tensor._base if tensor._is_view() else None
+    if base is not None and type(base.grad_fn).__name__ == "CopySlices":
+        return base
+    return None
+
+
 def node_metadata(fn: Any) -> dict[str, Any]:
     """The per-node ``metadata`` dict autograd keeps on every ``grad_fn``."""
     return cast(dict[str, Any], fn.metadata)
@@ -181,13 +211,19 @@ def _tensors(result: object) -> Iterator[torch.Tensor]:
 
 
 def op_name(func: Any) -> str:
-    """A readable forward-op name: ``Tensor.__add__`` -> ``add``, ``__iadd__`` -> ``add_``."""
-    name = getattr(func, "__name__", None) or str(func)
-    if name.startswith("__i") and name.endswith("__") and name not in ("__index__",):
-        return name[3:-2] + "_"
-    if name.startswith("__r") and name.endswith("__") and name not in ("__repr__",):
-        return name[3:-2]
-    return name.strip("_") or name
+    """A readable forward-op name: ``Tensor.__add__`` -> ``add``, ``__iadd__`` -> ``add_``,
+    ``Tensor.add_`` -> ``add_``, the ``Tensor.T`` property -> ``T``."""
+    name = str(getattr(func, "__name__", None) or func)
+    if name == "__get__":  # a property such as Tensor.T reaches the mode as its getter
+        name = str(getattr(getattr(func, "__self__", None), "__name__", name))
+    if not (name.startswith("__") and name.endswith("__")) or len(name) <= 4:
+        return name
+    inner = name[2:-2]
+    if inner.startswith("i") and inner[1:] in _BINARY_DUNDERS:
+        return inner[1:] + "_"
+    if inner.startswith("r") and inner[1:] in _BINARY_DUNDERS:
+        return inner[1:]
+    return inner
 
 
 def user_source_location(frame: FrameType | None = None) -> SourceLocation | None:
@@ -195,9 +231,16 @@ def user_source_location(frame: FrameType | None = None) -> SourceLocation | Non
     current: FrameType | None = frame or sys._getframe(1)
     while current is not None:
         filename = current.f_code.co_filename
-        if not filename.startswith(_SKIPPED_DIRS) and not filename.startswith("<frozen"):
+        skipped = _SKIP_BY_FILE.get(filename)
+        if skipped is None:
+            skipped = _SKIP_BY_FILE[filename] = _is_skipped(filename)
+        if not skipped:
             line = current.f_lineno
             text = linecache.getline(filename, line).strip()
             return SourceLocation(filename, line, current.f_code.co_name, text)
         current = current.f_back
     return None
+
+
+def _is_skipped(filename: str) -> bool:
+    return filename.startswith(_SKIPPED_DIRS) or filename.startswith("<frozen")

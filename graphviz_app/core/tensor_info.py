@@ -13,7 +13,7 @@ import torch
 from graphviz_app.core.graph import GradMeta, TensorInfo, TensorStats
 
 DEFAULT_PREVIEW = 64
-_WIDE_ENOUGH = (torch.float32, torch.float64)
+SMALL_TENSOR = 256  # up to this many elements, statistics are computed in Python
 
 
 def dtype_name(dtype: torch.dtype) -> str:
@@ -38,13 +38,61 @@ def describe_tensor(
     }
     if not with_values or not _has_values(t):
         return TensorInfo(**base)  # type: ignore[arg-type]
-    flat = _as_real(t.detach()).reshape(-1)
-    preview = flat[:preview_limit].tolist() if preview_limit > 0 else []
+    real = _as_real(t.detach())
+    limit = max(preview_limit, 0)
+    if real.numel() <= SMALL_TENSOR:
+        # Small tensors (most of a teaching model's): one copy to Python beats the
+        # fixed overhead of several torch reductions.
+        values = [float(v) for v in real.reshape(-1).tolist()]
+        stats = stats_of_values(values)
+        preview = values[:limit]
+    else:
+        stats = tensor_stats(real)
+        preview = [float(v) for v in leading_values(real, limit).tolist()]
     return TensorInfo(
         **base,  # type: ignore[arg-type]
-        stats=tensor_stats(flat),
-        preview=tuple(float(v) for v in preview),
-        preview_truncated=flat.numel() > len(preview),
+        stats=stats,
+        preview=tuple(preview),
+        preview_truncated=real.numel() > len(preview),
+    )
+
+
+def leading_values(t: torch.Tensor, count: int) -> torch.Tensor:
+    """The first ``count`` elements in row-major order, copying only what they need
+    (a non-contiguous tensor's ``reshape(-1)`` would copy all of it)."""
+    if t.dim() == 0:
+        return t.reshape(1)[:count]
+    if t.dim() == 1:
+        return t[:count]
+    if t.is_contiguous():
+        return t.reshape(-1)[:count]
+    per_row = math.prod(t.shape[1:])
+    if per_row >= count:
+        return leading_values(t[0], count)
+    rows = -(-count // per_row)
+    return t[:rows].reshape(-1)[:count]
+
+
+def stats_of_values(values: list[float]) -> TensorStats:
+    """:func:`tensor_stats` for a short list of floats, in plain Python."""
+    finite = [v for v in values if math.isfinite(v)]
+    nan_count = sum(1 for v in values if math.isnan(v))
+    inf_count = len(values) - len(finite) - nan_count
+    if not finite:
+        nan = float("nan")
+        norm = 0.0 if not values else nan
+        return TensorStats(len(values), nan, nan, nan, nan, norm, nan_count, inf_count)
+    mean = math.fsum(finite) / len(finite)
+    variance = math.fsum((v - mean) ** 2 for v in finite) / max(len(finite) - 1, 1)
+    return TensorStats(
+        numel=len(values),
+        min=min(finite),
+        max=max(finite),
+        mean=mean,
+        std=math.sqrt(variance) if len(finite) > 1 else 0.0,
+        norm=math.sqrt(math.fsum(v * v for v in finite)),
+        nan_count=nan_count,
+        inf_count=inf_count,
     )
 
 
@@ -54,40 +102,42 @@ def grad_meta(shape: object, dtype: torch.dtype, device: object) -> GradMeta:
     return GradMeta(shape=dims, dtype=dtype_name(dtype), device=str(device))
 
 
-def tensor_stats(flat: torch.Tensor) -> TensorStats:
-    """Statistics over the finite values of a 1-D real tensor, plus NaN/Inf counts."""
-    numel = flat.numel()
+def tensor_stats(values: torch.Tensor) -> TensorStats:
+    """Statistics over the finite values of a real tensor (any shape), plus NaN/Inf counts.
+
+    Sums are accumulated in float64. The common all-finite case costs one ``aminmax``,
+    one sum and one norm; only a tensor with NaN or Inf pays for masking.
+    """
+    numel = values.numel()
     if numel == 0:
         nan = float("nan")
         return TensorStats(0, nan, nan, nan, nan, 0.0, 0, 0)
-    values = flat if flat.is_floating_point() else flat.to(torch.float64)
-    finite = torch.isfinite(values)
-    finite_count = int(finite.sum())
-    nan_count = int(torch.isnan(values).sum()) if finite_count < numel else 0
-    inf_count = numel - finite_count - nan_count
-    if finite_count < numel:
-        values = values[finite]
-    return _finite_stats(values, numel, nan_count, inf_count)
-
-
-def _finite_stats(values: torch.Tensor, numel: int, nan_count: int, inf_count: int) -> TensorStats:
-    if values.numel() == 0:
+    if not values.is_floating_point():
+        values = values.to(torch.float64)
+    low, high = (float(v) for v in torch.aminmax(values))
+    if math.isfinite(low) and math.isfinite(high):
+        return _moments(values, numel, low, high)
+    finite_mask = torch.isfinite(values)
+    finite = values[finite_mask]
+    nan_count = int(torch.isnan(values).sum())
+    inf_count = numel - finite.numel() - nan_count
+    if finite.numel() == 0:
         nan = float("nan")
         return TensorStats(numel, nan, nan, nan, nan, nan, nan_count, inf_count)
-    # Half types overflow when summed: reduce them in float64. float32 stays as is
-    # (a copy of every activation would double the recorder's cost).
-    wide = values if values.dtype in _WIDE_ENOUGH else values.to(torch.float64)
-    low, high = torch.aminmax(wide)
-    std = float(wide.std()) if wide.numel() > 1 else 0.0
+    low, high = (float(v) for v in torch.aminmax(finite))
+    stats = _moments(finite, finite.numel(), low, high)
     return TensorStats(
-        numel=numel,
-        min=float(low),
-        max=float(high),
-        mean=float(wide.mean()),
-        std=std if math.isfinite(std) else float("nan"),
-        norm=float(torch.linalg.vector_norm(wide)),
-        nan_count=nan_count,
-        inf_count=inf_count,
+        numel, stats.min, stats.max, stats.mean, stats.std, stats.norm, nan_count, inf_count
+    )
+
+
+def _moments(values: torch.Tensor, count: int, low: float, high: float) -> TensorStats:
+    total = float(values.sum(dtype=torch.float64))
+    norm = float(torch.linalg.vector_norm(values, dtype=torch.float64))
+    mean = total / count
+    variance = max(norm * norm - count * mean * mean, 0.0) / max(count - 1, 1)
+    return TensorStats(
+        count, low, high, mean, math.sqrt(variance) if count > 1 else 0.0, norm, 0, 0
     )
 
 

@@ -22,14 +22,9 @@ class CaptureError(ValueError):
     """The outputs cannot be captured; the message says why in plain words."""
 
 
-@dataclass
-class RawEdge:
-    """A ``next_functions`` entry by node index: ``source`` feeds ``target``."""
-
-    source: int
-    target: int
-    input_index: int
-    output_nr: int
+#: A ``next_functions`` entry by node index: (source, target, input_index, output_nr);
+#: ``source`` feeds ``target``. A plain tuple: the walk makes one per edge.
+RawEdge = tuple[int, int, int, int]
 
 
 @dataclass
@@ -64,38 +59,37 @@ def walk_autograd(outputs: Sequence[torch.Tensor]) -> AutogradWalk:
         fn = tensor.grad_fn
         if fn is None:
             raise CaptureError(explain_missing_grad_fn(tensor, position))
-        walk.root_fn.append(_discover(walk, index, fn, -1))
+        if id(fn) not in index:
+            index[id(fn)] = len(walk.fns)
+            walk.fns.append(fn)
+            walk.parent.append(-1)
+        walk.root_fn.append(index[id(fn)])
     _walk_from(walk, index, list(reversed(walk.root_fn)))
     return walk
 
 
-def _discover(walk: AutogradWalk, index: dict[int, int], fn: AutogradNode, parent: int) -> int:
-    key = id(fn)
-    found = index.get(key)
-    if found is not None:
-        return found
-    found = index[key] = len(walk.fns)
-    walk.fns.append(fn)
-    walk.parent.append(parent)
-    return found
-
-
 def _walk_from(walk: AutogradWalk, index: dict[int, int], stack: list[int]) -> None:
-    expanded: set[int] = set()
-    fns, edges = walk.fns, walk.edges
+    # The hot loop of capture (one pass per node): kept flat, with local names.
+    fns, parent, edges = walk.fns, walk.parent, walk.edges
+    expanded = bytearray()
     while stack:
         target = stack.pop()
-        if target in expanded:
+        if target < len(expanded) and expanded[target]:
             continue
-        expanded.add(target)
+        if target >= len(expanded):
+            expanded.extend(bytes(len(fns) - len(expanded)))
+        expanded[target] = 1
         pending = []
         for input_index, (fn, output_nr) in enumerate(fns[target].next_functions):
             if fn is None:
                 continue
-            source = _discover(walk, index, fn, target)
-            edges.append(RawEdge(source, target, input_index, output_nr))
-            if source not in expanded:
-                pending.append(source)
+            source = index.get(id(fn))
+            if source is None:
+                source = index[id(fn)] = len(fns)
+                fns.append(fn)
+                parent.append(target)
+            edges.append((source, target, input_index, output_nr))
+            pending.append(source)
         # Reversed so that the first input is walked first (deterministic order).
         stack.extend(reversed(pending))
 

@@ -20,7 +20,7 @@ def settings(tmp_path: Path) -> QSettings:
 
 
 @pytest.fixture
-def window(qtbot, settings: QSettings) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+def window(qtbot, settings: QSettings) -> Iterator[MainWindow]:
     """A shown main window, closed (and its worker thread stopped) afterwards."""
     win = MainWindow(settings=settings)
     qtbot.addWidget(win)

@@ -13,12 +13,12 @@ from graphviz_app.ui.main_window import MainWindow
 WAIT_MS = 60_000
 
 
-def open_and_wait(qtbot, window: MainWindow, path: Path | str) -> None:  # type: ignore[no-untyped-def]
+def open_and_wait(qtbot, window: MainWindow, path: Path | str) -> None:
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         window.open_model(path)
 
 
-def test_opening_the_builtin_example_shows_its_captured_graph(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+def test_opening_the_builtin_example_shows_its_captured_graph(qtbot, window: MainWindow) -> None:
     open_and_wait(qtbot, window, resolve_model("two_layer_net"))
     result = window.result
     assert result is not None
@@ -30,16 +30,16 @@ def test_opening_the_builtin_example_shows_its_captured_graph(qtbot, window: Mai
     assert window.export_action.isEnabled()
 
 
-def test_selecting_a_node_fills_the_inspector(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+def test_selecting_a_node_fills_the_inspector(qtbot, window: MainWindow) -> None:
     open_and_wait(qtbot, window, resolve_model("two_layer_net"))
-    graph = window.result.graph  # type: ignore[union-attr]
+    graph = window.result.graph
     leaf = next(n for n in graph.nodes if n.leaf_name == "fc1.weight")
     window.scene.select_node(leaf.id)
     text = window.inspector.toPlainText()
     assert "fc1.weight" in text and "(16, 8) float32" in text
 
 
-def test_a_syntax_error_is_a_message_not_a_crash(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_syntax_error_is_a_message_not_a_crash(qtbot, window: MainWindow, tmp_path: Path) -> None:
     bad = tmp_path / "broken.py"
     bad.write_text("def build_model(:\n    pass\n")
     with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS) as blocker:
@@ -48,7 +48,7 @@ def test_a_syntax_error_is_a_message_not_a_crash(qtbot, window: MainWindow, tmp_
     open_and_wait(qtbot, window, resolve_model("two_layer_net"))  # still usable
 
 
-def test_a_forward_that_raises_is_reported(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_forward_that_raises_is_reported(qtbot, window: MainWindow, tmp_path: Path) -> None:
     bad = tmp_path / "shapes.py"
     bad.write_text(
         "import torch\n"
@@ -61,7 +61,7 @@ def test_a_forward_that_raises_is_reported(qtbot, window: MainWindow, tmp_path: 
     assert window.result is None
 
 
-def test_export_svg_writes_every_node_label(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_export_svg_writes_every_node_label(qtbot, window: MainWindow, tmp_path: Path) -> None:
     open_and_wait(qtbot, window, resolve_model("two_layer_net"))
     target = tmp_path / "graph.svg"
     with qtbot.waitSignal(window.controller.exported, timeout=WAIT_MS):
@@ -74,7 +74,7 @@ def test_export_svg_writes_every_node_label(qtbot, window: MainWindow, tmp_path:
         assert item.node.title in text
 
 
-def test_double_clicking_a_module_collapses_and_expands_it(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+def test_double_clicking_a_module_collapses_and_expands_it(qtbot, window: MainWindow) -> None:
     open_and_wait(qtbot, window, resolve_model("residual_cnn"))
     full_count = len(window.scene.nodes)
     block = next(c for c in window.scene.clusters.values() if c.module == "block")

@@ -24,7 +24,7 @@ def captured() -> tuple[AutogradGraph, GraphLayout]:
 
 
 @pytest.fixture
-def view(qtbot, captured):  # type: ignore[no-untyped-def]
+def view(qtbot, captured):
     graph, layout = captured
     scene = GraphScene()
     scene.show_graph(graph, layout, GraphStyle())
@@ -37,7 +37,7 @@ def view(qtbot, captured):  # type: ignore[no-untyped-def]
     return widget
 
 
-def test_item_counts_equal_graph_counts(view: GraphView, captured) -> None:  # type: ignore[no-untyped-def]
+def test_item_counts_equal_graph_counts(view: GraphView, captured) -> None:
     graph, layout = captured
     scene = view.scene()
     assert set(scene.nodes) == {n.id for n in graph.nodes}
@@ -45,7 +45,7 @@ def test_item_counts_equal_graph_counts(view: GraphView, captured) -> None:  # t
     assert len(scene.clusters) == len(layout.clusters) > 0
 
 
-def test_selecting_a_node_emits_its_id(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+def test_selecting_a_node_emits_its_id(qtbot, view: GraphView) -> None:
     scene = view.scene()
     with qtbot.waitSignal(scene.node_selected) as blocker:
         scene.select_node("n2")
@@ -53,7 +53,7 @@ def test_selecting_a_node_emits_its_id(qtbot, view: GraphView) -> None:  # type:
     assert scene.selected_node_id() == "n2"
 
 
-def test_clicking_a_node_selects_it(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+def test_clicking_a_node_selects_it(qtbot, view: GraphView) -> None:
     scene = view.scene()
     view.fit_all()
     item = scene.nodes["n1"]
@@ -63,7 +63,7 @@ def test_clicking_a_node_selects_it(qtbot, view: GraphView) -> None:  # type: ig
     assert blocker.args == ["n1"]
 
 
-def test_hover_highlights_exactly_the_nodes_edges(view: GraphView, captured) -> None:  # type: ignore[no-untyped-def]
+def test_hover_highlights_exactly_the_nodes_edges(view: GraphView, captured) -> None:
     graph, _ = captured
     scene = view.scene()
     node = next(n for n in graph.nodes if n.name == "AddmmBackward0")
@@ -79,7 +79,7 @@ def test_hover_highlights_exactly_the_nodes_edges(view: GraphView, captured) -> 
     assert scene.highlighted_edge_ids() == set()
 
 
-def test_fit_shows_the_whole_bounding_box(view: GraphView, captured) -> None:  # type: ignore[no-untyped-def]
+def test_fit_shows_the_whole_bounding_box(view: GraphView, captured) -> None:
     _, layout = captured
     view.zoom_by(5)
     view.fit_all()

@@ -1,0 +1,38 @@
+"""A running layout stops promptly when cancelled, and on its timeout."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from graphviz_app.core.cancel import Cancelled, CancelToken
+from graphviz_app.core.engine import EngineError, find_engine
+
+
+def big_dot(nodes: int = 2500) -> str:
+    edges = "\n".join(
+        f"n{i} -> n{(i * 7 + 3) % nodes}; n{i} -> n{i + 1};" for i in range(nodes - 1)
+    )
+    return f"digraph {{ {edges} }}"
+
+
+def test_cancel_kills_the_engine_and_raises_cancelled() -> None:
+    token = CancelToken()
+    threading.Timer(0.3, token.cancel).start()
+    start = time.monotonic()
+    with pytest.raises(Cancelled):
+        find_engine().run(big_dot(), "json", timeout=120, cancel=token)
+    # The layout itself takes many seconds; a cancel is honoured within a poll or two.
+    assert time.monotonic() - start < 5
+
+
+def test_timeout_is_an_engine_error_with_advice() -> None:
+    with pytest.raises(EngineError, match="did not finish within"):
+        find_engine().run(big_dot(), "json", timeout=0.2)
+
+
+def test_a_syntax_error_in_dot_is_an_engine_error() -> None:
+    with pytest.raises(EngineError, match="failed"):
+        find_engine().run("digraph { a -> }", "json")
