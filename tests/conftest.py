@@ -31,3 +31,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="rewrite the golden files under tests/core/golden instead of comparing",
     )
+
+
+@pytest.fixture
+def double_click_module(qtbot):  # type: ignore[no-untyped-def]
+    """Double-click the empty part of a module's box in a MainWindow, as a user would."""
+    from PySide6.QtCore import QPointF, Qt
+
+    def double_click(window, module: str) -> None:  # type: ignore[no-untyped-def]
+        box = next(c for c in window.scene.clusters.values() if c.module == module)
+        rect = box.sceneBoundingRect()
+        window.view.centerOn(rect.topLeft() + QPointF(120, 60))
+        for dx in range(4, int(rect.width()) - 4, 6):
+            point = rect.topLeft() + QPointF(dx, 5)
+            hits = window.scene.items(point)
+            if hits and hits[0] is box:
+                pos = window.view.mapFromScene(point)
+                # Move there first: a double-click is only one if both clicks land on
+                # the same spot, and Qt remembers where the pointer last pressed.
+                qtbot.mouseMove(window.view.viewport(), pos)
+                qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+                return
+        raise AssertionError(f"no empty spot on the box of module {module!r}")
+
+    return double_click

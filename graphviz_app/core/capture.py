@@ -56,6 +56,9 @@ _VIEW_OPS = frozenset(
 )
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 _MAX_TEXT = 80
+# Saved tensors above this size (weights of big embeddings, long activations) are
+# recorded by shape only: their statistics cost more than the whole capture else.
+SAVED_VALUES_LIMIT = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,11 @@ class _GraphBuilder:
         )
         info = self._saved_cache.get(key)
         if info is None:
-            with_values = self.options.saved_values and self.options.with_values
+            with_values = (
+                self.options.saved_values
+                and self.options.with_values
+                and tensor.numel() <= SAVED_VALUES_LIMIT
+            )
             info = describe_tensor(tensor, self.options.preview_limit, with_values)
             self._saved_cache[key] = info
         return info

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from functools import cached_property
@@ -208,10 +209,17 @@ class AutogradGraph:
 
     def to_json(self, indent: int | None = 1) -> str:
         """The JSON text of :meth:`to_json_dict`."""
-        return json.dumps(self.to_json_dict(), indent=indent, default=_json_default)
+        return json.dumps(_finite_json(self.to_json_dict()), indent=indent, allow_nan=False)
 
 
-def _json_default(value: object) -> object:
+def _finite_json(value: Any) -> Any:
+    """Strict JSON: NaN and infinities become the strings JavaScript prints for them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, Enum):
         return value.value
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+    if isinstance(value, dict):
+        return {key: _finite_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_json(item) for item in value]
+    return value

@@ -7,12 +7,11 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, Q
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsSceneHoverEvent,
-    QGraphicsSceneMouseEvent,
     QStyleOptionGraphicsItem,
     QWidget,
 )
 
-from graphviz_app.core.graph import Node, NodeKind
+from graphviz_app.core.graph import Node
 from graphviz_app.core.layout import PX_PER_PT, ClusterBox, EdgePath, NodeBox
 from graphviz_app.core.style import (
     CLUSTER_BORDER,
@@ -46,20 +45,18 @@ class NodeItem(QGraphicsItem):
     def __init__(self, node: Node, box: NodeBox, lines: list[str], font: QFont) -> None:
         super().__init__()
         self.node_id = node.id
-        self.node = node
         self.lines = lines
         self._font = font
         self._rect = QRectF(-box.width / 2, -box.height / 2, box.width, box.height)
         self._fill = QColor(KIND_FILL[node.kind])
         self._border = QColor(KIND_BORDER[node.kind])
         self.highlighted = False
-        self.non_finite = has_non_finite(node)
+        self.set_node(node)
         self.setPos(box.x, box.y)
         self.setZValue(2)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.setToolTip(_tooltip(node))
 
     def boundingRect(self) -> QRectF:
         return self._rect.adjusted(-2, -2, 2, 2)
@@ -84,6 +81,13 @@ class NodeItem(QGraphicsItem):
         text_rect = self._rect.adjusted(2, 2, -2, -2)
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, "\n".join(self.lines))
 
+    def set_node(self, node: Node) -> None:
+        """Take a new record for the same node (new values, same label and place)."""
+        self.node = node
+        self.non_finite = has_non_finite(node)
+        self.setToolTip(_tooltip(node))
+        self.update()
+
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         self._tell_scene_hover(self.node_id)
         super().hoverEnterEvent(event)
@@ -91,11 +95,6 @@ class NodeItem(QGraphicsItem):
     def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         self._tell_scene_hover("")
         super().hoverLeaveEvent(event)
-
-    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if self.node.kind is NodeKind.MODULE and self.node.module is not None:
-            _tell_scene_toggle(self, self.node.module)
-        super().mouseDoubleClickEvent(event)
 
     def _tell_scene_hover(self, node_id: str) -> None:
         hover_node = getattr(self.scene(), "hover_node", None)
@@ -163,10 +162,6 @@ class ClusterItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self._rect.adjusted(-1, -1, 1, 1)
 
-    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        _tell_scene_toggle(self, self.module)
-        super().mouseDoubleClickEvent(event)
-
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
@@ -182,12 +177,6 @@ class ClusterItem(QGraphicsItem):
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
                 self.label,
             )
-
-
-def _tell_scene_toggle(item: QGraphicsItem, module: str) -> None:
-    toggle_module = getattr(item.scene(), "toggle_module", None)
-    if toggle_module is not None:
-        toggle_module(module)
 
 
 def _spline(path: EdgePath) -> QPainterPath:

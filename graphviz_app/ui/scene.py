@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, QRectF, Signal
-from PySide6.QtWidgets import QGraphicsScene
+from PySide6.QtCore import QObject, QPointF, QRectF, Signal
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
-from graphviz_app.core.graph import AutogradGraph
+from graphviz_app.core.graph import AutogradGraph, NodeKind
 from graphviz_app.core.layout import GraphLayout
 from graphviz_app.core.style import GraphStyle, node_label_lines
 from graphviz_app.ui.items import ClusterItem, EdgeItem, NodeItem, label_font
@@ -29,10 +29,22 @@ class GraphScene(QGraphicsScene):
         self.edges: dict[str, EdgeItem] = {}
         self.clusters: dict[str, ClusterItem] = {}
         self._edges_by_node: dict[str, list[EdgeItem]] = {}
+        self.layout: GraphLayout | None = None
+        self.graph_style: GraphStyle | None = None
         self.selectionChanged.connect(self._on_scene_selection_changed)
 
     def show_graph(self, graph: AutogradGraph, layout: GraphLayout, style: GraphStyle) -> None:
-        """Replace the scene's items with ``graph`` drawn at ``layout``."""
+        """Draw ``graph`` at ``layout``.
+
+        When the layout is the one already shown (the structure did not change, as
+        on a training step), the items stay and only take the new records: no item
+        is rebuilt, the selection and the view stay put.
+        """
+        if layout is self.layout and style == self.graph_style:
+            for node_id, item in self.nodes.items():
+                item.set_node(graph.node(node_id))
+            return
+        self.layout, self.graph_style = layout, style
         self.blockSignals(True)
         self.clear()
         self.blockSignals(False)
@@ -85,6 +97,27 @@ class GraphScene(QGraphicsScene):
         """What hovering a node does: highlight its edges and tell listeners."""
         self.highlight_node_edges(node_id)
         self.node_hovered.emit(node_id)
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        # Handled here, not on the items: Qt turns a double-click on an item that did
+        # not grab the first press into a plain press, and module boxes must not grab
+        # presses (dragging on them pans the view).
+        module = self.module_at(event.scenePos())
+        if module is not None:
+            self.toggle_module(module)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def module_at(self, point: QPointF) -> str | None:
+        """The module whose box or collapsed node is topmost at ``point``, if any."""
+        for item in self.items(point):
+            if isinstance(item, NodeItem):
+                is_module = item.node.kind is NodeKind.MODULE
+                return item.node.module if is_module else None
+            if isinstance(item, ClusterItem):
+                return item.module
+        return None
 
     def toggle_module(self, module: str) -> None:
         """Ask for ``module`` to be collapsed or expanded (the window decides)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
 
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.ui.main_window import MainWindow
@@ -74,18 +74,19 @@ def test_export_svg_writes_every_node_label(qtbot, window: MainWindow, tmp_path:
         assert item.node.title in text
 
 
-def test_double_clicking_a_module_collapses_and_expands_it(qtbot, window: MainWindow) -> None:
+def test_double_clicking_a_module_collapses_and_expands_it(
+    qtbot, window: MainWindow, double_click_module
+) -> None:
     open_and_wait(qtbot, window, resolve_model("residual_cnn"))
     full_count = len(window.scene.nodes)
-    block = next(c for c in window.scene.clusters.values() if c.module == "block")
-    window.view.centerOn(block)
-    corner = window.view.mapFromScene(block.sceneBoundingRect().topLeft() + QPointF(6, 6))
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
-        qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=corner)
+        double_click_module(window, "block")
     collapsed = [i for i in window.scene.nodes.values() if i.node.module == "block"]
     assert len(collapsed) == 1 and collapsed[0].node.leaf_name == "block (collapsed)"
     assert len(window.scene.nodes) < full_count
     assert "block" not in {c.module for c in window.scene.clusters.values()}
+    window.view.centerOn(collapsed[0])
+    center = window.view.mapFromScene(collapsed[0].sceneBoundingRect().center())
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
-        window.scene.toggle_module("block")
+        qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=center)
     assert len(window.scene.nodes) == full_count

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from PySide6.QtCore import QPointF, Qt
@@ -95,3 +97,18 @@ def test_zoom_is_clamped(view: GraphView) -> None:
     for _ in range(200):
         view.zoom_out()
     assert view.current_scale() == pytest.approx(MIN_SCALE)
+
+
+def test_same_layout_updates_records_without_rebuilding_items(view: GraphView, captured) -> None:
+    graph, layout = captured
+    scene = view.scene()
+    scene.select_node("n2")
+    items_before = dict(scene.nodes)
+    changed = dataclasses.replace(graph.node("n2"), op="changed-op")
+    new_graph = dataclasses.replace(
+        graph, nodes=tuple(changed if n.id == "n2" else n for n in graph.nodes)
+    )
+    scene.show_graph(new_graph, layout, GraphStyle())
+    assert scene.nodes == items_before  # the very same items
+    assert scene.nodes["n2"].node.op == "changed-op"
+    assert scene.selected_node_id() == "n2"
