@@ -7,8 +7,11 @@ anything imported PySide6: the core must work without Qt.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +58,52 @@ def double_click_module(qtbot):  # type: ignore[no-untyped-def]
         raise AssertionError(f"no empty spot on the box of module {module!r}")
 
     return double_click
+
+
+# --- Qt fixtures (Qt is imported inside them: tests/core must run without Qt) -----
+
+
+@pytest.fixture
+def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Settings in a temporary INI file, so tests never touch the user's."""
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings):  # type: ignore[no-untyped-def]
+    """A shown main window, closed (and its worker thread stopped) afterwards."""
+    from graphviz_app.ui.main_window import MainWindow
+
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_windows_or_threads(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a Qt test that leaves a visible top-level window or a running QThread."""
+    yield
+    if "qtbot" not in request.fixturenames:
+        return
+    from PySide6.QtCore import QThread
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    app.processEvents()
+    windows = [w for w in app.topLevelWidgets() if w.isVisible()]
+    gc.collect()
+    # type() rather than isinstance(): some torch objects warn when __class__ is read.
+    threads = [t for t in gc.get_objects() if issubclass(type(t), QThread) and _running(t)]
+    assert not windows, f"leaked windows: {windows}"
+    assert not threads, f"leaked running threads: {threads}"
+
+
+def _running(thread) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        return bool(thread.isRunning()) and thread is not type(thread).currentThread()
+    except RuntimeError:  # its C++ object is already gone
+        return False
