@@ -72,6 +72,13 @@ def _add_export_parser(commands: argparse._SubParsersAction) -> None:  # type: i
         metavar="N",
         help="draw each module N levels down as one node (1 = the model's direct children)",
     )
+    export.add_argument(
+        "--engine",
+        default=None,
+        metavar="ENGINE",
+        help="Graphviz to use: graphviz-pure (bundled, default), dot, or a path to a dot "
+        "executable (default: $GRAPHVIZ_DOT, else graphviz-pure)",
+    )
     export.add_argument("--dpi", type=float, default=None, help="PNG resolution (default 96)")
 
 

@@ -49,7 +49,7 @@ def _export(args: argparse.Namespace) -> int:
     output = Path(args.output)
     fmt = format_for(output, args.format)
     configure_torch_threads()
-    session = ModelSession()
+    session = ModelSession(engine=find_engine(args.engine))
     session.load(resolve_model(args.model))
     graph = session.forward()
     collapsed: frozenset[str] = frozenset()

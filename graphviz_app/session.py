@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import torch
 
+from graphviz_app.core.backward import BackwardTrace, record_backward
 from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.capture import CaptureOptions
 from graphviz_app.core.collapse import collapse_modules
@@ -49,6 +50,19 @@ class PictureResult:
     def total_seconds(self) -> float:
         """Wall time of all steps that produced this picture."""
         return sum(seconds for _, seconds in self.timings)
+
+
+@dataclass(frozen=True)
+class BackwardResult:
+    """A recorded backward pass over the graph of the latest forward."""
+
+    trace: BackwardTrace
+    graph: AutogradGraph  # the captured graph the trace's node ids refer to
+    seconds: float
+
+    def grad_norms(self) -> dict[str, float]:
+        """Node id -> norm of the gradient that reached it."""
+        return self.trace.grad_norms()
 
 
 def configure_torch_threads() -> int:
@@ -130,6 +144,22 @@ class ModelSession:
             parameter_count=sum(p.numel() for p in loaded.model.parameters()),
             timings=timings,
         )
+
+    def backward(self, retain_graph: bool = False) -> BackwardResult:
+        """Run and record backward from the latest forward's roots (ones as seeds).
+
+        Gradients accumulate into ``.grad`` as in PyTorch: a second backward (with
+        ``retain_graph``) adds to the first. Raises ``BackwardError`` with an
+        explanation, e.g. for a second backward through a freed graph.
+        """
+        run = self.run
+        if run is None:
+            raise RuntimeError("Run the forward pass first: there is no graph to go back through.")
+        start = time.perf_counter()
+        trace = record_backward(
+            run.walk, retain_graph=retain_graph, preview_limit=self.options.preview_limit
+        )
+        return BackwardResult(trace, run.graph, time.perf_counter() - start)
 
     def _layout(
         self, graph: AutogradGraph, style: GraphStyle, dot: str, cancel: CancelToken | None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -32,6 +33,7 @@ from graphviz_app.core.style import (
     has_non_finite,
     node_label_lines,
     node_size_pt,
+    text_color_on,
 )
 
 #: Scene pixels per Graphviz point (96 dpi screen / 72 points per inch).
@@ -122,11 +124,14 @@ def to_dot(
     graph: AutogradGraph,
     style: GraphStyle | None = None,
     highlighted: frozenset[str] = frozenset(),
+    fills: Mapping[str, str] | None = None,
 ) -> str:
     """DOT text for ``graph`` in ``style``: one box per node, one box per module.
 
     ``highlighted`` node ids (an export of the selection) get a thick vermillion
-    border, and their edges a thick blue line, as the window draws them.
+    border, and their edges a thick blue line, as the window draws them. ``fills``
+    overrides node fill colours (colouring by gradient magnitude). Neither changes
+    the layout.
     """
     style = style or GraphStyle()
     dot = graphviz.Digraph(name="autograd")
@@ -141,7 +146,7 @@ def to_dot(
         penwidth="1.2",
     )
     dot.attr("edge", color=EDGE_COLOR, arrowsize="0.7")
-    _add_nodes(dot, graph, style, highlighted)
+    _add_nodes(dot, graph, style, _Marks(highlighted, fills or {}))
     for edge in graph.edges:
         marked = edge.source in highlighted or edge.target in highlighted
         extra = {"color": HIGHLIGHT_COLOR, "penwidth": "2.5"} if marked else {}
@@ -149,8 +154,16 @@ def to_dot(
     return str(dot.source)
 
 
+@dataclass(frozen=True)
+class _Marks:
+    """Per-node decoration that changes colours, never positions."""
+
+    highlighted: frozenset[str]
+    fills: Mapping[str, str]
+
+
 def _add_nodes(
-    dot: graphviz.Digraph, graph: AutogradGraph, style: GraphStyle, highlighted: frozenset[str]
+    dot: graphviz.Digraph, graph: AutogradGraph, style: GraphStyle, marks: _Marks
 ) -> None:
     tree: dict[str, Any] = {"nodes": [], "children": OrderedDict()}
     for node in graph.nodes:
@@ -162,7 +175,7 @@ def _add_nodes(
                     depth_path, {"nodes": [], "children": OrderedDict()}
                 )
         branch["nodes"].append(node)
-    _emit_branch(dot, tree, style, highlighted)
+    _emit_branch(dot, tree, style, marks)
 
 
 def box_module(node: Node) -> str | None:
@@ -181,10 +194,10 @@ def _module_prefixes(module: str) -> list[str]:
 
 
 def _emit_branch(
-    dot: graphviz.Digraph, branch: dict[str, Any], style: GraphStyle, highlighted: frozenset[str]
+    dot: graphviz.Digraph, branch: dict[str, Any], style: GraphStyle, marks: _Marks
 ) -> None:
     for node in branch["nodes"]:
-        dot.node(node.id, **_node_attrs(node, style, node.id in highlighted))
+        dot.node(node.id, **_node_attrs(node, style, marks))
     for module, child in branch["children"].items():
         with dot.subgraph(name=cluster_id(module)) as sub:
             sub.attr(
@@ -196,10 +209,10 @@ def _emit_branch(
                 labeljust="l",
                 tooltip=dot_text(module or "model"),
             )
-            _emit_branch(sub, child, style, highlighted)
+            _emit_branch(sub, child, style, marks)
 
 
-def _node_attrs(node: Node, style: GraphStyle, highlighted: bool) -> dict[str, str]:
+def _node_attrs(node: Node, style: GraphStyle, marks: _Marks) -> dict[str, str]:
     lines = node_label_lines(node, style)
     width, height = node_size_pt(lines, style.font_size)
     attrs = {
@@ -212,7 +225,10 @@ def _node_attrs(node: Node, style: GraphStyle, highlighted: bool) -> dict[str, s
     }
     if has_non_finite(node):
         attrs.update(color=NON_FINITE_COLOR, penwidth="3", style="rounded,filled,dashed")
-    if highlighted:
+    fill = marks.fills.get(node.id)
+    if fill is not None:
+        attrs.update(fillcolor=fill, fontcolor=text_color_on(fill))
+    if node.id in marks.highlighted:
         attrs.update(color=SELECTED_COLOR, penwidth="3")
     return attrs
 

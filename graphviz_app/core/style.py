@@ -6,6 +6,7 @@ window and an exported file agree.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from graphviz_app.core.graph import Node, NodeKind, TensorInfo
@@ -123,3 +124,79 @@ def node_size_pt(lines: list[str], font_size: float) -> tuple[float, float]:
     width = longest * CHAR_WIDTH_EM * font_size + 2 * PADDING_PT
     height = len(lines) * LINE_HEIGHT_EM * font_size + PADDING_PT
     return max(width, 48.0), height
+
+
+#: Viridis (perceptually uniform, colour-blind safe), for gradient magnitudes.
+VIRIDIS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
+ZERO_GRAD_FILL = "#f0f0f0"  # no gradient reached the node, or it is exactly zero
+
+
+@dataclass(frozen=True)
+class GradRamp:
+    """Log-scale colour ramp over the non-zero finite gradient norms of one trace."""
+
+    low: float  # smallest non-zero finite norm
+    high: float  # largest finite norm
+
+    @classmethod
+    def over(cls, norms: dict[str, float]) -> GradRamp | None:
+        """The ramp spanning ``norms``, or None when no norm is non-zero and finite."""
+        usable = [v for v in norms.values() if v > 0 and math.isfinite(v)]
+        return cls(min(usable), max(usable)) if usable else None
+
+    def position(self, norm: float) -> float:
+        """Where ``norm`` falls on the ramp, 0..1 (log scale)."""
+        if self.high <= self.low:
+            return 1.0
+        span = math.log10(self.high) - math.log10(self.low)
+        return min(max((math.log10(norm) - math.log10(self.low)) / span, 0.0), 1.0)
+
+    def color(self, norm: float) -> str:
+        """The fill colour for a node whose incoming gradient has this norm."""
+        if not math.isfinite(norm):
+            return NON_FINITE_COLOR
+        if norm <= 0:
+            return ZERO_GRAD_FILL
+        return _interpolate(VIRIDIS, self.position(norm))
+
+
+def grad_fills(norms: dict[str, float]) -> dict[str, str]:
+    """Node id -> fill colour by gradient magnitude (empty when there is nothing to show)."""
+    ramp = GradRamp.over(norms)
+    if ramp is None:
+        return {node_id: ZERO_GRAD_FILL for node_id in norms}
+    return {node_id: ramp.color(norm) for node_id, norm in norms.items()}
+
+
+def _interpolate(stops: tuple[str, ...], t: float) -> str:
+    scaled = t * (len(stops) - 1)
+    i = min(int(scaled), len(stops) - 2)
+    frac = scaled - i
+    a, b = _rgb(stops[i]), _rgb(stops[i + 1])
+    mixed = (round(x + (y - x) * frac) for x, y in zip(a, b, strict=True))
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def text_color_on(fill: str) -> str:
+    """Black or white, whichever reads better on ``fill``."""
+    r, g, b = _rgb(fill)
+    return "#000000" if (0.299 * r + 0.587 * g + 0.114 * b) > 140 else "#ffffff"
+
+
+SMALL_GRAD = 4  # gradients with at most this many values are printed in full
+
+
+def grad_text(info: TensorInfo) -> str:
+    """A gradient in a few characters: its values when tiny, else shape and norm."""
+    stats = info.stats
+    if stats is None:
+        return info.shape_text
+    if stats.numel <= SMALL_GRAD and info.preview:
+        return "[" + ", ".join(f"{v:.3g}" for v in info.preview) + "]"
+    if stats.has_non_finite:
+        return f"{info.shape_text} NaN {stats.nan_count} Inf {stats.inf_count}"
+    return f"{info.shape_text} |g|={stats.norm:.3g}"

@@ -8,8 +8,9 @@ from pathlib import Path
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from graphviz_app.core.backward import BackwardStep
 from graphviz_app.core.graph import AutogradGraph, Node, TensorInfo
-from graphviz_app.core.style import KIND_LABEL, shape_line
+from graphviz_app.core.style import KIND_LABEL, grad_text, shape_line
 
 NODE_SCHEME = "node"
 INSPECTOR_PREVIEW = 16  # values listed; the record keeps more for plots
@@ -30,16 +31,18 @@ class InspectorView(QTextBrowser):
         """The placeholder text when no node is selected."""
         self.setHtml("<p style='color:#666'>Click a node to inspect it.</p>")
 
-    def show_node(self, graph: AutogradGraph, node_id: str) -> None:
-        """Describe ``node_id`` of ``graph``."""
-        self.setHtml(node_html(graph, graph.node(node_id)))
+    def show_node(
+        self, graph: AutogradGraph, node_id: str, step: BackwardStep | None = None
+    ) -> None:
+        """Describe ``node_id`` of ``graph`` (with its gradients when backward ran it)."""
+        self.setHtml(node_html(graph, graph.node(node_id), step))
 
     def _on_anchor_clicked(self, url: QUrl) -> None:
         if url.scheme() == NODE_SCHEME:
             self.node_link_clicked.emit(url.path())
 
 
-def node_html(graph: AutogradGraph, node: Node) -> str:
+def node_html(graph: AutogradGraph, node: Node, step: BackwardStep | None = None) -> str:
     """HTML for the inspector: identity, where it came from, tensor, saved, links."""
     rows = [
         ("kind", KIND_LABEL[node.kind]),
@@ -54,6 +57,8 @@ def node_html(graph: AutogradGraph, node: Node) -> str:
     parts.append(_table([(k, escape(v).replace("\n", "<br>")) for k, v in rows if v]))
     if node.tensor is not None:
         parts.append("<h4>Tensor</h4>" + _tensor_table(node.tensor))
+    if step is not None:
+        parts.append(_gradient_html(step))
     if node.saved:
         saved = [
             (s.name, escape(shape_line(s.tensor) if s.tensor else s.text or "")) for s in node.saved
@@ -64,6 +69,23 @@ def node_html(graph: AutogradGraph, node: Node) -> str:
     )
     parts.append(_links("Consumers", graph, [e.target for e in graph.out_edges(node.id)]))
     return "".join(parts)
+
+
+def _gradient_html(step: BackwardStep) -> str:
+    """What backward sent through the node: in, out, and a leaf's .grad before/after."""
+    rows = [(f"in [{i}]", _grad_cell(g)) for i, g in enumerate(step.grad_outputs)]
+    rows += [(f"out [{i}] (next_functions)", _grad_cell(g)) for i, g in enumerate(step.grad_inputs)]
+    if step.leaf_grad_after is not None or step.leaf_grad_before is not None:
+        rows.append((".grad before", _grad_cell(step.leaf_grad_before)))
+        rows.append((".grad after", _grad_cell(step.leaf_grad_after)))
+    title = f"<h4>Gradient (backward step {step.index + 1})</h4>"
+    return title + _table(rows)
+
+
+def _grad_cell(info: TensorInfo | None) -> str:
+    if info is None:
+        return "<span style='color:#777'>None (no gradient flows)</span>"
+    return escape(grad_text(info))
 
 
 def _module_text(node: Node) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import (
@@ -23,12 +25,25 @@ from graphviz_app.core.style import (
     NON_FINITE_COLOR,
     SELECTED_COLOR,
     has_non_finite,
+    text_color_on,
 )
 
 HIGHLIGHT = QColor(HIGHLIGHT_COLOR)
 SELECTED = QColor(SELECTED_COLOR)
 NON_FINITE = QColor(NON_FINITE_COLOR)
 TEXT_LOD = 0.45  # below this zoom, boxes are drawn without text
+CURRENT_COLOR = "#e69f00"  # Okabe-Ito orange: the node backward is executing
+DONE_COLOR = "#009e73"  # bluish green: executed
+WAITING_COLOR = "#56b4e9"  # sky blue: waiting for gradients
+
+
+class StepState(Enum):
+    """A node's place in the backward pass being stepped through."""
+
+    NONE = "none"  # not stepping
+    DONE = "done"
+    CURRENT = "current"
+    WAITING = "waiting"
 
 
 def label_font(point_size: float) -> QFont:
@@ -48,9 +63,12 @@ class NodeItem(QGraphicsItem):
         self.lines = lines
         self._font = font
         self._rect = QRectF(-box.width / 2, -box.height / 2, box.width, box.height)
-        self._fill = QColor(KIND_FILL[node.kind])
+        self._kind_fill = self._fill = QColor(KIND_FILL[node.kind])
+        self._text = QColor(Qt.GlobalColor.black)
         self._border = QColor(KIND_BORDER[node.kind])
         self.highlighted = False
+        self.step_state = StepState.NONE
+        self.waiting_for = 0  # gradients this node still waits for (backward stepping)
         self.set_node(node)
         self.setPos(box.x, box.y)
         self.setZValue(2)
@@ -77,9 +95,36 @@ class NodeItem(QGraphicsItem):
         if lod < TEXT_LOD:
             return
         painter.setFont(self._font)
-        painter.setPen(QPen(Qt.GlobalColor.black))
+        painter.setPen(QPen(self._text))
         text_rect = self._rect.adjusted(2, 2, -2, -2)
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, "\n".join(self.lines))
+        self._paint_step_badge(painter)
+
+    def _paint_step_badge(self, painter: QPainter) -> None:
+        """A tick on executed nodes; the pending-gradient count on waiting ones."""
+        if self.step_state is StepState.DONE:
+            text, fill = "\u2713", QColor(DONE_COLOR)
+        elif self.step_state is StepState.WAITING and self.waiting_for > 0:
+            text, fill = str(self.waiting_for), QColor(WAITING_COLOR)
+        else:
+            return
+        badge = QRectF(self._rect.right() - 9, self._rect.top() - 7, 16, 16)
+        painter.setPen(QPen(Qt.GlobalColor.white, 1))
+        painter.setBrush(QBrush(fill))
+        painter.drawEllipse(badge)
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+
+    def set_fill(self, color: str | None) -> None:
+        """Fill with ``color`` (colouring by gradient), or the kind's colour for None."""
+        self._fill = QColor(color) if color else self._kind_fill
+        self._text = QColor(text_color_on(color) if color else "#000000")
+        self.update()
+
+    def set_step_state(self, state: StepState, waiting_for: int = 0) -> None:
+        """Where this node stands in the backward pass being stepped through."""
+        if (state, waiting_for) != (self.step_state, self.waiting_for):
+            self.step_state, self.waiting_for = state, waiting_for
+            self.update()
 
     def set_node(self, node: Node) -> None:
         """Take a new record for the same node (new values, same label and place)."""
@@ -102,6 +147,8 @@ class NodeItem(QGraphicsItem):
             hover_node(node_id)
 
     def _border_pen(self) -> QPen:
+        if self.step_state is StepState.CURRENT:
+            return QPen(QColor(CURRENT_COLOR), 4)
         if self.isSelected():
             return QPen(SELECTED, 3)
         if self.highlighted:
@@ -120,13 +167,22 @@ class EdgeItem(QGraphicsItem):
         self.source = path.source
         self.target = path.target
         self.highlighted = False
+        self.label = ""  # the gradient in flight, while stepping through backward
         self._path = _spline(path)
         self._arrow = _arrowhead(path)
         self._bounds = self._path.boundingRect().united(self._arrow.boundingRect())
         self.setZValue(1)
 
     def boundingRect(self) -> QRectF:
-        return self._bounds.adjusted(-3, -3, 3, 3)
+        margin = 3 if not self.label else 160  # room for the label beside the curve
+        return self._bounds.adjusted(-margin, -margin, margin, margin)
+
+    def set_label(self, text: str) -> None:
+        """Show ``text`` (the gradient flowing along this edge) beside the curve."""
+        if text != self.label:
+            self.prepareGeometryChange()
+            self.label = text
+            self.update()
 
     def set_highlighted(self, on: bool) -> None:
         """Draw the edge thicker and coloured (its node is hovered or selected)."""
@@ -144,6 +200,22 @@ class EdgeItem(QGraphicsItem):
         painter.drawPath(self._path)
         painter.setBrush(QBrush(color))
         painter.drawPolygon(self._arrow)
+        if self.label:
+            self._paint_label(painter)
+
+    def _paint_label(self, painter: QPainter) -> None:
+        middle = self._path.pointAtPercent(0.5)
+        font = painter.font()
+        font.setPixelSize(11)
+        painter.setFont(font)
+        rect = QRectF(middle.x() + 6, middle.y() - 9, 300, 18)
+        width = painter.fontMetrics().horizontalAdvance(self.label) + 8
+        rect.setWidth(width)
+        painter.setPen(QPen(QColor(CURRENT_COLOR), 1))
+        painter.setBrush(QBrush(QColor(255, 255, 255, 230)))
+        painter.drawRoundedRect(rect, 3, 3)
+        painter.setPen(QPen(Qt.GlobalColor.black))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.label)
 
 
 class ClusterItem(QGraphicsItem):

@@ -10,31 +10,23 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
-    QInputDialog,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
-    QMessageBox,
-    QProgressBar,
-    QToolButton,
     QWidget,
 )
 
 from graphviz_app.core.collapse import modules_at_depth
 from graphviz_app.core.style import GraphStyle
-from graphviz_app.io.builtin import list_builtin_models
-from graphviz_app.io.export import FORMATS
-from graphviz_app.session import PictureResult
+from graphviz_app.session import BackwardResult, PictureResult
+from graphviz_app.ui.dialogs import ask_export_target, ask_model_file
 from graphviz_app.ui.inspector import InspectorView
+from graphviz_app.ui.model_list import ModelList
 from graphviz_app.ui.scene import GraphScene
+from graphviz_app.ui.status import AppStatusBar, ErrorReporter
+from graphviz_app.ui.stepper import BackwardStepper, GradLegend, StepperPanel
 from graphviz_app.ui.view import GraphView
 from graphviz_app.ui.worker import ExportRequest, SessionController
 
 logger = logging.getLogger(__name__)
-
-EXPORT_FILTERS = ";;".join(f"{fmt.upper()} (*.{fmt})" for fmt in FORMATS)
 
 
 class MainWindow(QMainWindow):
@@ -51,31 +43,36 @@ class MainWindow(QMainWindow):
         self.style_options = GraphStyle()
         self.result: PictureResult | None = None
         self.last_error = ""
-        self._error_box: QMessageBox | None = None
         self.controller = SessionController(self)
         self.scene = GraphScene(self)
         self.view = GraphView(self)
         self.view.setScene(self.scene)
         self.setCentralWidget(self.view)
         self.inspector = InspectorView(self)
-        self.models = QListWidget(self)
+        self.models = ModelList(self)
+        self.stepper_panel = StepperPanel(self)
+        self.legend = GradLegend(self.view.viewport())
+        self.stepper = BackwardStepper(self.scene, self.stepper_panel, self.legend)
         self._build_docks()
         self._build_actions()
-        self._build_status_bar()
+        self.status = AppStatusBar(self.cancel_action, self)
+        self.setStatusBar(self.status)
+        self.errors = ErrorReporter(self)
         self._connect()
         self._restore_settings()
 
     # --- construction -------------------------------------------------------
     def _build_docks(self) -> None:
-        for entry in list_builtin_models():
-            item = QListWidgetItem(entry.name, self.models)
-            item.setToolTip(entry.summary)
-            item.setData(Qt.ItemDataRole.UserRole, str(entry.path))
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.models_dock = self._add_dock("Models", "models_dock", self.models, left, 190)
         self.inspector_dock = self._add_dock(
             "Inspector", "inspector_dock", self.inspector, right, 330
         )
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.backward_dock = self._add_dock(
+            "Backward pass", "backward_dock", self.stepper_panel, bottom, 60
+        )
+        self.view.set_corner_overlay(self.legend)
 
     def _add_dock(
         self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, width: int
@@ -84,7 +81,9 @@ class MainWindow(QMainWindow):
         dock.setObjectName(name)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
-        self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+        vertical = area == Qt.DockWidgetArea.BottomDockWidgetArea
+        orientation = Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal
+        self.resizeDocks([dock], [width], orientation)
         return dock
 
     def _action(
@@ -144,18 +143,64 @@ class MainWindow(QMainWindow):
         self.expand_action = self._action(
             "E&xpand all modules", self._on_expand_all_triggered, "Ctrl+Shift+X"
         )
+        self._build_backward_actions()
         self.cancel_action = self._action(
             "Cancel", self.controller.cancel, "Esc", "Stop the running job (layout, loading)"
         )
         self.cancel_action.setEnabled(False)
+        self.system_dot_action = self._action(
+            "Use the system's Graphviz (dot)",
+            self._on_system_dot_toggled,
+            None,
+            "Lay out with the 'dot' on PATH instead of the bundled graphviz-pure",
+        )
+        self.system_dot_action.setCheckable(True)
         self.export_action.setEnabled(False)
         self._build_menus()
+
+    def _build_backward_actions(self) -> None:
+        self.forward_action = self._action(
+            "&Forward",
+            self._on_forward_triggered,
+            "F5",
+            "Run the forward pass again: a new graph (same layout when the structure is the same)",
+        )
+        self.backward_action = self._action(
+            "&Backward",
+            self._on_backward_triggered,
+            "F6",
+            "Run and record backward; gradients accumulate into .grad as in PyTorch",
+        )
+        self.retain_action = self._action(
+            "&Retain graph",
+            lambda checked: None,
+            None,
+            "Backward with retain_graph=True, so that backward can run again on this graph",
+        )
+        self.retain_action.setCheckable(True)
+        stepper = self.stepper
+        self.step_actions = [
+            self._action("First step", lambda: stepper.go_to(0), "Home"),
+            self._action("Step back", lambda: stepper.step_by(-1), "Left"),
+            self._action("Step forward", lambda: stepper.step_by(1), "Right"),
+            self._action("Last step", lambda: stepper.go_to(stepper.step_count - 1), "End"),
+        ]
+        panel = self.stepper_panel
+        buttons = (panel.first_button, panel.prev_button, panel.next_button, panel.last_button)
+        for button, action in zip(buttons, self.step_actions, strict=True):
+            button.setDefaultAction(action)
+        for action in (self.forward_action, self.backward_action, *self.step_actions):
+            action.setEnabled(False)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addActions([self.open_action, self.export_action])
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        run_menu = self.menuBar().addMenu("&Run")
+        run_menu.addActions([self.forward_action, self.backward_action, self.retain_action])
+        run_menu.addSeparator()
+        run_menu.addActions(self.step_actions)
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addActions(
             [self.fit_action, self.zoom_in_action, self.zoom_out_action, self.zoom_selection_action]
@@ -164,6 +209,8 @@ class MainWindow(QMainWindow):
         view_menu.addActions([self.rankdir_action, self.values_action])
         view_menu.addSeparator()
         view_menu.addActions([self.collapse_action, self.expand_action])
+        settings_menu = self.menuBar().addMenu("&Settings")
+        settings_menu.addAction(self.system_dot_action)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.addActions(
@@ -175,36 +222,22 @@ class MainWindow(QMainWindow):
                 self.zoom_out_action,
             ]
         )
-
-    def _build_status_bar(self) -> None:
-        self.model_label = QLabel("no model")
-        self.count_label = QLabel("")
-        self.engine_label = QLabel("")
-        self.time_label = QLabel("")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 0)  # busy indicator: jobs report no fraction yet
-        self.progress.setMaximumWidth(140)
-        self.progress.hide()
-        self.cancel_button = QToolButton()
-        self.cancel_button.setDefaultAction(self.cancel_action)
-        self.cancel_button.hide()
-        bar = self.statusBar()
-        for widget in (self.model_label, self.count_label, self.engine_label, self.time_label):
-            bar.addPermanentWidget(widget)
-        bar.addPermanentWidget(self.progress)
-        bar.addPermanentWidget(self.cancel_button)
+        toolbar.addActions([self.forward_action, self.backward_action])
 
     def _connect(self) -> None:
         self.controller.picture_ready.connect(self._on_controller_picture_ready)
         self.controller.failed.connect(self._on_controller_failed)
-        self.controller.busy_changed.connect(self._on_controller_busy_changed)
+        self.controller.busy_changed.connect(self.status.set_busy)
         self.controller.exported.connect(self._on_controller_exported)
-        self.controller.job_finished.connect(self._on_controller_job_finished)
+        self.controller.job_finished.connect(self.status.show_job_time)
         self.controller.cancelled.connect(self._on_controller_cancelled)
+        self.controller.engine_changed.connect(self._on_controller_engine_changed)
+        self.controller.backward_ready.connect(self._on_controller_backward_ready)
+        self.stepper.step_changed.connect(self._on_stepper_step_changed)
         self.scene.node_selected.connect(self._on_scene_node_selected)
         self.scene.module_toggled.connect(self._on_scene_module_toggled)
         self.inspector.node_link_clicked.connect(self._on_inspector_link_clicked)
-        self.models.itemActivated.connect(self._on_models_item_activated)
+        self.models.model_chosen.connect(self.open_model)
 
     # --- public API ---------------------------------------------------------
     def open_model(self, path: str | Path) -> None:
@@ -220,34 +253,31 @@ class MainWindow(QMainWindow):
 
     # --- handlers -----------------------------------------------------------
     def _on_open_triggered(self) -> None:
-        start = self.settings.value("last_dir", str(Path.cwd()))
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open model file", str(start), "Python model files (*.py)"
-        )
+        path = ask_model_file(self, self.settings)
         if path:
-            self.settings.setValue("last_dir", str(Path(path).parent))
             self.open_model(path)
 
     def _on_export_triggered(self) -> None:
-        if self.result is None:
-            return
-        start = (
-            Path(str(self.settings.value("last_dir", Path.cwd()))) / f"{self.result.model_name}.svg"
-        )
-        path, _ = QFileDialog.getSaveFileName(self, "Export graph", str(start), EXPORT_FILTERS)
-        if not path:
-            return
-        dpi = None
-        if path.lower().endswith(".png"):
-            dpi, accepted = QInputDialog.getInt(
-                self, "PNG resolution", "Dots per inch (96 = screen size):", 144, 36, 600
-            )
-            if not accepted:
-                return
-        self.export_to(path, dpi=dpi)
+        if self.result is not None:
+            target = ask_export_target(self, self.settings, self.result.model_name)
+            if target is not None:
+                self.export_to(target[0], dpi=target[1])
 
-    def _on_models_item_activated(self, item: QListWidgetItem) -> None:
-        self.open_model(item.data(Qt.ItemDataRole.UserRole))
+    def _on_forward_triggered(self) -> None:
+        self.controller.forward(self.style_options)
+
+    def _on_backward_triggered(self) -> None:
+        self.controller.backward(self.retain_action.isChecked())
+
+    def _on_controller_backward_ready(self, result: BackwardResult) -> None:
+        self.stepper.show_result(result)
+        for action in self.step_actions:
+            action.setEnabled(True)
+        self._refresh_inspector()
+        self.status.showMessage(
+            f"Backward recorded: {self.stepper.step_count} steps in {result.seconds * 1000:.0f} ms",
+            8000,
+        )
 
     def _on_rankdir_toggled(self, checked: bool) -> None:
         self._restyle(rankdir="LR" if checked else "TB")
@@ -263,66 +293,63 @@ class MainWindow(QMainWindow):
     def _on_controller_picture_ready(self, result: PictureResult) -> None:
         same_model = self.result is not None and self.result.model_path == result.model_path
         selected = self.scene.selected_node_id() if same_model else ""
+        new_graph = self.result is None or self.result.graph is not result.graph
         self.result = result
         self.scene.show_graph(result.visible, result.layout, result.style)
+        if new_graph:
+            self.stepper.clear()
+            for action in self.step_actions:
+                action.setEnabled(False)
+        else:
+            self.stepper.reapply()
+        self.forward_action.setEnabled(True)
+        self.backward_action.setEnabled(True)
         self.view.fit_all()
         if selected in self.scene.nodes:
             self.scene.select_node(selected)
         self.settings.setValue("last_model", result.model_path)
-        self._update_status(result)
+        self.setWindowTitle(f"{result.model_name} - graphviz_app")
+        self.status.show_picture(result)
         self.export_action.setEnabled(True)
         self.picture_shown.emit()
-
-    def _update_status(self, result: PictureResult) -> None:
-        self.setWindowTitle(f"{result.model_name} - graphviz_app")
-        self.model_label.setText(f"{result.model_name} ({result.parameter_count:,} parameters)")
-        self.count_label.setText(
-            f"{len(result.graph.nodes)} nodes, {len(result.graph.edges)} edges"
-        )
-        self.engine_label.setText(result.engine)
-        self.statusBar().showMessage(
-            " | ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in result.timings), 8000
-        )
 
     def _on_controller_failed(self, summary: str, details: str) -> None:
         self.last_error = summary
         logger.warning("job failed: %s\n%s", summary, details)
-        if self._error_box is not None:
-            self._error_box.close()
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, "graphviz_app", summary, QMessageBox.StandardButton.Ok, self
-        )
-        box.setDetailedText(details)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.destroyed.connect(self._on_error_box_destroyed)
-        box.open()  # window-modal, does not block the event loop
-        self._error_box = box
-        self.statusBar().showMessage(summary, 10000)
+        self.errors.show(summary, details)
+        self.status.showMessage(summary, 10000)
         self.error_shown.emit(summary)
 
-    def _on_error_box_destroyed(self) -> None:
-        self._error_box = None
+    def _on_system_dot_toggled(self, checked: bool) -> None:
+        preference = "dot" if checked else ""
+        self.settings.setValue("engine", preference)
+        self.controller.set_engine(preference)
+        if self.result is not None:
+            self.controller.restyle(self.style_options)
 
-    def _on_controller_busy_changed(self, busy: bool, description: str) -> None:
-        self.progress.setVisible(busy)
-        self.cancel_button.setVisible(busy)
-        self.cancel_action.setEnabled(busy)
-        self.progress.setToolTip(description)
-        if busy:
-            self.statusBar().showMessage(description + "...")
-
-    def _on_controller_job_finished(self, seconds: float) -> None:
-        self.time_label.setText(f"last job {seconds * 1000:.0f} ms")
+    def _on_controller_engine_changed(self, description: str) -> None:
+        self.system_dot_action.blockSignals(True)
+        self.system_dot_action.setChecked(not description.startswith("graphviz-pure"))
+        self.system_dot_action.blockSignals(False)
+        self.status.show_engine(description)
 
     def _on_controller_cancelled(self) -> None:
-        self.statusBar().showMessage("Cancelled.", 5000)
+        self.status.showMessage("Cancelled.", 5000)
 
     def _on_controller_exported(self, path: str) -> None:
-        self.statusBar().showMessage(f"Exported {path}", 8000)
+        self.status.showMessage(f"Exported {path}", 8000)
 
     def _on_scene_node_selected(self, node_id: str) -> None:
+        self._refresh_inspector()
+
+    def _on_stepper_step_changed(self, index: int) -> None:
+        self._refresh_inspector()
+
+    def _refresh_inspector(self) -> None:
+        node_id = self.scene.selected_node_id()
         if node_id and self.result is not None:
-            self.inspector.show_node(self.result.visible, node_id)
+            step = self.stepper.step_for(node_id)
+            self.inspector.show_node(self.result.visible, node_id, step)
         else:
             self.inspector.show_nothing()
 
@@ -348,6 +375,9 @@ class MainWindow(QMainWindow):
 
     # --- settings and shutdown ---------------------------------------------
     def _restore_settings(self) -> None:
+        if self.settings.value("engine", "") == "dot":
+            self.system_dot_action.setChecked(True)
+            self.controller.set_engine("dot")
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -358,7 +388,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
-        if self._error_box is not None:
-            self._error_box.close()
+        self.errors.close()
         self.controller.shutdown()
         super().closeEvent(event)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QKeyEvent, QPainter, QWheelEvent
+from PySide6.QtGui import QKeyEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 MIN_SCALE = 0.02
@@ -23,6 +23,21 @@ class GraphView(QGraphicsView):
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setBackgroundBrush(Qt.GlobalColor.white)
+
+    def set_corner_overlay(self, widget: QWidget) -> None:
+        """Keep ``widget`` (a legend) in the bottom-left corner of the viewport."""
+        widget.setParent(self.viewport())
+        self._overlay = widget
+        self._place_overlay()
+
+    def _place_overlay(self) -> None:
+        overlay = getattr(self, "_overlay", None)
+        if overlay is not None:
+            overlay.move(8, self.viewport().height() - overlay.height() - 8)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_overlay()
 
     def current_scale(self) -> float:
         """The zoom factor (1.0 = one scene pixel per screen pixel)."""

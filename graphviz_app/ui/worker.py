@@ -17,8 +17,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from graphviz_app.core.backward import BackwardError
 from graphviz_app.core.cancel import Cancelled, CancelToken
-from graphviz_app.core.engine import EngineError
+from graphviz_app.core.engine import EngineError, find_engine
 from graphviz_app.core.forward import ForwardError
 from graphviz_app.core.layout import to_dot
 from graphviz_app.core.style import GraphStyle
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 #: Errors with a message written for the user; anything else is a bug to report.
 EXPECTED_ERRORS = (
+    BackwardError,
     PdfError,
     ModelFileError,
     ForwardError,
@@ -62,6 +64,8 @@ class SessionWorker(QObject):
     started = Signal(str)  # job description
     done = Signal(float)  # seconds the job took
     cancelled = Signal()
+    engine_changed = Signal(str)  # the new engine's description
+    backward_ready = Signal(object)  # BackwardResult
 
     def __init__(self) -> None:
         super().__init__()
@@ -72,12 +76,42 @@ class SessionWorker(QObject):
             self._session = ModelSession()
         return self._session
 
+    @Slot(str)
+    def set_engine(self, preference: str) -> None:
+        """Use another Graphviz engine (``graphviz-pure``, ``dot`` or a path) from now on."""
+
+        def switch() -> None:
+            engine = find_engine(preference or None)
+            self._session_or_new().engine = engine
+            self.engine_changed.emit(engine.describe())
+
+        self._job("Switching the Graphviz engine", switch)
+
     @Slot(str, object, object)
     def open_model(self, path: str, style: GraphStyle, cancel: CancelToken) -> None:
         """Load, run forward, capture and lay out the model file at ``path``."""
         self._job(
             f"Opening {Path(path).name}",
             lambda: self.picture_ready.emit(self._session_or_new().open(path, style, cancel)),
+        )
+
+    @Slot(object)
+    def forward(self, style: GraphStyle) -> None:
+        """Run the open model's forward pass again (a new graph) and draw it."""
+
+        def run() -> None:
+            session = self._session_or_new()
+            session.forward()
+            self.picture_ready.emit(session.picture(style))
+
+        self._job("Running forward", run)
+
+    @Slot(bool)
+    def backward(self, retain_graph: bool) -> None:
+        """Run and record backward from the latest forward."""
+        self._job(
+            "Running backward",
+            lambda: self.backward_ready.emit(self._session_or_new().backward(retain_graph)),
         )
 
     @Slot(object, object)
@@ -133,11 +167,16 @@ class SessionController(QObject):
     failed = Signal(str, str)
     busy_changed = Signal(bool, str)
     cancelled = Signal()
+    engine_changed = Signal(str)
+    backward_ready = Signal(object)
     job_finished = Signal(float)
 
     _request_open = Signal(str, object, object)
     _request_restyle = Signal(object, object)
     _request_export = Signal(object, object)
+    _request_engine = Signal(str)
+    _request_forward = Signal(object)
+    _request_backward = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -160,6 +199,11 @@ class SessionController(QObject):
         worker.exported.connect(self.exported)
         worker.failed.connect(self.failed)
         worker.cancelled.connect(self.cancelled)
+        worker.engine_changed.connect(self.engine_changed)
+        worker.backward_ready.connect(self.backward_ready)
+        self._request_forward.connect(worker.forward)
+        self._request_backward.connect(worker.backward)
+        self._request_engine.connect(worker.set_engine)
         worker.started.connect(self._on_worker_started)
         worker.done.connect(self._on_worker_done)
 
@@ -179,6 +223,18 @@ class SessionController(QObject):
     def export(self, result: PictureResult, request: ExportRequest) -> None:
         """Queue: export ``result`` as ``request`` says."""
         self._queue(lambda: self._request_export.emit(result, request))
+
+    def forward(self, style: GraphStyle) -> None:
+        """Queue: run the forward pass again and draw the new graph."""
+        self._queue(lambda: self._request_forward.emit(style))
+
+    def backward(self, retain_graph: bool) -> None:
+        """Queue: run and record backward."""
+        self._queue(lambda: self._request_backward.emit(retain_graph))
+
+    def set_engine(self, preference: str) -> None:
+        """Queue: switch the Graphviz engine ("" for the default choice)."""
+        self._queue(lambda: self._request_engine.emit(preference))
 
     def cancel(self) -> None:
         """Cancel the running job and every queued one."""

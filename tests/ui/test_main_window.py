@@ -25,8 +25,10 @@ def test_opening_the_builtin_example_shows_its_captured_graph(qtbot, window: Mai
     assert len(window.scene.nodes) == len(result.graph.nodes) > 5
     names = {item.node.title for item in window.scene.nodes.values()}
     assert {"fc1.weight", "fc2.bias", "NllLossBackward0"} <= names
-    assert "graphviz-pure" in window.engine_label.text() or "dot" in window.engine_label.text()
-    assert f"{len(result.graph.nodes)} nodes" in window.count_label.text()
+    assert (
+        "graphviz-pure" in window.status.engine_label.text() or "dot" in window.engine_label.text()
+    )
+    assert f"{len(result.graph.nodes)} nodes" in window.status.count_label.text()
     assert window.export_action.isEnabled()
 
 

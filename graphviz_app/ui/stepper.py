@@ -1,0 +1,201 @@
+"""Step through a recorded backward pass: the stepper panel and what it draws.
+
+A step is an index into the recorded :class:`BackwardTrace`, never a re-run. At step
+``i`` the node of step ``i`` is executing (orange border); earlier ones are done
+(green tick); the others show how many gradients they still wait for (blue count);
+the gradients the current node sends on label its input edges. Node fills show the
+magnitude of the gradient that reached each node, on a log scale (legend bottom left).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QToolButton,
+    QWidget,
+)
+
+from graphviz_app.core.backward import BackwardStep, pending_counts
+from graphviz_app.core.style import VIRIDIS, GradRamp, grad_fills, grad_text
+from graphviz_app.session import BackwardResult
+from graphviz_app.ui.items import StepState
+from graphviz_app.ui.scene import GraphScene
+
+
+class StepperPanel(QWidget):
+    """Buttons, a scrubber over all steps and the step's description."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.first_button, self.prev_button = QToolButton(), QToolButton()
+        self.next_button, self.last_button = QToolButton(), QToolButton()
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setMinimumWidth(200)
+        self.label = QLabel("Run backward (F6) to step through it.")
+        self.colour_box = QCheckBox("Colour by gradient")
+        self.colour_box.setChecked(True)
+        row = QHBoxLayout(self)
+        for widget in (
+            self.first_button,
+            self.prev_button,
+            self.slider,
+            self.next_button,
+            self.last_button,
+            self.label,
+            self.colour_box,
+        ):
+            row.addWidget(widget)
+        row.setStretch(row.indexOf(self.label), 1)
+        self.set_step_count(0)
+
+    def set_step_count(self, count: int) -> None:
+        """Size the scrubber for ``count`` steps (0 disables it)."""
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(count - 1, 0))
+        self.slider.setValue(0)
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(count > 0)
+
+
+class GradLegend(QWidget):
+    """The colour ramp of gradient magnitudes, drawn over the graph's corner."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.ramp: GradRamp | None = None
+        self.setFixedSize(230, 44)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hide()
+
+    def set_ramp(self, ramp: GradRamp | None) -> None:
+        """Show ``ramp`` (None hides the legend)."""
+        self.ramp = ramp
+        self.setVisible(ramp is not None)
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if self.ramp is None:
+            return
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(255, 255, 255, 225))
+        bar = QRectF(8, 6, self.width() - 16, 12)
+        gradient = QLinearGradient(bar.topLeft(), bar.topRight())
+        for i, color in enumerate(VIRIDIS):
+            gradient.setColorAt(i / (len(VIRIDIS) - 1), QColor(color))
+        painter.fillRect(bar, gradient)
+        painter.setPen(QColor("#222222"))
+        text = QRectF(8, 20, self.width() - 16, 20)
+        painter.drawText(text, Qt.AlignmentFlag.AlignLeft, f"{self.ramp.low:.2g}")
+        painter.drawText(text, Qt.AlignmentFlag.AlignCenter, "|grad| (log scale)")
+        painter.drawText(text, Qt.AlignmentFlag.AlignRight, f"{self.ramp.high:.2g}")
+        painter.end()
+
+
+class BackwardStepper(QObject):
+    """Holds the recorded backward pass and shows step ``index`` of it in the scene."""
+
+    step_changed = Signal(int)
+
+    def __init__(self, scene: GraphScene, panel: StepperPanel, legend: GradLegend) -> None:
+        super().__init__(panel)
+        self.scene, self.panel, self.legend = scene, panel, legend
+        self.result: BackwardResult | None = None
+        self.index = -1
+        panel.slider.valueChanged.connect(self.go_to)
+        panel.colour_box.toggled.connect(self._on_colour_toggled)
+
+    @property
+    def step_count(self) -> int:
+        """How many steps the recorded pass has (0 when none is recorded)."""
+        return len(self.result.trace.steps) if self.result else 0
+
+    def show_result(self, result: BackwardResult) -> None:
+        """Take a new recorded pass and show its last step (everything done)."""
+        self.result = result
+        self.panel.set_step_count(self.step_count)
+        self.go_to(self.step_count - 1)
+
+    def clear(self) -> None:
+        """Forget the recorded pass (a new forward made a new graph)."""
+        self.result, self.index = None, -1
+        self.panel.set_step_count(0)
+        self.panel.label.setText("Run backward (F6) to step through it.")
+        self.reapply()
+
+    def step_for(self, node_id: str) -> BackwardStep | None:
+        """The recorded step of ``node_id``, if backward ran it."""
+        return self.result.trace.step_for(node_id) if self.result else None
+
+    def go_to(self, index: int) -> None:
+        """Show the pass as it was while step ``index`` ran (clamped to the steps)."""
+        if not self.step_count:
+            return
+        self.index = min(max(index, 0), self.step_count - 1)
+        self.panel.slider.blockSignals(True)
+        self.panel.slider.setValue(self.index)
+        self.panel.slider.blockSignals(False)
+        self.reapply()
+        self.step_changed.emit(self.index)
+
+    def step_by(self, delta: int) -> None:
+        """Move ``delta`` steps forward (negative: back)."""
+        self.go_to(self.index + delta)
+
+    def reapply(self) -> None:
+        """Draw the current step again (after the scene's items were rebuilt)."""
+        self._apply_fills()
+        self._apply_states()
+
+    def _apply_fills(self) -> None:
+        norms = self.result.grad_norms() if self.result else {}
+        on = bool(norms) and self.panel.colour_box.isChecked()
+        fills = grad_fills(norms) if on else {}
+        for node_id, item in self.scene.nodes.items():
+            item.set_fill(fills.get(node_id))
+        self.legend.set_ramp(GradRamp.over(norms) if on else None)
+
+    def _apply_states(self) -> None:
+        for edge in self.scene.edges.values():
+            edge.set_label("")
+        if self.result is None or self.index < 0:
+            for item in self.scene.nodes.values():
+                item.set_step_state(StepState.NONE)
+            return
+        steps = self.result.trace.steps
+        current = steps[self.index]
+        done = {s.node_id for s in steps[: self.index]}
+        waiting = pending_counts(self.result.graph, self.result.trace, self.index - 1)
+        for node_id, item in self.scene.nodes.items():
+            if node_id == current.node_id:
+                item.set_step_state(StepState.CURRENT)
+            elif node_id in done:
+                item.set_step_state(StepState.DONE)
+            else:
+                item.set_step_state(StepState.WAITING, waiting.get(node_id, 0))
+        self._label_edges(current)
+        self.panel.label.setText(self._describe(current))
+
+    def _label_edges(self, step: BackwardStep) -> None:
+        for edge in self.result.graph.in_edges(step.node_id) if self.result else []:
+            grad = (
+                step.grad_inputs[edge.input_index]
+                if edge.input_index < len(step.grad_inputs)
+                else None
+            )
+            item = self.scene.edges.get(f"{edge.source}>{edge.target}#{edge.input_index}")
+            if item is not None and grad is not None:
+                item.set_label(grad_text(grad))
+
+    def _describe(self, step: BackwardStep) -> str:
+        graph = self.result.graph if self.result else None
+        title = graph.node(step.node_id).title if graph and step.node_id in graph else step.node_id
+        incoming = ", ".join(grad_text(g) for g in step.grad_outputs if g) or "none"
+        return f"Step {step.index + 1}/{self.step_count}: {title} receives {incoming}"
+
+    def _on_colour_toggled(self, checked: bool) -> None:
+        self._apply_fills()

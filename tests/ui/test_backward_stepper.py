@@ -1,0 +1,99 @@
+"""Backward in the window: record it, step through it, see gradients and errors."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from graphviz_app.io.builtin import resolve_model
+from graphviz_app.ui.items import StepState
+from graphviz_app.ui.main_window import MainWindow
+
+WAIT_MS = 60_000
+
+
+@pytest.fixture
+def stepped(qtbot, window: MainWindow) -> MainWindow:
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        window.open_model(resolve_model("two_layer_net"))
+    with qtbot.waitSignal(window.controller.backward_ready, timeout=WAIT_MS):
+        window.backward_action.trigger()
+    return window
+
+
+def states(window: MainWindow) -> dict[str, StepState]:
+    return {key: item.step_state for key, item in window.scene.nodes.items()}
+
+
+def test_backward_records_every_node_and_ends_with_all_done(stepped: MainWindow) -> None:
+    graph = stepped.result.graph
+    assert stepped.stepper.step_count == len(graph.nodes) - len(graph.roots)
+    final = states(stepped)
+    last = stepped.stepper.result.trace.steps[-1].node_id
+    assert final[last] is StepState.CURRENT
+    assert all(s is StepState.DONE for k, s in final.items() if k not in (last, *graph.roots))
+
+
+def test_stepping_with_keys_moves_the_current_node(qtbot, stepped: MainWindow) -> None:
+    steps = stepped.stepper.result.trace.steps
+    stepped.view.setFocus()
+    qtbot.keyClick(stepped.view, Qt.Key.Key_Home)
+    assert stepped.stepper.index == 0
+    assert states(stepped)[steps[0].node_id] is StepState.CURRENT
+    qtbot.keyClick(stepped.view, Qt.Key.Key_Right)
+    assert stepped.stepper.index == 1
+    now = states(stepped)
+    assert now[steps[1].node_id] is StepState.CURRENT
+    assert now[steps[0].node_id] is StepState.DONE
+    assert "Step 2/" in stepped.stepper_panel.label.text()
+
+
+def test_the_current_node_labels_the_gradients_it_sends(stepped: MainWindow) -> None:
+    trace = stepped.stepper.result.trace
+    addmm = next(
+        s for s in trace.steps if stepped.result.graph.node(s.node_id).name == "AddmmBackward0"
+    )
+    stepped.stepper.go_to(addmm.index)
+    labels = {e.edge_id: e.label for e in stepped.scene.edges.values() if e.label}
+    incoming = [e for e in stepped.result.graph.in_edges(addmm.node_id)]
+    assert len(labels) == len(incoming)
+    assert all("|g|=" in text or text.startswith("[") for text in labels.values())
+
+
+def test_gradient_colours_legend_and_inspector(stepped: MainWindow) -> None:
+    assert stepped.legend.isVisible() and stepped.legend.ramp is not None
+    leaf = next(n for n in stepped.result.graph.nodes if n.leaf_name == "fc1.weight")
+    item = stepped.scene.nodes[leaf.id]
+    assert item._fill != item._kind_fill
+    stepped.scene.select_node(leaf.id)
+    text = stepped.inspector.toPlainText()
+    assert ".grad after" in text and "(16, 8)" in text
+    stepped.stepper_panel.colour_box.setChecked(False)
+    assert item._fill == item._kind_fill and not stepped.legend.isVisible()
+
+
+def test_a_second_backward_without_retain_graph_is_explained(qtbot, stepped: MainWindow) -> None:
+    with qtbot.waitSignal(stepped.error_shown, timeout=WAIT_MS) as blocker:
+        stepped.backward_action.trigger()
+    assert "retain_graph=True" in blocker.args[0]
+
+
+def test_retained_backward_twice_accumulates_grad(qtbot, stepped: MainWindow) -> None:
+    with qtbot.waitSignal(stepped.picture_shown, timeout=WAIT_MS):
+        stepped.forward_action.trigger()
+    assert stepped.stepper.step_count == 0  # a new graph: the old trace is gone
+    stepped.retain_action.setChecked(True)
+    norms = []
+    for _ in range(2):
+        with qtbot.waitSignal(stepped.controller.backward_ready, timeout=WAIT_MS) as blocker:
+            stepped.backward_action.trigger()
+        step = next(s for s in blocker.args[0].trace.steps if s.leaf_grad_after is not None)
+        norms.append((step.leaf_grad_before, step.leaf_grad_after))
+    (first_before, first_after), (second_before, second_after) = norms
+    # The first forward's backward already filled .grad; each later pass adds to it the
+    # same gradient (same graph, same values): accumulation, value by value.
+    assert second_before.preview == pytest.approx(first_after.preview)
+    added_first = [a - b for a, b in zip(first_after.preview, first_before.preview, strict=True)]
+    added_second = [a - b for a, b in zip(second_after.preview, second_before.preview, strict=True)]
+    assert added_second == pytest.approx(added_first, rel=1e-5, abs=1e-7)
+    assert any(abs(v) > 0 for v in added_first)
