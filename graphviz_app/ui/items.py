@@ -204,7 +204,9 @@ class EdgeItem(QGraphicsItem):
             self._paint_label(painter)
 
     def _paint_label(self, painter: QPainter) -> None:
-        middle = self._path.pointAtPercent(0.5)
+        # Nearer the source than the target: edges converge on their target, so
+        # labels placed there would overlap.
+        middle = self._path.pointAtPercent(0.35)
         font = painter.font()
         font.setPixelSize(11)
         painter.setFont(font)

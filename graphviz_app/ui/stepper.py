@@ -4,7 +4,7 @@ A step is an index into the recorded :class:`BackwardTrace`, never a re-run. At 
 ``i`` the node of step ``i`` is executing (orange border); earlier ones are done
 (green tick); the others show how many gradients they still wait for (blue count);
 the gradients the current node sends on label its input edges. Node fills show the
-magnitude of the gradient that reached each node, on a log scale (legend bottom left).
+magnitude of the gradient that reached each node, on a log scale (legend top left).
 """
 
 from __future__ import annotations

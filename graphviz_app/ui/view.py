@@ -25,7 +25,7 @@ class GraphView(QGraphicsView):
         self.setBackgroundBrush(Qt.GlobalColor.white)
 
     def set_corner_overlay(self, widget: QWidget) -> None:
-        """Keep ``widget`` (a legend) in the bottom-left corner of the viewport."""
+        """Keep ``widget`` (a legend) in the top-left corner of the viewport."""
         widget.setParent(self.viewport())
         self._overlay = widget
         self._place_overlay()
@@ -33,7 +33,7 @@ class GraphView(QGraphicsView):
     def _place_overlay(self) -> None:
         overlay = getattr(self, "_overlay", None)
         if overlay is not None:
-            overlay.move(8, self.viewport().height() - overlay.height() - 8)
+            overlay.move(8, 8)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
