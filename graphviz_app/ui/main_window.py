@@ -5,18 +5,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
+    QMenu,
     QWidget,
 )
 
 from graphviz_app.core.collapse import modules_at_depth
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.session import BackwardResult, PictureResult
+from graphviz_app.ui.actions import Shortcut, make_action
 from graphviz_app.ui.dialogs import ask_export_target, ask_model_file
 from graphviz_app.ui.inspector import InspectorView
 from graphviz_app.ui.model_list import ModelList
@@ -86,20 +89,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([dock], [width], orientation)
         return dock
 
-    def _action(
-        self,
-        text: str,
-        slot: object,
-        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-        tip: str = "",
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setToolTip(tip or text.replace("&", "").rstrip("."))
-        action.setStatusTip(action.toolTip())
-        action.triggered.connect(slot)
-        return action
+    def _action(self, text: str, slot: Any, shortcut: Shortcut = None, tip: str = "") -> QAction:
+        return make_action(self, text, slot, shortcut, tip)
 
     def _build_actions(self) -> None:
         self.open_action = self._action(
@@ -178,18 +169,8 @@ class MainWindow(QMainWindow):
             "Backward with retain_graph=True, so that backward can run again on this graph",
         )
         self.retain_action.setCheckable(True)
-        stepper = self.stepper
-        self.step_actions = [
-            self._action("First step", lambda: stepper.go_to(0), "Home"),
-            self._action("Step back", lambda: stepper.step_by(-1), "Left"),
-            self._action("Step forward", lambda: stepper.step_by(1), "Right"),
-            self._action("Last step", lambda: stepper.go_to(stepper.step_count - 1), "End"),
-        ]
-        panel = self.stepper_panel
-        buttons = (panel.first_button, panel.prev_button, panel.next_button, panel.last_button)
-        for button, action in zip(buttons, self.step_actions, strict=True):
-            button.setDefaultAction(action)
-        for action in (self.forward_action, self.backward_action, *self.step_actions):
+        self.step_actions = self.stepper.actions
+        for action in (self.forward_action, self.backward_action):
             action.setEnabled(False)
 
     def _build_menus(self) -> None:
@@ -236,6 +217,7 @@ class MainWindow(QMainWindow):
         self.stepper.step_changed.connect(self._on_stepper_step_changed)
         self.scene.node_selected.connect(self._on_scene_node_selected)
         self.scene.module_toggled.connect(self._on_scene_module_toggled)
+        self.scene.node_context_menu.connect(self._on_scene_node_context_menu)
         self.inspector.node_link_clicked.connect(self._on_inspector_link_clicked)
         self.models.model_chosen.connect(self.open_model)
 
@@ -271,8 +253,6 @@ class MainWindow(QMainWindow):
 
     def _on_controller_backward_ready(self, result: BackwardResult) -> None:
         self.stepper.show_result(result)
-        for action in self.step_actions:
-            action.setEnabled(True)
         self._refresh_inspector()
         self.status.showMessage(
             f"Backward recorded: {self.stepper.step_count} steps in {result.seconds * 1000:.0f} ms",
@@ -298,8 +278,6 @@ class MainWindow(QMainWindow):
         self.scene.show_graph(result.visible, result.layout, result.style)
         if new_graph:
             self.stepper.clear()
-            for action in self.step_actions:
-                action.setEnabled(False)
         else:
             self.stepper.reapply()
         self.forward_action.setEnabled(True)
@@ -352,6 +330,26 @@ class MainWindow(QMainWindow):
             self.inspector.show_node(self.result.visible, node_id, step)
         else:
             self.inspector.show_nothing()
+
+    def _on_scene_node_context_menu(self, node_id: str, where: QPoint) -> None:
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        run_to = menu.addAction("Run backward to this node", lambda: self.run_to_node(node_id))
+        run_to.setEnabled(self.stepper.step_for(node_id) is not None)
+        if not run_to.isEnabled():
+            run_to.setToolTip("Run backward (F6) first, or backward did not reach this node")
+        module = self.result.visible.node(node_id).module if self.result else None
+        if module:
+            menu.addAction(
+                f"Collapse module {module}", lambda: self._on_scene_module_toggled(module)
+            )
+        menu.addAction("Zoom to node", self.view.zoom_to_selection)
+        menu.popup(where)
+
+    def run_to_node(self, node_id: str) -> None:
+        """Step the recorded backward pass to where ``node_id`` runs."""
+        if not self.stepper.go_to_node(node_id):
+            self.status.showMessage("Backward has not run this node (press F6 first).", 5000)
 
     def _on_scene_module_toggled(self, module: str) -> None:
         self.set_collapsed(self.style_options.collapsed ^ {module})

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, QPointF, QRectF, Signal
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtCore import QObject, QPoint, QPointF, QRectF, Signal
+from PySide6.QtWidgets import (
+    QGraphicsScene,
+    QGraphicsSceneContextMenuEvent,
+    QGraphicsSceneMouseEvent,
+)
 
 from graphviz_app.core.graph import AutogradGraph, NodeKind
 from graphviz_app.core.layout import GraphLayout
@@ -22,6 +26,7 @@ class GraphScene(QGraphicsScene):
     node_selected = Signal(str)  # "" when the selection is cleared
     node_hovered = Signal(str)
     module_toggled = Signal(str)  # a module box or collapsed module was double-clicked
+    node_context_menu = Signal(str, QPoint)  # node id, screen position
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -108,6 +113,15 @@ class GraphScene(QGraphicsScene):
             event.accept()
             return
         super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
+        for item in self.items(event.scenePos()):
+            if isinstance(item, NodeItem):
+                self.select_node(item.node_id)
+                self.node_context_menu.emit(item.node_id, event.screenPos())
+                event.accept()
+                return
+        super().contextMenuEvent(event)
 
     def module_at(self, point: QPointF) -> str | None:
         """The module whose box or collapsed node is topmost at ``point``, if any."""

@@ -9,20 +9,27 @@ magnitude of the gradient that reached each node, on a log scale (legend top lef
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPaintEvent
+from html import escape
+
+from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QLinearGradient, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
     QSlider,
+    QTextBrowser,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from graphviz_app.core.backward import BackwardStep, pending_counts
+from graphviz_app.core.chain_rule import explain_step
+from graphviz_app.core.graph import AutogradGraph
 from graphviz_app.core.style import VIRIDIS, GradRamp, grad_fills, grad_text
 from graphviz_app.session import BackwardResult
+from graphviz_app.ui.actions import make_action
 from graphviz_app.ui.items import StepState
 from graphviz_app.ui.scene import GraphScene
 
@@ -39,19 +46,36 @@ class StepperPanel(QWidget):
         self.label = QLabel("Run backward (F6) to step through it.")
         self.colour_box = QCheckBox("Colour by gradient")
         self.colour_box.setChecked(True)
-        row = QHBoxLayout(self)
+        self.play_button = QToolButton()
+        self.speed = QSlider(Qt.Orientation.Horizontal)
+        self.speed.setRange(1, 20)  # steps per second
+        self.speed.setValue(4)
+        self.speed.setMaximumWidth(90)
+        self.speed.setToolTip("Playback speed: steps per second")
+        self.chain_view = QTextBrowser()
+        self.chain_view.setMaximumHeight(120)
+        self._lay_out()
+        self.set_step_count(0)
+
+    def _lay_out(self) -> None:
+        column = QVBoxLayout(self)
+        column.setContentsMargins(4, 2, 4, 2)
+        row = QHBoxLayout()
         for widget in (
             self.first_button,
             self.prev_button,
-            self.slider,
+            self.play_button,
             self.next_button,
             self.last_button,
+            self.slider,
+            self.speed,
             self.label,
             self.colour_box,
         ):
             row.addWidget(widget)
         row.setStretch(row.indexOf(self.label), 1)
-        self.set_step_count(0)
+        column.addLayout(row)
+        column.addWidget(self.chain_view)
 
     def set_step_count(self, count: int) -> None:
         """Size the scrubber for ``count`` steps (0 disables it)."""
@@ -100,14 +124,47 @@ class BackwardStepper(QObject):
     """Holds the recorded backward pass and shows step ``index`` of it in the scene."""
 
     step_changed = Signal(int)
+    playing_changed = Signal(bool)
 
     def __init__(self, scene: GraphScene, panel: StepperPanel, legend: GradLegend) -> None:
         super().__init__(panel)
         self.scene, self.panel, self.legend = scene, panel, legend
         self.result: BackwardResult | None = None
         self.index = -1
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._on_timer_timeout)
+        panel.speed.valueChanged.connect(self._on_speed_changed)
+        self._on_speed_changed(panel.speed.value())
         panel.slider.valueChanged.connect(self.go_to)
+        self.actions = self._make_actions()
+        self.play_action = self.actions[2]
+        self._enable_actions()
         panel.colour_box.toggled.connect(self._on_colour_toggled)
+
+    def _make_actions(self) -> list[QAction]:
+        actions = [
+            make_action(self, "First step", lambda: self.go_to(0), "Home"),
+            make_action(self, "Step back", lambda: self.step_by(-1), "Left"),
+            make_action(self, "Play", self.set_playing, "Space", "Play or pause the steps"),
+            make_action(self, "Step forward", lambda: self.step_by(1), "Right"),
+            make_action(self, "Last step", lambda: self.go_to(self.step_count - 1), "End"),
+        ]
+        actions[2].setCheckable(True)
+        panel = self.panel
+        buttons = (
+            panel.first_button,
+            panel.prev_button,
+            panel.play_button,
+            panel.next_button,
+            panel.last_button,
+        )
+        for button, action in zip(buttons, actions, strict=True):
+            button.setDefaultAction(action)
+        return actions
+
+    def _enable_actions(self) -> None:
+        for action in self.actions:
+            action.setEnabled(self.step_count > 0)
 
     @property
     def step_count(self) -> int:
@@ -118,12 +175,16 @@ class BackwardStepper(QObject):
         """Take a new recorded pass and show its last step (everything done)."""
         self.result = result
         self.panel.set_step_count(self.step_count)
+        self._enable_actions()
         self.go_to(self.step_count - 1)
 
     def clear(self) -> None:
         """Forget the recorded pass (a new forward made a new graph)."""
         self.result, self.index = None, -1
+        self.set_playing(False)
+        self.panel.chain_view.clear()
         self.panel.set_step_count(0)
+        self._enable_actions()
         self.panel.label.setText("Run backward (F6) to step through it.")
         self.reapply()
 
@@ -141,6 +202,39 @@ class BackwardStepper(QObject):
         self.panel.slider.blockSignals(False)
         self.reapply()
         self.step_changed.emit(self.index)
+
+    def set_playing(self, playing: bool) -> None:
+        """Play (advance one step per tick from the current one) or pause."""
+        if playing and self.step_count:
+            if self.index >= self.step_count - 1:
+                self.go_to(0)  # play from the start when at the end
+            self.timer.start()
+        else:
+            self.timer.stop()
+        self.play_action.setChecked(self.timer.isActive())
+        self.play_action.setText("Pause" if self.timer.isActive() else "Play")
+        self.playing_changed.emit(self.timer.isActive())
+
+    @property
+    def playing(self) -> bool:
+        """True while the pass is being played."""
+        return self.timer.isActive()
+
+    def go_to_node(self, node_id: str) -> bool:
+        """Show the step that ran ``node_id``; False when backward did not run it."""
+        step = self.step_for(node_id)
+        if step is not None:
+            self.go_to(step.index)
+        return step is not None
+
+    def _on_timer_timeout(self) -> None:
+        if self.index >= self.step_count - 1:
+            self.set_playing(False)
+        else:
+            self.step_by(1)
+
+    def _on_speed_changed(self, steps_per_second: int) -> None:
+        self.timer.setInterval(int(1000 / max(steps_per_second, 1)))
 
     def step_by(self, delta: int) -> None:
         """Move ``delta`` steps forward (negative: back)."""
@@ -179,6 +273,7 @@ class BackwardStepper(QObject):
                 item.set_step_state(StepState.WAITING, waiting.get(node_id, 0))
         self._label_edges(current)
         self.panel.label.setText(self._describe(current))
+        self.panel.chain_view.setHtml(chain_rule_html(self.result.graph, current))
 
     def _label_edges(self, step: BackwardStep) -> None:
         for edge in self.result.graph.in_edges(step.node_id) if self.result else []:
@@ -199,3 +294,16 @@ class BackwardStepper(QObject):
 
     def _on_colour_toggled(self, checked: bool) -> None:
         self._apply_fills()
+
+
+def chain_rule_html(graph: AutogradGraph, step: BackwardStep) -> str:
+    """The chain-rule panel for ``step``: the rule, then the step's numbers."""
+    if step.node_id not in graph:
+        return ""
+    rule = explain_step(graph.node(step.node_id), step)
+    rules = "<br>".join(escape(r) for r in rule.rules)
+    lines = "<br>".join(escape(line) for line in rule.lines)
+    return (
+        f"<b>{escape(rule.title)}</b> &mdash; grad in = upstream grad x local derivative"
+        f"<br><span style='color:#00529b'>{rules}</span><br><tt>{lines}</tt>"
+    )

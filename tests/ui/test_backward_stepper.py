@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QMenu
 
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.ui.items import StepState
@@ -97,3 +99,58 @@ def test_retained_backward_twice_accumulates_grad(qtbot, stepped: MainWindow) ->
     added_second = [a - b for a, b in zip(second_after.preview, second_before.preview, strict=True)]
     assert added_second == pytest.approx(added_first, rel=1e-5, abs=1e-7)
     assert any(abs(v) > 0 for v in added_first)
+
+
+def test_play_advances_to_the_end_and_stops(qtbot, stepped: MainWindow) -> None:
+    stepped.stepper_panel.speed.setValue(20)
+    stepped.stepper.go_to(0)
+    stepped.stepper.play_action.trigger()
+    assert stepped.stepper.playing
+    qtbot.waitUntil(lambda: not stepped.stepper.playing, timeout=WAIT_MS)
+    assert stepped.stepper.index == stepped.stepper.step_count - 1
+    assert not stepped.stepper.play_action.isChecked()
+
+
+def test_pause_keeps_the_current_step(qtbot, stepped: MainWindow) -> None:
+    stepped.stepper_panel.speed.setValue(1)
+    stepped.stepper.go_to(0)
+    stepped.stepper.set_playing(True)
+    stepped.stepper.set_playing(False)
+    assert not stepped.stepper.playing and stepped.stepper.index == 0
+
+
+def test_scrubber_and_run_to_node_follow_the_trace(stepped: MainWindow) -> None:
+    steps = stepped.stepper.result.trace.steps
+    stepped.stepper_panel.slider.setValue(3)
+    assert stepped.stepper.index == 3
+    assert states(stepped)[steps[3].node_id] is StepState.CURRENT
+    leaf = next(s for s in steps if stepped.result.graph.node(s.node_id).leaf_name == "fc1.bias")
+    stepped.run_to_node(leaf.node_id)
+    assert stepped.stepper.index == leaf.index
+    assert stepped.stepper_panel.slider.value() == leaf.index
+
+
+def test_right_click_on_a_node_offers_run_to_node(qtbot, stepped: MainWindow) -> None:
+    node_id = stepped.stepper.result.trace.steps[2].node_id
+    item = stepped.scene.nodes[node_id]
+    stepped.view.centerOn(item)
+    pos = stepped.view.mapFromScene(item.sceneBoundingRect().center())
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, stepped.view.mapToGlobal(pos))
+    with qtbot.waitSignal(stepped.scene.node_context_menu) as blocker:
+        QApplication.sendEvent(stepped.view.viewport(), event)
+    assert blocker.args[0] == node_id
+    menu = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMenu) and w.isVisible())
+    run_to = next(a for a in menu.actions() if a.text() == "Run backward to this node")
+    assert run_to.isEnabled()
+    run_to.trigger()
+    menu.close()
+    assert stepped.stepper.index == 2
+
+
+def test_the_chain_rule_panel_shows_the_steps_numbers(stepped: MainWindow) -> None:
+    steps = stepped.stepper.result.trace.steps
+    relu = next(s for s in steps if stepped.result.graph.node(s.node_id).name == "ReluBackward0")
+    stepped.stepper.go_to(relu.index)
+    text = stepped.stepper_panel.chain_view.toPlainText()
+    assert "grad_self = grad x (result > 0)" in text
+    assert "|g|" not in text and f"norm {relu.grad_outputs[0].stats.norm:.4g}" in text
