@@ -48,7 +48,14 @@ def _add_export_parser(commands: argparse._SubParsersAction) -> None:  # type: i
         "the captured autograd graph. The format comes from --format or the file extension.",
     )
     export.add_argument("model", help="built-in model name or model .py file")
-    export.add_argument("-o", "--output", required=True, help="file to write")
+    target = export.add_mutually_exclusive_group(required=True)
+    target.add_argument("-o", "--output", help="file to write")
+    target.add_argument(
+        "--backward-steps",
+        metavar="DIR",
+        help="run backward too and write a walk-through into DIR: one SVG per step and an "
+        "index.html that replays them",
+    )
     export.add_argument(
         "--format",
         choices=("svg", "png", "pdf", "dot", "json"),

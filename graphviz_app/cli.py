@@ -10,18 +10,21 @@ from pathlib import Path
 import torch
 
 from graphviz_app import __version__
+from graphviz_app.core.backward import BackwardError
 from graphviz_app.core.collapse import modules_at_depth
 from graphviz_app.core.engine import EngineError, find_engine
 from graphviz_app.core.forward import ForwardError
+from graphviz_app.core.graph import AutogradGraph
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.core.walk import CaptureError
 from graphviz_app.io.builtin import list_builtin_models, resolve_model
 from graphviz_app.io.export import ExportError, format_for, write_atomic
 from graphviz_app.io.model_file import ModelFileError
 from graphviz_app.pdf import PdfError, render_export
-from graphviz_app.session import ModelSession, configure_torch_threads
+from graphviz_app.session import ModelSession, PictureResult, configure_torch_threads
 
 USER_ERRORS = (
+    BackwardError,
     PdfError,
     ModelFileError,
     ForwardError,
@@ -46,25 +49,34 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    output = Path(args.output)
-    fmt = format_for(output, args.format)
+    fmt = format_for(Path(args.output), args.format) if args.output else ""
     configure_torch_threads()
     session = ModelSession(engine=find_engine(args.engine))
     session.load(resolve_model(args.model))
-    graph = session.forward()
-    collapsed: frozenset[str] = frozenset()
-    if args.collapse_depth is not None:
-        collapsed = modules_at_depth(graph, args.collapse_depth)
-    style = GraphStyle(
+    result = session.picture(_style(args, session.forward()))
+    if args.backward_steps:
+        return _export_walkthrough(session, result, Path(args.backward_steps))
+    data = render_export(result.graph, result.dot, fmt, session.engine, args.dpi)
+    write_atomic(Path(args.output), data)
+    print(f"wrote {args.output} ({fmt}, {len(result.visible.nodes)} nodes, {result.engine})")
+    return 0
+
+
+def _style(args: argparse.Namespace, graph: AutogradGraph) -> GraphStyle:
+    depth = args.collapse_depth
+    return GraphStyle(
         rankdir=args.rankdir,
         clusters=not args.no_clusters,
         show_values=args.values,
-        collapsed=collapsed,
+        collapsed=modules_at_depth(graph, depth) if depth is not None else frozenset(),
     )
-    result = session.picture(style)
-    data = render_export(result.graph, result.dot, fmt, session.engine, args.dpi)
-    write_atomic(output, data)
-    print(f"wrote {output} ({fmt}, {len(result.visible.nodes)} nodes, {result.engine})")
+
+
+def _export_walkthrough(session: ModelSession, picture: PictureResult, folder: Path) -> int:
+    from graphviz_app.ui.walkthrough import export_walkthrough_headless  # Qt, offscreen
+
+    files = export_walkthrough_headless(picture, session.backward(), folder)
+    print(f"wrote {len(files) - 1} steps and {files[-1]} ({picture.engine})")
     return 0
 
 

@@ -35,7 +35,7 @@ def svg_to_pdf(svg: bytes) -> bytes:
     from PySide6.QtGui import QPageSize, QPainter, QPdfWriter
     from PySide6.QtSvg import QSvgRenderer
 
-    _ensure_gui_application()
+    ensure_gui_application()
     renderer = QSvgRenderer(QByteArray(svg))
     if not renderer.isValid():
         raise PdfError("Graphviz's SVG could not be read by Qt's SVG renderer.")
@@ -54,10 +54,12 @@ def svg_to_pdf(svg: bytes) -> bytes:
     return bytes(buffer.data().data())
 
 
-def _ensure_gui_application() -> None:
-    from PySide6.QtGui import QGuiApplication
+def ensure_gui_application() -> None:
+    """Make an offscreen Qt application when none exists (headless rendering)."""
+    # A widgets application: the walk-through export builds (hidden) widgets too.
+    from PySide6.QtWidgets import QApplication
 
-    if QGuiApplication.instance() is None:
+    if QApplication.instance() is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         # Kept on the function so it is not collected while the process runs.
-        _ensure_gui_application.app = QGuiApplication(["graphviz-app"])  # type: ignore[attr-defined]
+        ensure_gui_application.app = QApplication(["graphviz-app"])  # type: ignore[attr-defined]

@@ -38,3 +38,12 @@ def ask_export_target(
         parent, "PNG resolution", "Dots per inch (96 = screen size):", 144, 36, 600
     )
     return (path, float(dpi)) if accepted else None
+
+
+def ask_folder(parent: QWidget, settings: QSettings, caption: str) -> str | None:
+    """A folder chosen by the user, or None; remembers it."""
+    start = str(settings.value(LAST_DIR_KEY, str(Path.cwd())))
+    folder = QFileDialog.getExistingDirectory(parent, caption, start)
+    if folder:
+        settings.setValue(LAST_DIR_KEY, folder)
+    return folder or None

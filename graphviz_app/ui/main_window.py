@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,12 @@ from PySide6.QtWidgets import (
 
 from graphviz_app.core.collapse import modules_at_depth
 from graphviz_app.core.style import GraphStyle
-from graphviz_app.session import BackwardResult, PictureResult
+from graphviz_app.session import PictureResult
 from graphviz_app.ui.actions import Shortcut, make_action
 from graphviz_app.ui.dialogs import ask_export_target, ask_model_file
 from graphviz_app.ui.inspector import InspectorView
 from graphviz_app.ui.model_list import ModelList
+from graphviz_app.ui.run_controls import RunControls
 from graphviz_app.ui.scene import GraphScene
 from graphviz_app.ui.status import AppStatusBar, ErrorReporter
 from graphviz_app.ui.stepper import BackwardStepper, GradLegend, StepperPanel
@@ -30,6 +32,41 @@ from graphviz_app.ui.view import GraphView
 from graphviz_app.ui.worker import ExportRequest, SessionController
 
 logger = logging.getLogger(__name__)
+
+
+#: Menus and toolbar by action attribute name ("-" is a separator).
+MENUS = (
+    ("&File", ("open_action", "export_action", "run.walkthrough_action", "-", "quit_action")),
+    (
+        "&Run",
+        ("run.forward_action", "run.backward_action", "run.retain_action", "-", "stepper.actions"),
+    ),
+    (
+        "&View",
+        (
+            "fit_action",
+            "zoom_in_action",
+            "zoom_out_action",
+            "zoom_selection_action",
+            "-",
+            "rankdir_action",
+            "values_action",
+            "-",
+            "collapse_action",
+            "expand_action",
+        ),
+    ),
+    ("&Settings", ("system_dot_action",)),
+)
+TOOLBAR = (
+    "open_action",
+    "export_action",
+    "fit_action",
+    "zoom_in_action",
+    "zoom_out_action",
+    "run.forward_action",
+    "run.backward_action",
+)
 
 
 class MainWindow(QMainWindow):
@@ -56,6 +93,7 @@ class MainWindow(QMainWindow):
         self.stepper_panel = StepperPanel(self)
         self.legend = GradLegend(self.view.viewport())
         self.stepper = BackwardStepper(self.scene, self.stepper_panel, self.legend)
+        self.run = RunControls(self)
         self._build_docks()
         self._build_actions()
         self.status = AppStatusBar(self.cancel_action, self)
@@ -134,7 +172,6 @@ class MainWindow(QMainWindow):
         self.expand_action = self._action(
             "E&xpand all modules", self._on_expand_all_triggered, "Ctrl+Shift+X"
         )
-        self._build_backward_actions()
         self.cancel_action = self._action(
             "Cancel", self.controller.cancel, "Esc", "Stop the running job (layout, loading)"
         )
@@ -149,61 +186,19 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(False)
         self._build_menus()
 
-    def _build_backward_actions(self) -> None:
-        self.forward_action = self._action(
-            "&Forward",
-            self._on_forward_triggered,
-            "F5",
-            "Run the forward pass again: a new graph (same layout when the structure is the same)",
-        )
-        self.backward_action = self._action(
-            "&Backward",
-            self._on_backward_triggered,
-            "F6",
-            "Run and record backward; gradients accumulate into .grad as in PyTorch",
-        )
-        self.retain_action = self._action(
-            "&Retain graph",
-            lambda checked: None,
-            None,
-            "Backward with retain_graph=True, so that backward can run again on this graph",
-        )
-        self.retain_action.setCheckable(True)
-        self.step_actions = self.stepper.actions
-        for action in (self.forward_action, self.backward_action):
-            action.setEnabled(False)
-
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addActions([self.open_action, self.export_action])
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        run_menu = self.menuBar().addMenu("&Run")
-        run_menu.addActions([self.forward_action, self.backward_action, self.retain_action])
-        run_menu.addSeparator()
-        run_menu.addActions(self.step_actions)
-        view_menu = self.menuBar().addMenu("&View")
-        view_menu.addActions(
-            [self.fit_action, self.zoom_in_action, self.zoom_out_action, self.zoom_selection_action]
-        )
-        view_menu.addSeparator()
-        view_menu.addActions([self.rankdir_action, self.values_action])
-        view_menu.addSeparator()
-        view_menu.addActions([self.collapse_action, self.expand_action])
-        settings_menu = self.menuBar().addMenu("&Settings")
-        settings_menu.addAction(self.system_dot_action)
+        for title, names in MENUS:
+            menu = self.menuBar().addMenu(title)
+            for name in names:
+                menu.addSeparator() if name == "-" else menu.addActions(self._actions_named(name))
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
-        toolbar.addActions(
-            [
-                self.open_action,
-                self.export_action,
-                self.fit_action,
-                self.zoom_in_action,
-                self.zoom_out_action,
-            ]
-        )
-        toolbar.addActions([self.forward_action, self.backward_action])
+        for name in TOOLBAR:
+            toolbar.addActions(self._actions_named(name))
+
+    def _actions_named(self, name: str) -> list[QAction]:
+        found = attrgetter(name)(self)
+        return list(found) if isinstance(found, list) else [found]
 
     def _connect(self) -> None:
         self.controller.picture_ready.connect(self._on_controller_picture_ready)
@@ -213,7 +208,6 @@ class MainWindow(QMainWindow):
         self.controller.job_finished.connect(self.status.show_job_time)
         self.controller.cancelled.connect(self._on_controller_cancelled)
         self.controller.engine_changed.connect(self._on_controller_engine_changed)
-        self.controller.backward_ready.connect(self._on_controller_backward_ready)
         self.stepper.step_changed.connect(self._on_stepper_step_changed)
         self.scene.node_selected.connect(self._on_scene_node_selected)
         self.scene.module_toggled.connect(self._on_scene_module_toggled)
@@ -245,20 +239,6 @@ class MainWindow(QMainWindow):
             if target is not None:
                 self.export_to(target[0], dpi=target[1])
 
-    def _on_forward_triggered(self) -> None:
-        self.controller.forward(self.style_options)
-
-    def _on_backward_triggered(self) -> None:
-        self.controller.backward(self.retain_action.isChecked())
-
-    def _on_controller_backward_ready(self, result: BackwardResult) -> None:
-        self.stepper.show_result(result)
-        self._refresh_inspector()
-        self.status.showMessage(
-            f"Backward recorded: {self.stepper.step_count} steps in {result.seconds * 1000:.0f} ms",
-            8000,
-        )
-
     def _on_rankdir_toggled(self, checked: bool) -> None:
         self._restyle(rankdir="LR" if checked else "TB")
 
@@ -280,8 +260,7 @@ class MainWindow(QMainWindow):
             self.stepper.clear()
         else:
             self.stepper.reapply()
-        self.forward_action.setEnabled(True)
-        self.backward_action.setEnabled(True)
+        self.run.set_model_open(True)
         self.view.fit_all()
         if selected in self.scene.nodes:
             self.scene.select_node(selected)
@@ -290,6 +269,10 @@ class MainWindow(QMainWindow):
         self.status.show_picture(result)
         self.export_action.setEnabled(True)
         self.picture_shown.emit()
+
+    def show_error(self, summary: str, details: str) -> None:
+        """Report a failure: status bar, a non-blocking message box, the log."""
+        self._on_controller_failed(summary, details)
 
     def _on_controller_failed(self, summary: str, details: str) -> None:
         self.last_error = summary
@@ -318,12 +301,13 @@ class MainWindow(QMainWindow):
         self.status.showMessage(f"Exported {path}", 8000)
 
     def _on_scene_node_selected(self, node_id: str) -> None:
-        self._refresh_inspector()
+        self.refresh_inspector()
 
     def _on_stepper_step_changed(self, index: int) -> None:
-        self._refresh_inspector()
+        self.refresh_inspector()
 
-    def _refresh_inspector(self) -> None:
+    def refresh_inspector(self) -> None:
+        """Describe the selected node (and its gradients, when backward ran it)."""
         node_id = self.scene.selected_node_id()
         if node_id and self.result is not None:
             step = self.stepper.step_for(node_id)
@@ -334,7 +318,7 @@ class MainWindow(QMainWindow):
     def _on_scene_node_context_menu(self, node_id: str, where: QPoint) -> None:
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        run_to = menu.addAction("Run backward to this node", lambda: self.run_to_node(node_id))
+        run_to = menu.addAction("Run backward to this node", lambda: self.run.run_to_node(node_id))
         run_to.setEnabled(self.stepper.step_for(node_id) is not None)
         if not run_to.isEnabled():
             run_to.setToolTip("Run backward (F6) first, or backward did not reach this node")
@@ -345,11 +329,6 @@ class MainWindow(QMainWindow):
             )
         menu.addAction("Zoom to node", self.view.zoom_to_selection)
         menu.popup(where)
-
-    def run_to_node(self, node_id: str) -> None:
-        """Step the recorded backward pass to where ``node_id`` runs."""
-        if not self.stepper.go_to_node(node_id):
-            self.status.showMessage("Backward has not run this node (press F6 first).", 5000)
 
     def _on_scene_module_toggled(self, module: str) -> None:
         self.set_collapsed(self.style_options.collapsed ^ {module})

@@ -64,3 +64,28 @@ def test_models_lists_the_builtins() -> None:
     done = run_cli("models")
     assert done.returncode == 0
     assert "two_layer_net" in done.stdout and "residual_cnn" in done.stdout
+
+
+def test_backward_steps_walkthrough_headless(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY")}
+    folder = tmp_path / "walk"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "graphviz_app",
+            "export",
+            "two_layer_net",
+            "--backward-steps",
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    svgs = sorted(folder.glob("step_*.svg"))
+    assert len(svgs) == 11  # every autograd node of the two-layer net runs once
+    assert (folder / "index.html").read_text().count('"file"') == 11

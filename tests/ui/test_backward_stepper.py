@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QContextMenuEvent
@@ -19,7 +21,7 @@ def stepped(qtbot, window: MainWindow) -> MainWindow:
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         window.open_model(resolve_model("two_layer_net"))
     with qtbot.waitSignal(window.controller.backward_ready, timeout=WAIT_MS):
-        window.backward_action.trigger()
+        window.run.backward_action.trigger()
     return window
 
 
@@ -76,19 +78,19 @@ def test_gradient_colours_legend_and_inspector(stepped: MainWindow) -> None:
 
 def test_a_second_backward_without_retain_graph_is_explained(qtbot, stepped: MainWindow) -> None:
     with qtbot.waitSignal(stepped.error_shown, timeout=WAIT_MS) as blocker:
-        stepped.backward_action.trigger()
+        stepped.run.backward_action.trigger()
     assert "retain_graph=True" in blocker.args[0]
 
 
 def test_retained_backward_twice_accumulates_grad(qtbot, stepped: MainWindow) -> None:
     with qtbot.waitSignal(stepped.picture_shown, timeout=WAIT_MS):
-        stepped.forward_action.trigger()
+        stepped.run.forward_action.trigger()
     assert stepped.stepper.step_count == 0  # a new graph: the old trace is gone
-    stepped.retain_action.setChecked(True)
+    stepped.run.retain_action.setChecked(True)
     norms = []
     for _ in range(2):
         with qtbot.waitSignal(stepped.controller.backward_ready, timeout=WAIT_MS) as blocker:
-            stepped.backward_action.trigger()
+            stepped.run.backward_action.trigger()
         step = next(s for s in blocker.args[0].trace.steps if s.leaf_grad_after is not None)
         norms.append((step.leaf_grad_before, step.leaf_grad_after))
     (first_before, first_after), (second_before, second_after) = norms
@@ -125,7 +127,7 @@ def test_scrubber_and_run_to_node_follow_the_trace(stepped: MainWindow) -> None:
     assert stepped.stepper.index == 3
     assert states(stepped)[steps[3].node_id] is StepState.CURRENT
     leaf = next(s for s in steps if stepped.result.graph.node(s.node_id).leaf_name == "fc1.bias")
-    stepped.run_to_node(leaf.node_id)
+    stepped.run.run_to_node(leaf.node_id)
     assert stepped.stepper.index == leaf.index
     assert stepped.stepper_panel.slider.value() == leaf.index
 
@@ -154,3 +156,24 @@ def test_the_chain_rule_panel_shows_the_steps_numbers(stepped: MainWindow) -> No
     text = stepped.stepper_panel.chain_view.toPlainText()
     assert "grad_self = grad x (result > 0)" in text
     assert "|g|" not in text and f"norm {relu.grad_outputs[0].stats.norm:.4g}" in text
+
+
+def test_walkthrough_export_writes_one_svg_per_step_and_a_replay_page(
+    stepped: MainWindow, tmp_path
+) -> None:
+    stepped.stepper.go_to(2)
+    stepped.run.export_walkthrough_to(tmp_path / "walk")
+    files = sorted((tmp_path / "walk").iterdir())
+    svgs = [f for f in files if f.suffix == ".svg"]
+    assert len(svgs) == stepped.stepper.step_count
+    assert all(ET.parse(f).getroot().tag.endswith("svg") for f in svgs)
+    page = (tmp_path / "walk" / "index.html").read_text()
+    assert page.count('"file": "step_') == stepped.stepper.step_count
+    assert "Step 1/" in page
+    assert stepped.stepper.index == 2  # the window is left where it was
+
+
+def test_walkthrough_without_backward_is_a_message(qtbot, window: MainWindow, tmp_path) -> None:
+    with qtbot.waitSignal(window.error_shown) as blocker:
+        window.run.export_walkthrough_to(tmp_path / "walk")
+    assert "run backward first" in blocker.args[0]

@@ -1,0 +1,97 @@
+"""Forward, backward and the walk-through export: the Run menu's actions and handlers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from graphviz_app.io.export import ExportError
+from graphviz_app.session import BackwardResult
+from graphviz_app.ui.actions import make_action
+from graphviz_app.ui.dialogs import ask_folder
+from graphviz_app.ui.walkthrough import export_walkthrough
+
+if TYPE_CHECKING:
+    from graphviz_app.ui.main_window import MainWindow
+
+
+class RunControls(QObject):
+    """Runs forward/backward through the window's controller and shows the results."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.forward_action = make_action(
+            self,
+            "&Forward",
+            self._on_forward_triggered,
+            "F5",
+            "Run the forward pass again: a new graph (same layout when the structure is the same)",
+        )
+        self.backward_action = make_action(
+            self,
+            "&Backward",
+            self._on_backward_triggered,
+            "F6",
+            "Run and record backward; gradients accumulate into .grad as in PyTorch",
+        )
+        self.retain_action = make_action(
+            self,
+            "&Retain graph",
+            lambda checked: None,
+            None,
+            "Backward with retain_graph=True, so that backward can run again on this graph",
+        )
+        self.retain_action.setCheckable(True)
+        self.walkthrough_action = make_action(
+            self,
+            "Export backward &walk-through...",
+            self._on_walkthrough_triggered,
+            None,
+            "One SVG per backward step and an HTML page that replays them",
+        )
+        self.set_model_open(False)
+        window.controller.backward_ready.connect(self._on_controller_backward_ready)
+
+    def set_model_open(self, is_open: bool) -> None:
+        """Forward and backward need an open model."""
+        self.forward_action.setEnabled(is_open)
+        self.backward_action.setEnabled(is_open)
+
+    def export_walkthrough_to(self, folder: str | Path) -> None:
+        """Write the recorded backward pass, step by step, into ``folder``."""
+        window = self.window
+        title = window.result.model_name if window.result else "model"
+        try:
+            files = export_walkthrough(window.scene, window.stepper, Path(folder), title)
+        except ExportError as exc:
+            window.show_error(str(exc), "")
+            return
+        window.status.showMessage(f"Wrote {len(files) - 1} steps and {files[-1]}", 8000)
+
+    def run_to_node(self, node_id: str) -> None:
+        """Step the recorded backward pass to where ``node_id`` runs."""
+        if not self.window.stepper.go_to_node(node_id):
+            self.window.status.showMessage("Backward has not run this node (F6 first).", 5000)
+
+    def _on_forward_triggered(self) -> None:
+        self.window.controller.forward(self.window.style_options)
+
+    def _on_backward_triggered(self) -> None:
+        self.window.controller.backward(self.retain_action.isChecked())
+
+    def _on_walkthrough_triggered(self) -> None:
+        folder = ask_folder(self.window, self.window.settings, "Folder for the walk-through")
+        if folder:
+            self.export_walkthrough_to(folder)
+
+    def _on_controller_backward_ready(self, result: BackwardResult) -> None:
+        stepper = self.window.stepper
+        stepper.show_result(result)
+        self.window.refresh_inspector()
+        self.window.status.showMessage(
+            f"Backward recorded: {stepper.step_count} steps in {result.seconds * 1000:.0f} ms",
+            8000,
+        )
