@@ -63,6 +63,7 @@ class NodeItem(QGraphicsItem):
         self.lines = lines
         self._font = font
         self._rect = QRectF(-box.width / 2, -box.height / 2, box.width, box.height)
+        self._outer = self._rect.adjusted(-10, -8, 10, 2)  # room for the step badge
         self._kind_fill = self._fill = QColor(KIND_FILL[node.kind])
         self._text = QColor(Qt.GlobalColor.black)
         self._border = QColor(KIND_BORDER[node.kind])
@@ -77,7 +78,7 @@ class NodeItem(QGraphicsItem):
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def boundingRect(self) -> QRectF:
-        return self._rect.adjusted(-2, -2, 2, 2)
+        return self._outer  # computed once: Qt asks for it on every paint
 
     def set_highlighted(self, on: bool) -> None:
         """Draw a thicker, coloured border (hover or search hit)."""
@@ -116,9 +117,11 @@ class NodeItem(QGraphicsItem):
 
     def set_fill(self, color: str | None) -> None:
         """Fill with ``color`` (colouring by gradient), or the kind's colour for None."""
-        self._fill = QColor(color) if color else self._kind_fill
-        self._text = QColor(text_color_on(color) if color else "#000000")
-        self.update()
+        fill = QColor(color) if color else self._kind_fill
+        if fill != self._fill:  # repaint (and re-cache) only what changed
+            self._fill = fill
+            self._text = QColor(text_color_on(color) if color else "#000000")
+            self.update()
 
     def set_step_state(self, state: StepState, waiting_for: int = 0) -> None:
         """Where this node stands in the backward pass being stepped through."""
@@ -171,9 +174,15 @@ class EdgeItem(QGraphicsItem):
         self._path = _spline(path)
         self._arrow = _arrowhead(path)
         self._bounds = self._path.boundingRect().united(self._arrow.boundingRect())
+        self._outer = self._outer_rect()
+        # Cached as pixmaps: a backward step repaints only the few edges it changes.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
 
     def boundingRect(self) -> QRectF:
+        return self._outer
+
+    def _outer_rect(self) -> QRectF:
         margin = 3 if not self.label else 160  # room for the label beside the curve
         return self._bounds.adjusted(-margin, -margin, margin, margin)
 
@@ -182,6 +191,7 @@ class EdgeItem(QGraphicsItem):
         if text != self.label:
             self.prepareGeometryChange()
             self.label = text
+            self._outer = self._outer_rect()
             self.update()
 
     def set_highlighted(self, on: bool) -> None:

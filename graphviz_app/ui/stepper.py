@@ -176,6 +176,7 @@ class BackwardStepper(QObject):
         self.result = result
         self.panel.set_step_count(self.step_count)
         self._enable_actions()
+        self._apply_fills()
         self.go_to(self.step_count - 1)
 
     def clear(self) -> None:
@@ -200,7 +201,7 @@ class BackwardStepper(QObject):
         self.panel.slider.blockSignals(True)
         self.panel.slider.setValue(self.index)
         self.panel.slider.blockSignals(False)
-        self.reapply()
+        self._apply_states()  # fills depend on the whole pass, not on the step
         self.step_changed.emit(self.index)
 
     def set_playing(self, playing: bool) -> None:

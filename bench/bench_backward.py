@@ -1,0 +1,132 @@
+"""Backward benchmark: recorded backward vs plain backward, trace size, step render time.
+
+Run from the repository root::
+
+    python -m bench.bench_backward            # mlp, resnet18, resnet50, gpt2
+    python -m bench.bench_backward --quick    # fewer repeats
+    python -m bench.bench_backward --models resnet50
+
+Prints Markdown tables (paste them into BENCHMARKS.md) and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+import torch
+
+from bench.bench_capture import TORCH_THREADS, emit, load_average, ms
+from bench.models import BUILDERS, BenchModel
+from graphviz_app.core.backward import BackwardTrace, record_backward
+from graphviz_app.core.walk import walk_autograd
+
+DEFAULT_MODELS = ("mlp", "resnet18", "resnet50", "gpt2")
+STEP_RENDER_NODES = 1000
+
+
+def loss_of(bench: BenchModel) -> torch.Tensor:
+    """A scalar to run backward from: the mean of the model's output."""
+    with torch.enable_grad():
+        out = bench.model(*bench.inputs)
+    return out.float().mean()
+
+
+def time_plain(bench: BenchModel, repeats: int) -> float:
+    """Median seconds of ``loss.backward()`` alone (forward not timed)."""
+    return _median_backward(bench, repeats, lambda loss: loss.backward())
+
+
+def time_recorded(bench: BenchModel, repeats: int) -> tuple[float, BackwardTrace]:
+    """Median seconds of the walk plus ``record_backward``, and the last trace."""
+    traces: list[BackwardTrace] = []
+
+    def recorded(loss: torch.Tensor) -> None:
+        traces.append(record_backward(walk_autograd([loss])))
+
+    return _median_backward(bench, repeats, recorded), traces[-1]
+
+
+def _median_backward(
+    bench: BenchModel, repeats: int, run: Callable[[torch.Tensor], object]
+) -> float:
+    times = []
+    for attempt in range(repeats + 1):  # the first run warms up and is not counted
+        bench.model.zero_grad(set_to_none=True)
+        loss = loss_of(bench)
+        start = time.perf_counter()
+        run(loss)
+        if attempt:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def trace_bytes_per_step(trace: BackwardTrace) -> float:
+    """Pickled size of the trace divided by its steps: what one step keeps in memory."""
+    return len(pickle.dumps(trace)) / max(len(trace.steps), 1)
+
+
+def backward_table(names: Sequence[str], repeats: int) -> None:
+    """Recorded vs plain backward per model."""
+    emit("## Recorded backward vs plain backward\n")
+    emit(
+        "| model | steps | plain backward ms | walk + recorded backward ms | ratio "
+        "| trace bytes/step |"
+    )
+    emit("|---|---|---|---|---|---|")
+    for name in names:
+        bench = BUILDERS[name]()
+        plain = time_plain(bench, repeats)
+        recorded, trace = time_recorded(bench, repeats)
+        emit(
+            f"| {name} | {len(trace.steps):,} | {ms(plain)} | {ms(recorded)} | "
+            f"{recorded / plain:.2f}x | {trace_bytes_per_step(trace):,.0f} |"
+        )
+    emit("")
+
+
+def step_render_table(repeats: int) -> None:
+    """Time to show one backward step on a graph of about 1,000 nodes (offscreen Qt)."""
+    from bench.step_render import time_step_render
+
+    nodes, per_step = time_step_render(STEP_RENDER_NODES, repeats)
+    emit("## Stepping (offscreen Qt, one step = recolour + repaint, no re-layout)\n")
+    emit("| graph nodes | median ms per step |")
+    emit("|---|---|")
+    emit(f"| {nodes:,} | {ms(per_step)} |")
+    emit("")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument(
+        "--models",
+        default=",".join(DEFAULT_MODELS),
+        help="comma-separated names from bench/models.py",
+    )
+    parser.add_argument("--no-render", action="store_true", help="skip the Qt step table")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(TORCH_THREADS)  # as the app: see bench_capture.TORCH_THREADS
+    repeats = 2 if args.quick else 5
+    emit(
+        f"# Backward benchmark ({sys.platform}, {os.cpu_count()} cores, torch "
+        f"{torch.__version__}, {torch.get_num_threads()} thread, load {load_average()})\n"
+    )
+    backward_table([n.strip() for n in args.models.split(",") if n.strip()], repeats)
+    if not args.no_render:
+        step_render_table(repeats * 10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
