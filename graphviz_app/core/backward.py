@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -76,14 +76,24 @@ class BackwardTrace:
         return norms
 
 
+_FROM_CONSUMER = "from consumer"  # placeholder: the one consumer's outgoing gradient
+
+
 class _Recorder:
-    """Collects raw hook data; runs on autograd's threads, so it only appends."""
+    """Collects raw hook data; runs on autograd's threads, so it only appends.
+
+    Describing a gradient (statistics and a preview) is the costly part, so each
+    tensor is described once: a node's incoming gradient is the very tensor its only
+    consumer sent, unless several consumers fed it (then the engine formed a sum,
+    which is described on arrival) or it is a root (seeded).
+    """
 
     def __init__(self, walk: AutogradWalk, preview_limit: int) -> None:
         self.walk = walk
         self.preview_limit = preview_limit
-        self.started: dict[int, tuple[int, tuple[TensorInfo | None, ...], TensorInfo | None]] = {}
-        self.steps: list[BackwardStep] = []
+        self.feeders = _feeders(walk)
+        self.started: dict[int, tuple[int, list[Any], TensorInfo | None]] = {}
+        self.steps: dict[int, BackwardStep] = {}
         self.lock = threading.Lock()
 
     def describe(self, grads: Sequence[torch.Tensor | None]) -> tuple[TensorInfo | None, ...]:
@@ -92,26 +102,36 @@ class _Recorder:
     def pre_hook(self, index: int) -> Any:
         def hook(grad_outputs: tuple[torch.Tensor | None, ...]) -> None:
             before = self._leaf_grad(index)
+            incoming = [self._incoming(index, slot, g) for slot, g in enumerate(grad_outputs)]
             with self.lock:
-                order = len(self.started)
-                self.started[index] = (order, self.describe(grad_outputs), before)
+                self.started[index] = (len(self.started), incoming, before)
 
         return hook
+
+    def _incoming(self, index: int, slot: int, grad: torch.Tensor | None) -> Any:
+        if grad is None:
+            return None
+        feeders = self.feeders.get((index, slot), [])
+        if len(feeders) == 1 and feeders[0][0] >= 0:  # one consumer, no seed
+            return _FROM_CONSUMER
+        return describe_tensor(grad, self.preview_limit)
 
     def post_hook(self, index: int) -> Any:
         def hook(grad_inputs: tuple[Any, ...], grad_outputs: tuple[Any, ...]) -> None:
             order, incoming, before = self.started[index]
+            is_fresh_leaf = before is None and hasattr(self.walk.fns[index], "variable")
             step = BackwardStep(
                 index=order,
                 node_id=self.walk.fn_id(index),
-                grad_outputs=incoming,
+                grad_outputs=tuple(incoming),
                 grad_inputs=self.describe(grad_inputs),
                 leaf_grad_before=before,
-                leaf_grad_after=self._leaf_grad(index),
+                # A first accumulation stores the incoming gradient itself.
+                leaf_grad_after=None if is_fresh_leaf else self._leaf_grad(index),
                 thread=threading.current_thread().name,
             )
             with self.lock:
-                self.steps.append(step)
+                self.steps[index] = step
 
         return hook
 
@@ -120,6 +140,40 @@ class _Recorder:
         if variable is None or variable.grad is None:
             return None
         return describe_tensor(variable.grad, self.preview_limit)
+
+    def finished_steps(self) -> tuple[BackwardStep, ...]:
+        """The steps in engine order, with shared gradients filled in."""
+        steps = [self._resolved(index, step) for index, step in self.steps.items()]
+        return tuple(sorted(steps, key=lambda s: s.index))
+
+    def _resolved(self, index: int, step: BackwardStep) -> BackwardStep:
+        incoming = tuple(
+            self._consumer_grad(index, slot) if isinstance(value, str) else value
+            for slot, value in enumerate(step.grad_outputs)
+        )
+        after = step.leaf_grad_after
+        if after is None and hasattr(self.walk.fns[index], "variable") and incoming:
+            after = incoming[0]
+        return replace(step, grad_outputs=incoming, leaf_grad_after=after)
+
+    def _consumer_grad(self, index: int, slot: int) -> TensorInfo | None:
+        ((consumer, input_index),) = self.feeders[(index, slot)]
+        sent = self.steps[consumer].grad_inputs
+        return sent[input_index] if input_index < len(sent) else None
+
+
+def _feeders(walk: AutogradWalk) -> dict[tuple[int, int], list[tuple[int, int]]]:
+    """(node, output slot) -> the (consumer, input index) pairs that send it gradient.
+
+    A root's slot is also fed by its seed, so roots count one feeder more.
+    """
+    feeders: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for source, target, input_index, output_nr in walk.edges:
+        feeders.setdefault((source, output_nr), []).append((target, input_index))
+    for position, root in enumerate(walk.root_fn):
+        slot = int(walk.outputs[position].output_nr)
+        feeders.setdefault((root, slot), []).append((-1, -1))
+    return feeders
 
 
 def record_backward(
@@ -145,8 +199,7 @@ def record_backward(
     finally:
         for handle in handles:
             handle.remove()
-    steps = tuple(sorted(recorder.steps, key=lambda s: s.index))
-    return BackwardTrace(steps, retain_graph)
+    return BackwardTrace(recorder.finished_steps(), retain_graph)
 
 
 def _ones_like(outputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
