@@ -221,11 +221,14 @@ class MainWindow(QMainWindow):
         self.controller.open_model(str(path), self.style_options)
 
     def export_to(self, path: str | Path, fmt: str = "", dpi: float | None = None) -> None:
-        """Export the shown graph to ``path`` in a worker (the selection drawn highlighted)."""
+        """Export the shown graph to ``path`` in a worker, as drawn: the selection
+        highlighted, nodes coloured by gradient when they are on screen."""
         if self.result is not None:
             selected = self.scene.selected_node_id()
             highlighted = frozenset({selected}) if selected else frozenset()
-            self.controller.export(self.result, ExportRequest(str(path), fmt, dpi, highlighted))
+            fills = tuple(self.stepper.current_fills().items())
+            request = ExportRequest(str(path), fmt, dpi, highlighted, fills)
+            self.controller.export(self.result, request)
 
     # --- handlers -----------------------------------------------------------
     def _on_open_triggered(self) -> None:

@@ -246,10 +246,15 @@ class BackwardStepper(QObject):
         self._apply_fills()
         self._apply_states()
 
+    def current_fills(self) -> dict[str, str]:
+        """Node id -> fill colour by gradient, as drawn now (empty when colouring is off)."""
+        norms = self.result.grad_norms() if self.result else {}
+        return grad_fills(norms) if norms and self.panel.colour_box.isChecked() else {}
+
     def _apply_fills(self) -> None:
         norms = self.result.grad_norms() if self.result else {}
-        on = bool(norms) and self.panel.colour_box.isChecked()
-        fills = grad_fills(norms) if on else {}
+        fills = self.current_fills()
+        on = bool(fills)
         for node_id, item in self.scene.nodes.items():
             item.set_fill(fills.get(node_id))
         self.legend.set_ramp(GradRamp.over(norms) if on else None)

@@ -53,6 +53,7 @@ class ExportRequest:
     fmt: str = ""
     dpi: float | None = None
     highlighted: frozenset[str] = frozenset()  # node ids drawn selected in the file
+    fills: tuple[tuple[str, str], ...] = ()  # node id, colour: colouring by gradient
 
 
 class SessionWorker(QObject):
@@ -129,8 +130,9 @@ class SessionWorker(QObject):
         def write() -> None:
             target = Path(request.path)
             dot = result.dot
-            if request.highlighted:
-                dot = to_dot(result.visible, result.style, request.highlighted)
+            if request.highlighted or request.fills:
+                fills = dict(request.fills)
+                dot = to_dot(result.visible, result.style, request.highlighted, fills)
             fmt = format_for(target, request.fmt or None)
             engine = self._session_or_new().engine
             write_atomic(target, render_export(result.graph, dot, fmt, engine, request.dpi))
