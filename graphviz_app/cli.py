@@ -10,29 +10,15 @@ from pathlib import Path
 import torch
 
 from graphviz_app import __version__
-from graphviz_app.core.backward import BackwardError
 from graphviz_app.core.collapse import modules_at_depth
 from graphviz_app.core.engine import EngineError, find_engine
-from graphviz_app.core.forward import ForwardError
 from graphviz_app.core.graph import AutogradGraph
 from graphviz_app.core.style import GraphStyle
-from graphviz_app.core.walk import CaptureError
+from graphviz_app.errors import USER_ERRORS, user_message
 from graphviz_app.io.builtin import list_builtin_models, resolve_model
-from graphviz_app.io.export import ExportError, format_for, write_atomic
-from graphviz_app.io.model_file import ModelFileError
-from graphviz_app.pdf import PdfError, render_export
+from graphviz_app.io.export import format_for, write_atomic
+from graphviz_app.pdf import render_export
 from graphviz_app.session import ModelSession, PictureResult, configure_torch_threads
-
-USER_ERRORS = (
-    BackwardError,
-    PdfError,
-    ModelFileError,
-    ForwardError,
-    CaptureError,
-    EngineError,
-    ExportError,
-    FileNotFoundError,
-)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -44,7 +30,7 @@ def run_command(args: argparse.Namespace) -> int:
             return _models()
         return _info()
     except USER_ERRORS as exc:
-        print(f"graphviz-app: error: {getattr(exc, 'summary', exc)}", file=sys.stderr)
+        print(f"graphviz-app: error: {user_message(exc)}", file=sys.stderr)
         return 1
 
 

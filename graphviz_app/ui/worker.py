@@ -17,32 +17,19 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from graphviz_app.core.backward import BackwardError
 from graphviz_app.core.cancel import Cancelled, CancelToken
-from graphviz_app.core.engine import EngineError, find_engine
-from graphviz_app.core.forward import ForwardError
+from graphviz_app.core.engine import find_engine
 from graphviz_app.core.layout import to_dot
 from graphviz_app.core.style import GraphStyle
-from graphviz_app.core.walk import CaptureError
-from graphviz_app.io.export import ExportError, format_for, write_atomic
-from graphviz_app.io.model_file import ModelFileError
-from graphviz_app.pdf import PdfError, render_export
+from graphviz_app.errors import USER_ERRORS, user_message
+from graphviz_app.io.export import format_for, write_atomic
+from graphviz_app.pdf import render_export
 from graphviz_app.session import ModelSession, PictureResult
 
 logger = logging.getLogger(__name__)
 
-#: Errors with a message written for the user; anything else is a bug to report.
-EXPECTED_ERRORS = (
-    BackwardError,
-    PdfError,
-    ModelFileError,
-    ForwardError,
-    CaptureError,
-    EngineError,
-    ExportError,
-    RuntimeError,
-    FileNotFoundError,
-)
+#: RuntimeError too: the session raises it for "no model open" and such.
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (*USER_ERRORS, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -149,7 +136,7 @@ class SessionWorker(QObject):
             self.cancelled.emit()
         except EXPECTED_ERRORS as exc:
             self.failed.emit(
-                getattr(exc, "summary", str(exc)),
+                user_message(exc),
                 getattr(exc, "details", "") or traceback.format_exc(),
             )
         except Exception as exc:  # a bug: report it, keep the worker alive
