@@ -56,6 +56,11 @@ def _add_export_parser(commands: argparse._SubParsersAction) -> None:  # type: i
         help="run backward too and write a walk-through into DIR: one SVG per step and an "
         "index.html that replays them",
     )
+    _add_picture_options(export)
+
+
+def _add_picture_options(export: argparse.ArgumentParser) -> None:
+    """How the exported picture looks and which engine draws it."""
     export.add_argument(
         "--format",
         choices=("svg", "png", "pdf", "dot", "json"),

@@ -144,6 +144,22 @@ class MainWindow(QMainWindow):
             "Export the graph as SVG, PNG, DOT or JSON",
         )
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.cancel_action = self._action(
+            "Cancel", self.controller.cancel, "Esc", "Stop the running job (layout, loading)"
+        )
+        self.cancel_action.setEnabled(False)
+        self.system_dot_action = self._action(
+            "Use the system's Graphviz (dot)",
+            self._on_system_dot_toggled,
+            None,
+            "Lay out with the 'dot' on PATH instead of the bundled graphviz-pure",
+        )
+        self.system_dot_action.setCheckable(True)
+        self.export_action.setEnabled(False)
+        self._build_view_actions()
+        self._build_menus()
+
+    def _build_view_actions(self) -> None:
         self.fit_action = self._action("&Fit to window", self.view.fit_all, "F")
         self.zoom_in_action = self._action(
             "Zoom &in", self.view.zoom_in, QKeySequence.StandardKey.ZoomIn
@@ -172,19 +188,6 @@ class MainWindow(QMainWindow):
         self.expand_action = self._action(
             "E&xpand all modules", self._on_expand_all_triggered, "Ctrl+Shift+X"
         )
-        self.cancel_action = self._action(
-            "Cancel", self.controller.cancel, "Esc", "Stop the running job (layout, loading)"
-        )
-        self.cancel_action.setEnabled(False)
-        self.system_dot_action = self._action(
-            "Use the system's Graphviz (dot)",
-            self._on_system_dot_toggled,
-            None,
-            "Lay out with the 'dot' on PATH instead of the bundled graphviz-pure",
-        )
-        self.system_dot_action.setCheckable(True)
-        self.export_action.setEnabled(False)
-        self._build_menus()
 
     def _build_menus(self) -> None:
         for title, names in MENUS:
