@@ -10,8 +10,9 @@ backward raises.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -76,90 +77,101 @@ class BackwardTrace:
         return norms
 
 
-_FROM_CONSUMER = "from consumer"  # placeholder: the one consumer's outgoing gradient
+_Sent = tuple["weakref.ref[torch.Tensor]", int, TensorInfo]  # tensor, its _version, info
 
 
 class _Recorder:
     """Collects raw hook data; runs on autograd's threads, so it only appends.
 
-    Describing a gradient (statistics and a preview) is the costly part, so each
-    tensor is described once: a node's incoming gradient is the very tensor its only
-    consumer sent, unless several consumers fed it (then the engine formed a sum,
-    which is described on arrival) or it is a root (seeded).
+    Describing a gradient (statistics and a preview) is the costly part, so a tensor
+    is described once: when a node receives the very tensor object its only consumer
+    sent (same object, unchanged), the consumer's description is reused. A sum formed
+    by the engine, a seed, or a tensor a user's hook replaced is described on arrival.
     """
 
     def __init__(self, walk: AutogradWalk, preview_limit: int) -> None:
         self.walk = walk
         self.preview_limit = preview_limit
         self.feeders = _feeders(walk)
-        self.started: dict[int, tuple[int, list[Any], TensorInfo | None]] = {}
-        self.steps: dict[int, BackwardStep] = {}
+        self.sent: dict[tuple[int, int], _Sent] = {}  # (node, input index) -> what it sent
+        self.started: dict[int, tuple[int, tuple[TensorInfo | None, ...], TensorInfo | None]] = {}
+        self.arrived: dict[int, _Sent] = {}  # leaf node -> the gradient it received
+        self.steps: list[BackwardStep] = []
         self.lock = threading.Lock()
 
-    def describe(self, grads: Sequence[torch.Tensor | None]) -> tuple[TensorInfo | None, ...]:
-        return tuple(None if g is None else describe_tensor(g, self.preview_limit) for g in grads)
+    def describe(self, grad: torch.Tensor) -> TensorInfo:
+        return describe_tensor(grad, self.preview_limit)
 
     def pre_hook(self, index: int) -> Any:
         def hook(grad_outputs: tuple[torch.Tensor | None, ...]) -> None:
             before = self._leaf_grad(index)
-            incoming = [self._incoming(index, slot, g) for slot, g in enumerate(grad_outputs)]
+            incoming = tuple(self._incoming(index, slot, g) for slot, g in enumerate(grad_outputs))
+            if grad_outputs and grad_outputs[0] is not None and incoming[0] is not None:
+                first = grad_outputs[0]
+                self.arrived[index] = (weakref.ref(first), first._version, incoming[0])
             with self.lock:
                 self.started[index] = (len(self.started), incoming, before)
 
         return hook
 
-    def _incoming(self, index: int, slot: int, grad: torch.Tensor | None) -> Any:
+    def _incoming(self, index: int, slot: int, grad: torch.Tensor | None) -> TensorInfo | None:
         if grad is None:
             return None
         feeders = self.feeders.get((index, slot), [])
-        if len(feeders) == 1 and feeders[0][0] >= 0:  # one consumer, no seed
-            return _FROM_CONSUMER
-        return describe_tensor(grad, self.preview_limit)
+        if len(feeders) == 1:
+            reused = _unchanged(self.sent.get(feeders[0]), grad)
+            if reused is not None:
+                return reused
+        return self.describe(grad)
 
     def post_hook(self, index: int) -> Any:
         def hook(grad_inputs: tuple[Any, ...], grad_outputs: tuple[Any, ...]) -> None:
             order, incoming, before = self.started[index]
-            is_fresh_leaf = before is None and hasattr(self.walk.fns[index], "variable")
+            sent = tuple(None if g is None else self.describe(g) for g in grad_inputs)
+            for position, (grad, info) in enumerate(zip(grad_inputs, sent, strict=True)):
+                if grad is not None and info is not None:
+                    self.sent[(index, position)] = (weakref.ref(grad), grad._version, info)
             step = BackwardStep(
                 index=order,
                 node_id=self.walk.fn_id(index),
-                grad_outputs=tuple(incoming),
-                grad_inputs=self.describe(grad_inputs),
+                grad_outputs=incoming,
+                grad_inputs=sent,
                 leaf_grad_before=before,
-                # A first accumulation stores the incoming gradient itself.
-                leaf_grad_after=None if is_fresh_leaf else self._leaf_grad(index),
+                leaf_grad_after=self._leaf_grad_after(index, before),
                 thread=threading.current_thread().name,
             )
             with self.lock:
-                self.steps[index] = step
+                self.steps.append(step)
 
         return hook
+
+    def _leaf_grad_after(self, index: int, before: TensorInfo | None) -> TensorInfo | None:
+        variable = getattr(self.walk.fns[index], "variable", None)
+        if variable is None or variable.grad is None:
+            return None
+        if before is None:  # a first accumulation usually stores the received tensor itself
+            reused = _unchanged(self.arrived.get(index), variable.grad)
+            if reused is not None:
+                return reused
+        return self.describe(variable.grad)
 
     def _leaf_grad(self, index: int) -> TensorInfo | None:
         variable = getattr(self.walk.fns[index], "variable", None)
         if variable is None or variable.grad is None:
             return None
-        return describe_tensor(variable.grad, self.preview_limit)
+        return self.describe(variable.grad)
 
     def finished_steps(self) -> tuple[BackwardStep, ...]:
-        """The steps in engine order, with shared gradients filled in."""
-        steps = [self._resolved(index, step) for index, step in self.steps.items()]
-        return tuple(sorted(steps, key=lambda s: s.index))
+        """The steps in engine order."""
+        return tuple(sorted(self.steps, key=lambda s: s.index))
 
-    def _resolved(self, index: int, step: BackwardStep) -> BackwardStep:
-        incoming = tuple(
-            self._consumer_grad(index, slot) if isinstance(value, str) else value
-            for slot, value in enumerate(step.grad_outputs)
-        )
-        after = step.leaf_grad_after
-        if after is None and hasattr(self.walk.fns[index], "variable") and incoming:
-            after = incoming[0]
-        return replace(step, grad_outputs=incoming, leaf_grad_after=after)
 
-    def _consumer_grad(self, index: int, slot: int) -> TensorInfo | None:
-        ((consumer, input_index),) = self.feeders[(index, slot)]
-        sent = self.steps[consumer].grad_inputs
-        return sent[input_index] if input_index < len(sent) else None
+def _unchanged(sent: _Sent | None, tensor: torch.Tensor) -> TensorInfo | None:
+    """``sent``'s description when ``tensor`` is that very object, not modified since."""
+    if sent is None:
+        return None
+    ref, version, info = sent
+    return info if ref() is tensor and tensor._version == version else None
 
 
 def _feeders(walk: AutogradWalk) -> dict[tuple[int, int], list[tuple[int, int]]]:

@@ -7,16 +7,20 @@ The module is named ``core_helpers`` (not ``helpers``) because ``tests/`` has no
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 import warnings
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
+import pytest
 import torch
 
+from graphviz_app.core.backward import BackwardTrace
 from graphviz_app.core.capture import capture_walk
-from graphviz_app.core.graph import AutogradGraph
+from graphviz_app.core.graph import AutogradGraph, TensorInfo
 from graphviz_app.core.walk import AutogradWalk, walk_autograd
 
 with warnings.catch_warnings():
@@ -118,3 +122,148 @@ def compare_with_torchviz(
 def nodes_named(graph: AutogradGraph, name: str) -> list[str]:
     """Ids of the nodes whose ``name`` (backward class or ``output``) is ``name``."""
     return [n.id for n in graph.nodes if n.name == name]
+
+
+# Oracles for recorded backward passes (tests/core/test_backward.py).
+
+Grads = tuple[torch.Tensor | None, ...]
+
+
+@dataclasses.dataclass
+class HookedGrads:
+    """What our own node hooks saw in a plain backward: real tensors per node index."""
+
+    incoming: dict[int, Grads] = dataclasses.field(default_factory=dict)
+    outgoing: dict[int, Grads] = dataclasses.field(default_factory=dict)
+    order: list[int] = dataclasses.field(default_factory=list)
+
+    def pre_hook(self, index: int) -> Callable[[Grads], None]:
+        def hook(grads: Grads) -> None:
+            self.order.append(index)
+            self.incoming[index] = _kept(grads)
+
+        return hook
+
+    def post_hook(self, index: int) -> Callable[[Grads, Grads], None]:
+        def hook(grads: Grads, _: Grads) -> None:
+            self.outgoing[index] = _kept(grads)
+
+        return hook
+
+
+def _kept(grads: Sequence[torch.Tensor | None]) -> Grads:
+    return tuple(None if g is None else g.detach().clone() for g in grads)
+
+
+def hooked_backward(walk: AutogradWalk, seeds: Sequence[torch.Tensor] | None = None) -> HookedGrads:
+    """Run ``torch.autograd.backward`` from ``walk``'s outputs, keeping every node's grads."""
+    seen = HookedGrads()
+    handles = [fn.register_prehook(seen.pre_hook(i)) for i, fn in enumerate(walk.fns)]
+    handles += [fn.register_hook(seen.post_hook(i)) for i, fn in enumerate(walk.fns)]
+    seeds = list(seeds) if seeds is not None else [torch.ones_like(t) for t in walk.outputs]
+    torch.autograd.backward(walk.outputs, seeds)
+    for handle in handles:
+        handle.remove()
+    return seen
+
+
+def fn_index(walk: AutogradWalk, node_id: str) -> int:
+    """The index in ``walk.fns`` of the node with id ``node_id``."""
+    return int(node_id[1:]) - len(walk.outputs)
+
+
+def leaf_variables(walk: AutogradWalk) -> dict[str, torch.Tensor]:
+    """Node id -> leaf tensor, for every AccumulateGrad node of the walk."""
+    return {walk.fn_id(i): fn.variable for i, fn in enumerate(walk.fns) if hasattr(fn, "variable")}
+
+
+def assert_info_matches(info: TensorInfo | None, truth: torch.Tensor | None, rtol: float) -> None:
+    """``info`` summarises ``truth``: shape, dtype, norm, min, max, mean, leading values."""
+    if truth is None:
+        assert info is None
+        return
+    assert info is not None and info.stats is not None
+    assert (info.shape, info.dtype) == (tuple(truth.shape), str(truth.dtype).removeprefix("torch."))
+    flat = truth.detach().to(torch.float64).reshape(-1)
+    scale = float(flat.abs().max())
+    expected = {"norm": flat.norm(), "min": flat.min(), "max": flat.max(), "mean": flat.mean()}
+    for key, value in expected.items():
+        got = getattr(info.stats, key)
+        assert math.isclose(got, float(value), rel_tol=rtol, abs_tol=rtol * scale), (key, got)
+    assert len(info.preview) == min(flat.numel(), 64)
+    assert info.preview == pytest.approx(flat[: len(info.preview)].tolist(), rel=rtol, abs=0)
+
+
+def assert_leaf_grads(walk: AutogradWalk, trace: BackwardTrace, rtol: float) -> None:
+    """Each AccumulateGrad step's ``leaf_grad_after`` summarises its leaf's ``.grad``."""
+    for node_id, variable in leaf_variables(walk).items():
+        step = trace.step_for(node_id)
+        assert step is not None, node_id
+        assert_info_matches(step.leaf_grad_after, variable.grad, rtol)
+
+
+def assert_infos_close(got: TensorInfo | None, expected: TensorInfo | None, rtol: float) -> None:
+    """Two summaries of the same values (taken from differently laid out tensors)."""
+    assert got is not None and expected is not None and got.stats and expected.stats
+    assert got.shape == expected.shape
+    for key in ("norm", "min", "max", "mean"):
+        assert getattr(got.stats, key) == pytest.approx(getattr(expected.stats, key), rel=rtol)
+    assert got.preview == pytest.approx(expected.preview, rel=rtol)
+
+
+def assert_steps_match(
+    walk: AutogradWalk, trace: BackwardTrace, seen: HookedGrads, rtol: float
+) -> None:
+    """Every step's incoming and outgoing gradients equal the ones our hooks kept."""
+    assert len(trace.steps) == len(seen.order)
+    for step in trace.steps:
+        index = fn_index(walk, step.node_id)
+        pairs = {
+            "grad_outputs": (step.grad_outputs, seen.incoming[index]),
+            "grad_inputs": (step.grad_inputs, seen.outgoing[index]),
+        }
+        for what, (recorded, real) in pairs.items():
+            assert len(recorded) == len(real), (step.node_id, what)
+            for slot, (info, grad) in enumerate(zip(recorded, real, strict=True)):
+                try:
+                    assert_info_matches(info, grad, rtol)
+                except AssertionError as exc:
+                    raise AssertionError(f"{step.node_id} {what}[{slot}]: {exc}") from exc
+
+
+def assert_engine_order(graph: AutogradGraph, walk: AutogradWalk, trace: BackwardTrace) -> None:
+    """Each node once; a node after all its consumers; a root's grad_fn first."""
+    assert [s.index for s in trace.steps] == list(range(len(trace.steps)))
+    position = {s.node_id: s.index for s in trace.steps}
+    assert len(position) == len(trace.steps) == len(walk.fns)
+    for edge in graph.edges:
+        if edge.source in position and edge.target in position:
+            assert position[edge.target] < position[edge.source], edge
+    assert trace.steps[0].node_id in {walk.fn_id(i) for i in walk.root_fn}
+
+
+def objects_in(value: object) -> Iterator[object]:
+    """``value`` and everything reachable through dataclass fields and containers."""
+    yield value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            yield from objects_in(getattr(value, field.name))
+    elif isinstance(value, (tuple, list, set, frozenset)):
+        for item in value:
+            yield from objects_in(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from objects_in(key)
+            yield from objects_in(item)
+
+
+def central_difference(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """d f / d x by central differences (step 1e-6; use float64), flattened."""
+    eps, flat = 1e-6, x.detach().reshape(-1)
+    grad = torch.empty_like(flat)
+    with torch.no_grad():
+        for i in range(flat.numel()):
+            step = torch.zeros_like(flat)
+            step[i] = eps
+            grad[i] = (f((flat + step).view_as(x)) - f((flat - step).view_as(x))) / (2 * eps)
+    return grad
