@@ -137,11 +137,14 @@ def measure(bench: BenchModel, repeats: Repeats) -> Row:
     out = forward(bench)
     walk_s = median_time(lambda: walk_autograd([out]), repeats.walk)
     nodes = len(walk_autograd([out]).fns)
-    fwd = interleaved_medians({
-        "plain": lambda: forward(bench),
-        "no_values": lambda: recorded_forward(bench, False),
-        "values": lambda: recorded_forward(bench, True),
-    }, repeats.forward)
+    fwd = interleaved_medians(
+        {
+            "plain": lambda: forward(bench),
+            "no_values": lambda: recorded_forward(bench, False),
+            "values": lambda: recorded_forward(bench, True),
+        },
+        repeats.forward,
+    )
     annotated = recorded_forward(bench, True)
     return Row(
         name=bench.name,
@@ -193,10 +196,18 @@ def format_row(row: Row) -> str:
     """One Markdown table row for ``row``."""
     viz = row.torchviz if isinstance(row.torchviz, str) else ms(row.torchviz)
     cells = [
-        row.name, f"{row.nodes:,}", ms(row.walk), f"{row.walk / row.nodes * 1e6:.2f}",
-        ms(row.capture_values), ms(row.capture_plain), ms(row.forward),
-        ms(row.forward_rec), f"{row.forward_rec / row.forward:.2f}x",
-        ms(row.forward_rec_plain), f"{row.forward_rec_plain / row.forward:.2f}x", viz,
+        row.name,
+        f"{row.nodes:,}",
+        ms(row.walk),
+        f"{row.walk / row.nodes * 1e6:.2f}",
+        ms(row.capture_values),
+        ms(row.capture_plain),
+        ms(row.forward),
+        ms(row.forward_rec),
+        f"{row.forward_rec / row.forward:.2f}x",
+        ms(row.forward_rec_plain),
+        f"{row.forward_rec_plain / row.forward:.2f}x",
+        viz,
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -215,13 +226,17 @@ def print_machine(repeats: Repeats) -> None:
     """The heading: what ran where, and how often."""
     emit("## Machine\n")
     emit(f"- CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
-    emit(f"- Python {platform.python_version()}, torch {torch.__version__}, "
-         f"torch.get_num_threads() = {torch.get_num_threads()}")
+    emit(
+        f"- Python {platform.python_version()}, torch {torch.__version__}, "
+        f"torch.get_num_threads() = {torch.get_num_threads()}"
+    )
     emit(f"- Layout engine: {find_engine().describe()}")
     emit(f"- Load average at the start (1, 5, 15 min): {load_average()}")
-    emit(f"- Repeats: forward {repeats.forward} (plain and recorded runs interleaved), "
-         f"walk {repeats.walk}, capture {repeats.capture} (medians, after one warm-up "
-         "run each)\n")
+    emit(
+        f"- Repeats: forward {repeats.forward} (plain and recorded runs interleaved), "
+        f"walk {repeats.walk}, capture {repeats.capture} (medians, after one warm-up "
+        "run each)\n"
+    )
 
 
 def run_main_table(names: Sequence[str], repeats: Repeats) -> list[str]:
@@ -248,17 +263,23 @@ def run_layout_table(names: Sequence[str]) -> None:
     for name in names:
         graph = captured_graph(BUILDERS[name]())
         dot_s, layout_s = time_layout(graph)
-        emit(f"| {name} | {len(graph.nodes):,} | {len(graph.edges):,} | {ms(dot_s)} "
-             f"| {layout_s:.2f} | {dot_s + layout_s:.2f} |")
+        emit(
+            f"| {name} | {len(graph.nodes):,} | {len(graph.edges):,} | {ms(dot_s)} "
+            f"| {layout_s:.2f} | {dot_s + layout_s:.2f} |"
+        )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """``--quick`` and ``--models a,b``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer repeats; skip the 15k-node deep_resnet")
-    parser.add_argument("--models", default=",".join(BUILDERS),
-                        help=f"comma-separated subset of: {', '.join(BUILDERS)}")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repeats; skip the 15k-node deep_resnet"
+    )
+    parser.add_argument(
+        "--models",
+        default=",".join(BUILDERS),
+        help=f"comma-separated subset of: {', '.join(BUILDERS)}",
+    )
     args = parser.parse_args(argv)
     args.names = [n.strip() for n in args.models.split(",") if n.strip()]
     unknown = sorted(set(args.names) - set(BUILDERS))

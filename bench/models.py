@@ -158,8 +158,14 @@ class GPT2Block(nn.Module):
 class GPT2(nn.Module):
     """GPT-2 small: token + position embeddings, 12 blocks, final norm, tied LM head."""
 
-    def __init__(self, vocab: int = 50257, d_model: int = 768, layers: int = 12,
-                 heads: int = 12, max_len: int = 1024) -> None:
+    def __init__(
+        self,
+        vocab: int = 50257,
+        d_model: int = 768,
+        layers: int = 12,
+        heads: int = 12,
+        max_len: int = 1024,
+    ) -> None:
         super().__init__()
         self.wte = nn.Embedding(vocab, d_model)
         self.wpe = nn.Embedding(max_len, d_model)
@@ -185,8 +191,13 @@ def mlp() -> BenchModel:
     """A 4-layer MLP on flattened 28x28 images, batch 32."""
     torch.manual_seed(0)
     model = nn.Sequential(
-        nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(),
-        nn.Linear(1024, 512), nn.ReLU(), nn.Linear(512, 10),
+        nn.Linear(784, 1024),
+        nn.ReLU(),
+        nn.Linear(1024, 1024),
+        nn.ReLU(),
+        nn.Linear(1024, 512),
+        nn.ReLU(),
+        nn.Linear(512, 10),
     )
     return BenchModel("mlp", model, (torch.randn(32, 784),))
 

@@ -55,8 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     values = not args.no_values
     plain = median_time(lambda: forward(bench), 5)
     recorded = median_time(lambda: recorded_forward(bench, values), 5)
-    print(f"# {args.model}: forward {plain * 1e3:.1f} ms, with recorder (values={values}) "
-          f"{recorded * 1e3:.1f} ms, ratio {recorded / plain:.2f}x\n")
+    print(
+        f"# {args.model}: forward {plain * 1e3:.1f} ms, with recorder (values={values}) "
+        f"{recorded * 1e3:.1f} ms, ratio {recorded / plain:.2f}x\n"
+    )
     stats = profile(bench, values)
     print(report(stats, "tottime", args.top))
     print(report(stats, "cumulative", args.top, r"graphviz_app"))

@@ -23,7 +23,8 @@ from graphviz_app.core.collapse import collapse_modules
 from graphviz_app.core.engine import GraphvizEngine, find_engine
 from graphviz_app.core.forward import ForwardRun, forward_and_capture
 from graphviz_app.core.graph import AutogradGraph
-from graphviz_app.core.layout import GraphLayout, LayoutCache, compute_layout, to_dot
+from graphviz_app.core.layout import GraphLayout, compute_layout, to_dot
+from graphviz_app.core.layout_cache import LayoutCache
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.io.model_file import LoadedModel, load_model_file
 
@@ -91,7 +92,7 @@ class ModelSession:
         self.options = options or CaptureOptions()
         self.loaded: LoadedModel | None = None
         self.run: ForwardRun | None = None
-        self._cache = LayoutCache()
+        self._cache: LayoutCache[tuple[str, GraphLayout]] = LayoutCache()
         self._timings: list[tuple[str, float]] = []
 
     def open(
@@ -128,8 +129,7 @@ class ModelSession:
         if run is None:
             raise RuntimeError("No forward pass has run yet.")
         visible = collapse_modules(run.graph, style.collapsed)
-        dot = self._timed("dot text", lambda: to_dot(visible, style))
-        layout = self._timed("layout", lambda: self._layout(visible, style, dot, cancel))
+        dot, layout = self._timed("layout", lambda: self._layout(visible, style, cancel))
         timings, self._timings = tuple(self._timings), []
         return PictureResult(
             model_name=loaded.name,
@@ -162,14 +162,16 @@ class ModelSession:
         return BackwardResult(trace, run.graph, time.perf_counter() - start)
 
     def _layout(
-        self, graph: AutogradGraph, style: GraphStyle, dot: str, cancel: CancelToken | None
-    ) -> GraphLayout:
-        key = LayoutCache.key(dot, self.engine)
-        layout = self._cache.get(key)
-        if layout is None:
-            layout = compute_layout(dot, self.engine, cancel=cancel)
-            self._cache.put(key, layout)
-        return layout
+        self, graph: AutogradGraph, style: GraphStyle, cancel: CancelToken | None
+    ) -> tuple[str, GraphLayout]:
+        """DOT text and layout, from the cache when this structure was drawn before."""
+        key = LayoutCache.picture_key(graph, style, self.engine)
+        cached = self._cache.get(key)
+        if cached is None:
+            dot = to_dot(graph, style)
+            cached = (dot, compute_layout(dot, self.engine, cancel=cancel))
+            self._cache.put(key, cached)
+        return cached
 
     def _timed(self, name: str, step: Callable[[], _T]) -> _T:
         start = time.perf_counter()

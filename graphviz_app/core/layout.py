@@ -8,7 +8,6 @@ only place those units are converted.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -299,35 +298,3 @@ class _Converter:
                 points.append(self.point(float(parts[0]), float(parts[1])))
         source, target = names[obj["tail"]], names[obj["head"]]
         return EdgePath(obj.get("id", f"{source}>{target}"), source, target, tuple(points), arrow)
-
-
-class LayoutCache:
-    """Layouts by the DOT text that produced them (and the engine).
-
-    The DOT text depends on the graph's structure, labels and style, not on values
-    (unless values are shown on the nodes): a training step that keeps the structure
-    reuses the layout.
-    """
-
-    def __init__(self, capacity: int = 16) -> None:
-        self._items: OrderedDict[tuple[str, str], GraphLayout] = OrderedDict()
-        self._capacity = capacity
-
-    @staticmethod
-    def key(dot_text: str, engine: GraphvizEngine) -> tuple[str, str]:
-        """The cache key of a DOT text laid out by ``engine``."""
-        return hashlib.sha256(dot_text.encode("utf-8")).hexdigest(), engine.path
-
-    def get(self, key: tuple[str, str]) -> GraphLayout | None:
-        """The cached layout for ``key``, marking it recently used."""
-        layout = self._items.get(key)
-        if layout is not None:
-            self._items.move_to_end(key)
-        return layout
-
-    def put(self, key: tuple[str, str], layout: GraphLayout) -> None:
-        """Store ``layout``, dropping the least recently used beyond capacity."""
-        self._items[key] = layout
-        self._items.move_to_end(key)
-        while len(self._items) > self._capacity:
-            self._items.popitem(last=False)

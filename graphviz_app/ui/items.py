@@ -132,9 +132,11 @@ class NodeItem(QGraphicsItem):
     def set_node(self, node: Node) -> None:
         """Take a new record for the same node (new values, same label and place)."""
         self.node = node
-        self.non_finite = has_non_finite(node)
         self.setToolTip(_tooltip(node))
-        self.update()
+        non_finite = has_non_finite(node)
+        if non_finite != getattr(self, "non_finite", None):  # only the border can change
+            self.non_finite = non_finite
+            self.update()
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         self._tell_scene_hover(self.node_id)

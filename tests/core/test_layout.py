@@ -20,7 +20,6 @@ from graphviz_app.core.graph import AutogradGraph, NodeKind
 from graphviz_app.core.layout import (
     PX_PER_PT,
     GraphLayout,
-    LayoutCache,
     NodeBox,
     Point,
     cluster_id,
@@ -29,6 +28,7 @@ from graphviz_app.core.layout import (
     parse_layout_json,
     to_dot,
 )
+from graphviz_app.core.layout_cache import LayoutCache
 from graphviz_app.core.style import GraphStyle, node_label_lines, node_size_pt
 
 #: How far (pixels) an edge end may sit from its node's border: splines end on the
