@@ -75,6 +75,12 @@ def _add_picture_options(export: argparse.ArgumentParser) -> None:
     )
     export.add_argument("--values", action="store_true", help="add a value summary to each node")
     export.add_argument(
+        "--grads",
+        action="store_true",
+        help="run backward too: each node shows the gradient that reached it and is "
+        "coloured by its norm (log scale)",
+    )
+    export.add_argument(
         "--no-clusters", action="store_true", help="do not draw a box around each nn.Module"
     )
     export.add_argument(

@@ -13,7 +13,8 @@ from graphviz_app import __version__
 from graphviz_app.core.collapse import modules_at_depth
 from graphviz_app.core.engine import EngineError, find_engine
 from graphviz_app.core.graph import AutogradGraph
-from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.layout import to_dot
+from graphviz_app.core.style import GraphStyle, grad_fills, grad_text
 from graphviz_app.errors import USER_ERRORS, user_message
 from graphviz_app.io.builtin import list_builtin_models, resolve_model
 from graphviz_app.io.export import format_for, write_atomic
@@ -42,10 +43,23 @@ def _export(args: argparse.Namespace) -> int:
     result = session.picture(_style(args, session.forward()))
     if args.backward_steps:
         return _export_walkthrough(session, result, Path(args.backward_steps))
-    data = render_export(result.graph, result.dot, fmt, session.engine, args.dpi)
+    dot = _dot_with_grads(session, result) if args.grads else result.dot
+    data = render_export(result.graph, dot, fmt, session.engine, args.dpi)
     write_atomic(Path(args.output), data)
     print(f"wrote {args.output} ({fmt}, {len(result.visible.nodes)} nodes, {result.engine})")
     return 0
+
+
+def _dot_with_grads(session: ModelSession, result: PictureResult) -> str:
+    """Run backward, then DOT with each node's incoming gradient and colour by its norm."""
+    trace = session.backward().trace
+    lines = {
+        step.node_id: "grad " + ", ".join(grad_text(g) for g in step.grad_outputs if g)
+        for step in trace.steps
+        if step.node_id in result.visible and any(step.grad_outputs)
+    }
+    fills = {k: v for k, v in grad_fills(trace.grad_norms()).items() if k in result.visible}
+    return to_dot(result.visible, result.style, fills=fills, extra_lines=lines)
 
 
 def _style(args: argparse.Namespace, graph: AutogradGraph) -> GraphStyle:

@@ -124,13 +124,15 @@ def to_dot(
     style: GraphStyle | None = None,
     highlighted: frozenset[str] = frozenset(),
     fills: Mapping[str, str] | None = None,
+    extra_lines: Mapping[str, str] | None = None,
 ) -> str:
     """DOT text for ``graph`` in ``style``: one box per node, one box per module.
 
     ``highlighted`` node ids (an export of the selection) get a thick vermillion
     border, and their edges a thick blue line, as the window draws them. ``fills``
     overrides node fill colours (colouring by gradient magnitude). Neither changes
-    the layout.
+    the layout. ``extra_lines`` adds a last label line to some nodes (their gradient,
+    for exports of a backward pass), which does.
     """
     style = style or GraphStyle()
     dot = graphviz.Digraph(name="autograd")
@@ -145,7 +147,7 @@ def to_dot(
         penwidth="1.2",
     )
     dot.attr("edge", color=EDGE_COLOR, arrowsize="0.7")
-    _add_nodes(dot, graph, style, _Marks(highlighted, fills or {}))
+    _add_nodes(dot, graph, style, _Marks(highlighted, fills or {}, extra_lines or {}))
     for edge in graph.edges:
         marked = edge.source in highlighted or edge.target in highlighted
         extra = {"color": HIGHLIGHT_COLOR, "penwidth": "2.5"} if marked else {}
@@ -155,10 +157,11 @@ def to_dot(
 
 @dataclass(frozen=True)
 class _Marks:
-    """Per-node decoration that changes colours, never positions."""
+    """Per-node decoration: colours, and extra label lines."""
 
     highlighted: frozenset[str]
     fills: Mapping[str, str]
+    extra_lines: Mapping[str, str]
 
 
 def _add_nodes(
@@ -213,6 +216,8 @@ def _emit_branch(
 
 def _node_attrs(node: Node, style: GraphStyle, marks: _Marks) -> dict[str, str]:
     lines = node_label_lines(node, style)
+    if node.id in marks.extra_lines:
+        lines.append(marks.extra_lines[node.id])
     width, height = node_size_pt(lines, style.font_size)
     attrs = {
         "label": dot_text("\n".join(lines)),

@@ -89,3 +89,19 @@ def test_backward_steps_walkthrough_headless(tmp_path: Path) -> None:
     svgs = sorted(folder.glob("step_*.svg"))
     assert len(svgs) == 11  # every autograd node of the two-layer net runs once
     assert (folder / "index.html").read_text().count('"file"') == 11
+
+
+def test_grads_label_each_node_with_torchs_own_gradient(tmp_path: Path) -> None:
+    import torch
+
+    from graphviz_app.io.builtin import resolve_model
+    from graphviz_app.io.model_file import load_model_file
+
+    loaded = load_model_file(resolve_model("two_layer_net"))
+    loaded.loss_fn(loaded.model(*loaded.inputs), *loaded.inputs).backward()
+    weight = dict(loaded.model.named_parameters())["fc1.weight"].grad
+    assert isinstance(weight, torch.Tensor)
+    out = tmp_path / "grads.svg"
+    done = run_cli("export", "two_layer_net", "-o", str(out), "--grads")
+    assert done.returncode == 0, done.stderr
+    assert f"grad (16, 8) |g|={float(weight.norm()):.3g}" in out.read_text()
