@@ -7,6 +7,7 @@ holds live torch objects and is used from one worker thread only; what it return
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ import torch
 from graphviz_app.core.backward import BackwardTrace, record_backward
 from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.capture import CaptureOptions
-from graphviz_app.core.collapse import collapse_modules
+from graphviz_app.core.collapse import collapse_modules, fitting_collapse
 from graphviz_app.core.engine import GraphvizEngine, find_engine
 from graphviz_app.core.forward import ForwardRun, forward_and_capture
 from graphviz_app.core.graph import AutogradGraph
@@ -29,6 +30,7 @@ from graphviz_app.core.style import GraphStyle
 from graphviz_app.io.model_file import LoadedModel, load_model_file
 
 _T = TypeVar("_T")
+AUTO_COLLAPSE_ABOVE = 1500  # nodes; Graphviz needs seconds beyond a few thousand
 THREADS_ENV = "GRAPHVIZ_APP_TORCH_THREADS"
 
 
@@ -94,15 +96,23 @@ class ModelSession:
         self.run: ForwardRun | None = None
         self._cache: LayoutCache[tuple[str, GraphLayout]] = LayoutCache()
         self._timings: list[tuple[str, float]] = []
+        self.auto_collapse_above = AUTO_COLLAPSE_ABOVE
 
     def open(
         self, path: str | Path, style: GraphStyle, cancel: CancelToken | None = None
     ) -> PictureResult:
-        """Load a model file, run its forward pass and lay out the captured graph."""
+        """Load a model file, run its forward pass and lay out the captured graph.
+
+        A graph above ``auto_collapse_above`` nodes opens collapsed to the deepest
+        module level that fits (the result's style says which modules).
+        """
         self.load(path)
         _check(cancel)
-        self.forward()
+        graph = self.forward()
         _check(cancel)
+        if not style.collapsed:
+            fitting = fitting_collapse(graph, self.auto_collapse_above)
+            style = dataclasses.replace(style, collapsed=fitting) if fitting else style
         return self.picture(style, cancel)
 
     def load(self, path: str | Path) -> LoadedModel:

@@ -115,3 +115,29 @@ def _merged_edges(graph: AutogradGraph, owner: dict[str, str]) -> list[Edge]:
             seen.add((source, target))
             edges.append(Edge(source, target, edge.input_index, edge.output_nr, edge.grad))
     return edges
+
+
+def fitting_collapse(graph: AutogradGraph, limit: int) -> frozenset[str] | None:
+    """The modules to collapse so that at most ``limit`` nodes are drawn, keeping as
+    many levels open as fit; None when the whole graph fits already.
+
+    Big models open this way: laying out thousands of nodes at once takes Graphviz
+    tens of seconds, a module level at a time takes a fraction of one.
+    """
+    if len(graph.nodes) <= limit:
+        return None
+    deepest = max((p.count(".") + 1 for p in module_paths(graph)), default=0)
+    chosen = modules_at_depth(graph, 1)
+    for depth in range(2, deepest + 1):
+        candidate = modules_at_depth(graph, depth) | _shallower_leaves(graph, depth)
+        if len(collapse_modules(graph, candidate).nodes) > limit:
+            break
+        chosen = candidate
+    return chosen
+
+
+def _shallower_leaves(graph: AutogradGraph, depth: int) -> frozenset[str]:
+    """Modules above ``depth`` with no child module: collapsed too at that depth."""
+    paths = module_paths(graph)
+    parents = {p.rpartition(".")[0] for p in paths if "." in p}
+    return frozenset(p for p in paths if p.count(".") < depth - 1 and p not in parents)

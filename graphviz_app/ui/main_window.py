@@ -220,7 +220,9 @@ class MainWindow(QMainWindow):
 
     # --- public API ---------------------------------------------------------
     def open_model(self, path: str | Path) -> None:
-        """Open a model file (or built-in model path) in a worker."""
+        """Open a model file (or built-in model path) in a worker, modules expanded
+        (a big graph opens collapsed to the deepest level that fits)."""
+        self.style_options = dataclasses.replace(self.style_options, collapsed=frozenset())
         self.controller.open_model(str(path), self.style_options)
 
     def export_to(self, path: str | Path, fmt: str = "", dpi: float | None = None) -> None:
@@ -261,6 +263,7 @@ class MainWindow(QMainWindow):
         selected = self.scene.selected_node_id() if same_model else ""
         new_graph = self.result is None or self.result.graph is not result.graph
         self.result = result
+        self.style_options = result.style  # an auto-collapsed open chose the modules
         self.scene.show_graph(result.visible, result.layout, result.style)
         if new_graph:
             self.stepper.clear()
@@ -273,6 +276,12 @@ class MainWindow(QMainWindow):
         self.settings.setValue("last_model", result.model_path)
         self.setWindowTitle(f"{result.model_name} - graphviz_app")
         self.status.show_picture(result)
+        if not same_model and result.style.collapsed:
+            self.status.showMessage(
+                f"Large graph ({len(result.graph.nodes):,} nodes): opened with "
+                f"{len(result.style.collapsed)} modules collapsed. Double-click one to expand it.",
+                15000,
+            )
         self.export_action.setEnabled(True)
         self.picture_shown.emit()
 

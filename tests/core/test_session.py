@@ -38,3 +38,23 @@ def test_values_on_labels_are_part_of_the_key() -> None:
     session.loaded.inputs = tuple(x * 2 for x in session.loaded.inputs)  # type: ignore[union-attr]
     session.forward()
     assert session.picture(style).dot != first.dot
+
+
+def test_a_big_graph_opens_collapsed_to_the_deepest_level_that_fits() -> None:
+    session = ModelSession()
+    session.auto_collapse_above = 10  # residual_cnn has 26 nodes; its depth 1 has 9
+    result = session.open(resolve_model("residual_cnn"), GraphStyle())
+    assert result.style.collapsed == {"stem", "block", "pool", "head"}
+    assert len(result.visible.nodes) <= 10 < len(result.graph.nodes)
+    session.auto_collapse_above = 22  # depth 2 opens block's children: 20 nodes
+    deeper = session.open(resolve_model("residual_cnn"), GraphStyle())
+    assert "block.conv1" in deeper.style.collapsed and "block" not in deeper.style.collapsed
+    assert len(deeper.visible.nodes) <= 22
+
+
+def test_a_graph_that_fits_or_a_chosen_collapse_is_left_alone() -> None:
+    session = ModelSession()
+    assert not session.open(resolve_model("residual_cnn"), GraphStyle()).style.collapsed
+    session.auto_collapse_above = 10
+    chosen = GraphStyle(collapsed=frozenset({"head"}))
+    assert session.open(resolve_model("residual_cnn"), chosen).style.collapsed == {"head"}

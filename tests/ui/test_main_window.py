@@ -92,3 +92,13 @@ def test_double_clicking_a_module_collapses_and_expands_it(
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=center)
     assert len(window.scene.nodes) == full_count
+
+
+def test_a_big_graph_opens_collapsed_and_says_so(qtbot, window: MainWindow) -> None:
+    window.controller._worker._session_or_new().auto_collapse_above = 10
+    open_and_wait(qtbot, window, resolve_model("residual_cnn"))
+    assert window.style_options.collapsed == {"stem", "block", "pool", "head"}
+    assert "modules collapsed" in window.status.currentMessage()
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        window.scene.toggle_module("block")  # the user's choice is kept from now on
+    assert window.style_options.collapsed == {"stem", "pool", "head"}
