@@ -1,8 +1,14 @@
 """A small CNN with a residual block: convolution, batch norm, pooling and a skip.
 
-What to look at: the skip connection makes ``AddBackward0`` take two inputs, so the
-gradient splits there in backward; ``MaxPool2DWithIndicesBackward0`` saved the
-indices of the maxima; ``NativeBatchNormBackward0`` saved the batch statistics.
+**What to look at.** The skip connection: [AddBackward0](node:AddBackward0) adds the
+block's input to its output, so in backward the gradient is copied to both paths, and
+the stem's [ReluBackward0](node:ReluBackward0) waits for 2 gradients (its badge shows 2)
+before it runs. [NativeBatchNormBackward0](node:NativeBatchNormBackward0) saved the
+batch statistics (see "Saved for backward" in the inspector).
+
+**Try.** Double-click the `block` box to collapse it into one node, and again to open it.
+
+**Question.** Why does a skip connection help gradients reach early layers?
 """
 
 from __future__ import annotations

@@ -1,8 +1,14 @@
 """Two-layer classifier: Linear -> ReLU -> Linear, trained with cross-entropy.
 
-What to look at: the blue parameter leaves (``fc1.weight`` ...) feed ``AddmmBackward0``
-nodes through ``TBackward0`` (``nn.Linear`` stores the weight transposed), and
-``CrossEntropyLoss`` shows up as ``NllLossBackward0`` after ``LogSoftmaxBackward0``.
+**What to look at.** The blue parameter leaves such as [fc1.weight](node:fc1.weight) feed
+[AddmmBackward0](node:AddmmBackward0) through [TBackward0](node:TBackward0): `nn.Linear`
+computes `x @ W.T + b` in one `addmm`. Cross-entropy is two nodes:
+[LogSoftmaxBackward0](node:LogSoftmaxBackward0) then [NllLossBackward0](node:NllLossBackward0).
+
+**Try.** Press F6 and step with the Right key: the gradient starts at the loss and
+reaches the weights last. Click [fc1.weight](node:fc1.weight) to see its `.grad`.
+
+**Question.** Why does `TBackward0` appear, when the model never calls `.t()`?
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from graphviz_app.session import PictureResult
 from graphviz_app.ui.actions import Shortcut, make_action
 from graphviz_app.ui.dialogs import ask_export_target, ask_model_file
 from graphviz_app.ui.inspector import InspectorView
+from graphviz_app.ui.lesson import LessonView, find_node
 from graphviz_app.ui.model_list import ModelList
 from graphviz_app.ui.run_controls import RunControls
 from graphviz_app.ui.scene import GraphScene
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.view)
         self.inspector = InspectorView(self)
         self.models = ModelList(self)
+        self.lesson = LessonView(self)
         self.stepper_panel = StepperPanel(self)
         self.legend = GradLegend(self.view.viewport())
         self.stepper = BackwardStepper(self.scene, self.stepper_panel, self.legend)
@@ -109,6 +111,7 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self._add_dock(
             "Inspector", "inspector_dock", self.inspector, right, 330
         )
+        self.lesson_dock = self._add_dock("Lesson", "lesson_dock", self.lesson, left, 190)
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.backward_dock = self._add_dock(
             "Backward pass", "backward_dock", self.stepper_panel, bottom, 60
@@ -216,6 +219,7 @@ class MainWindow(QMainWindow):
         self.scene.module_toggled.connect(self._on_scene_module_toggled)
         self.scene.node_context_menu.connect(self._on_scene_node_context_menu)
         self.inspector.node_link_clicked.connect(self._on_inspector_link_clicked)
+        self.lesson.node_requested.connect(self._on_lesson_node_requested)
         self.models.model_chosen.connect(self.open_model)
 
     # --- public API ---------------------------------------------------------
@@ -276,6 +280,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("last_model", result.model_path)
         self.setWindowTitle(f"{result.model_name} - graphviz_app")
         self.status.show_picture(result)
+        if not same_model:
+            self.lesson.show_lesson(result.doc)
         if not same_model and result.style.collapsed:
             self.status.showMessage(
                 f"Large graph ({len(result.graph.nodes):,} nodes): opened with "
@@ -358,6 +364,13 @@ class MainWindow(QMainWindow):
 
     def _on_expand_all_triggered(self) -> None:
         self.set_collapsed(frozenset())
+
+    def _on_lesson_node_requested(self, title: str) -> None:
+        node_id = find_node(self.result.visible, title) if self.result else None
+        if node_id is None:
+            self.status.showMessage(f"No node called {title} is drawn now.", 5000)
+        else:
+            self._on_inspector_link_clicked(node_id)
 
     def _on_inspector_link_clicked(self, node_id: str) -> None:
         self.scene.select_node(node_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.ui.main_window import MainWindow
@@ -102,3 +102,15 @@ def test_a_big_graph_opens_collapsed_and_says_so(qtbot, window: MainWindow) -> N
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         window.scene.toggle_module("block")  # the user's choice is kept from now on
     assert window.style_options.collapsed == {"stem", "pool", "head"}
+
+
+def test_the_lesson_panel_shows_the_lesson_and_its_links_select_nodes(
+    qtbot, window: MainWindow
+) -> None:
+    open_and_wait(qtbot, window, resolve_model("two_layer_net"))
+    assert "What to look at." in window.lesson.toPlainText()
+    window.lesson.anchorClicked.emit(QUrl("node:fc1.weight"))
+    selected = window.scene.selected_node_id()
+    assert window.result.visible.node(selected).leaf_name == "fc1.weight"
+    window.lesson.anchorClicked.emit(QUrl("node:NoSuchNode"))
+    assert "No node called NoSuchNode" in window.status.currentMessage()
