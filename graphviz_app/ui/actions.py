@@ -10,6 +10,41 @@ from PySide6.QtGui import QAction, QKeySequence
 
 Shortcut = QKeySequence | QKeySequence.StandardKey | str | None
 
+#: Menus and toolbar by action attribute name ("-" is a separator).
+MENUS = (
+    ("&File", ("open_action", "export_action", "run.walkthrough_action", "-", "quit_action")),
+    (
+        "&Run",
+        ("run.forward_action", "run.backward_action", "run.retain_action", "-", "stepper.actions"),
+    ),
+    (
+        "&View",
+        (
+            "fit_action",
+            "zoom_in_action",
+            "zoom_out_action",
+            "zoom_selection_action",
+            "find_action",
+            "-",
+            "rankdir_action",
+            "values_action",
+            "-",
+            "collapse_action",
+            "expand_action",
+        ),
+    ),
+    ("&Settings", ("system_dot_action",)),
+)
+TOOLBAR = (
+    "open_action",
+    "export_action",
+    "fit_action",
+    "zoom_in_action",
+    "zoom_out_action",
+    "run.forward_action",
+    "run.backward_action",
+)
+
 
 def make_action(
     parent: QObject, text: str, slot: Callable[..., Any], shortcut: Shortcut = None, tip: str = ""

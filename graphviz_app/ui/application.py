@@ -6,6 +6,7 @@ import logging
 import sys
 import threading
 import traceback
+from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -27,7 +28,7 @@ def run_gui(model: str | None = None) -> int:
     _install_excepthooks(window)
     window.show()
     try:
-        window.open_model(resolve_model(model or DEFAULT_MODEL))
+        window.open_model(resolve_model(model or _last_model(window) or DEFAULT_MODEL))
     except FileNotFoundError as exc:
         QMessageBox.warning(window, "graphviz_app", str(exc))
     return int(app.exec())
@@ -45,3 +46,9 @@ def _install_excepthooks(window: MainWindow) -> None:
     threading.excepthook = lambda a: on_error(
         a.exc_type, a.exc_value or Exception(), a.exc_traceback
     )
+
+
+def _last_model(window: MainWindow) -> str | None:
+    """The model open when the app was last closed, if its file still exists."""
+    last = str(window.settings.value("last_model", "") or "")
+    return last if last and Path(last).is_file() else None

@@ -8,8 +8,8 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QMimeData, QPoint, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
 from graphviz_app.core.collapse import modules_at_depth
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.session import PictureResult
-from graphviz_app.ui.actions import Shortcut, make_action
+from graphviz_app.ui.actions import MENUS, TOOLBAR, Shortcut, make_action
 from graphviz_app.ui.dialogs import ask_export_target, ask_model_file
+from graphviz_app.ui.find_bar import FindBar
 from graphviz_app.ui.inspector import InspectorView
 from graphviz_app.ui.lesson import LessonView, find_node
 from graphviz_app.ui.model_list import ModelList
@@ -35,41 +36,6 @@ from graphviz_app.ui.worker import ExportRequest, SessionController
 logger = logging.getLogger(__name__)
 
 
-#: Menus and toolbar by action attribute name ("-" is a separator).
-MENUS = (
-    ("&File", ("open_action", "export_action", "run.walkthrough_action", "-", "quit_action")),
-    (
-        "&Run",
-        ("run.forward_action", "run.backward_action", "run.retain_action", "-", "stepper.actions"),
-    ),
-    (
-        "&View",
-        (
-            "fit_action",
-            "zoom_in_action",
-            "zoom_out_action",
-            "zoom_selection_action",
-            "-",
-            "rankdir_action",
-            "values_action",
-            "-",
-            "collapse_action",
-            "expand_action",
-        ),
-    ),
-    ("&Settings", ("system_dot_action",)),
-)
-TOOLBAR = (
-    "open_action",
-    "export_action",
-    "fit_action",
-    "zoom_in_action",
-    "zoom_out_action",
-    "run.forward_action",
-    "run.backward_action",
-)
-
-
 class MainWindow(QMainWindow):
     """The explorer window. All work goes through one :class:`SessionController`."""
 
@@ -79,6 +45,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("graphviz_app: autograd explorer")
+        self.setAcceptDrops(True)  # drop a model .py file to open it
         self.resize(1280, 820)
         self.settings = settings or QSettings("graphviz_app", "graphviz_app")
         self.style_options = GraphStyle()
@@ -92,6 +59,7 @@ class MainWindow(QMainWindow):
         self.inspector = InspectorView(self)
         self.models = ModelList(self)
         self.lesson = LessonView(self)
+        self.find_bar = FindBar(self)
         self.stepper_panel = StepperPanel(self)
         self.legend = GradLegend(self.view.viewport())
         self.stepper = BackwardStepper(self.scene, self.stepper_panel, self.legend)
@@ -188,6 +156,12 @@ class MainWindow(QMainWindow):
             "Ctrl+Shift+C",
             "Draw each top-level module as one node (double-click a module to toggle it)",
         )
+        self.find_action = self._action(
+            "&Find nodes...",
+            self._on_find_triggered,
+            QKeySequence.StandardKey.Find,
+            "Find nodes by name, op, module path, shape or 'nan'; Enter for the next",
+        )
         self.expand_action = self._action(
             "E&xpand all modules", self._on_expand_all_triggered, "Ctrl+Shift+X"
         )
@@ -201,6 +175,7 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("main_toolbar")
         for name in TOOLBAR:
             toolbar.addActions(self._actions_named(name))
+        toolbar.addWidget(self.find_bar)
 
     def _actions_named(self, name: str) -> list[QAction]:
         found = attrgetter(name)(self)
@@ -220,6 +195,7 @@ class MainWindow(QMainWindow):
         self.scene.node_context_menu.connect(self._on_scene_node_context_menu)
         self.inspector.node_link_clicked.connect(self._on_inspector_link_clicked)
         self.lesson.node_requested.connect(self._on_lesson_node_requested)
+        self.find_bar.hit_selected.connect(self._on_inspector_link_clicked)
         self.models.model_chosen.connect(self.open_model)
 
     # --- public API ---------------------------------------------------------
@@ -280,6 +256,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("last_model", result.model_path)
         self.setWindowTitle(f"{result.model_name} - graphviz_app")
         self.status.show_picture(result)
+        self.find_bar.set_graph(result.visible)
         if not same_model:
             self.lesson.show_lesson(result.doc)
         if not same_model and result.style.collapsed:
@@ -365,6 +342,10 @@ class MainWindow(QMainWindow):
     def _on_expand_all_triggered(self) -> None:
         self.set_collapsed(frozenset())
 
+    def _on_find_triggered(self) -> None:
+        self.find_bar.edit.setFocus()
+        self.find_bar.edit.selectAll()
+
     def _on_lesson_node_requested(self, title: str) -> None:
         node_id = find_node(self.result.visible, title) if self.result else None
         if node_id is None:
@@ -390,9 +371,27 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
 
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _dropped_model(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = _dropped_model(event.mimeData())
+        if path:
+            event.acceptProposedAction()
+            self.open_model(path)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         self.errors.close()
         self.controller.shutdown()
         super().closeEvent(event)
+
+
+def _dropped_model(data: QMimeData) -> str | None:
+    """The first local ``.py`` file among dropped URLs."""
+    for url in data.urls():
+        if url.isLocalFile() and url.toLocalFile().endswith(".py"):
+            return url.toLocalFile()
+    return None
