@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QMimeData, QSettings
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from graphviz_app.io.export import FORMATS
@@ -47,3 +47,11 @@ def ask_folder(parent: QWidget, settings: QSettings, caption: str) -> str | None
     if folder:
         settings.setValue(LAST_DIR_KEY, folder)
     return folder or None
+
+
+def dropped_model_file(data: QMimeData) -> str | None:
+    """The first local ``.py`` file among dropped URLs."""
+    for url in data.urls():
+        if url.isLocalFile() and url.toLocalFile().endswith(".py"):
+            return url.toLocalFile()
+    return None

@@ -8,7 +8,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QPoint, QSettings, Qt, Signal
+from PySide6.QtCore import QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -21,7 +21,7 @@ from graphviz_app.core.collapse import modules_at_depth
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.session import PictureResult
 from graphviz_app.ui.actions import MENUS, TOOLBAR, Shortcut, make_action
-from graphviz_app.ui.dialogs import ask_export_target, ask_model_file
+from graphviz_app.ui.dialogs import ask_export_target, ask_model_file, dropped_model_file
 from graphviz_app.ui.find_bar import FindBar
 from graphviz_app.ui.inspector import InspectorView
 from graphviz_app.ui.lesson import LessonView, find_node
@@ -30,6 +30,7 @@ from graphviz_app.ui.run_controls import RunControls
 from graphviz_app.ui.scene import GraphScene
 from graphviz_app.ui.status import AppStatusBar, ErrorReporter
 from graphviz_app.ui.stepper import BackwardStepper, GradLegend, StepperPanel
+from graphviz_app.ui.trust import TrustStore, ask_to_run
 from graphviz_app.ui.view import GraphView
 from graphviz_app.ui.worker import ExportRequest, SessionController
 
@@ -51,6 +52,7 @@ class MainWindow(QMainWindow):
         self.style_options = GraphStyle()
         self.result: PictureResult | None = None
         self.last_error = ""
+        self.trust = TrustStore(self.settings)
         self.controller = SessionController(self)
         self.scene = GraphScene(self)
         self.view = GraphView(self)
@@ -202,8 +204,16 @@ class MainWindow(QMainWindow):
     def open_model(self, path: str | Path) -> None:
         """Open a model file (or built-in model path) in a worker, modules expanded
         (a big graph opens collapsed to the deepest level that fits)."""
+        path = Path(path)
+        if not self.trust.is_trusted(path):
+            self.trust_box = ask_to_run(self, path, lambda: self._trust_and_open(path))
+            return
         self.style_options = dataclasses.replace(self.style_options, collapsed=frozenset())
         self.controller.open_model(str(path), self.style_options)
+
+    def _trust_and_open(self, path: Path) -> None:
+        self.trust.trust(path)
+        self.open_model(path)
 
     def export_to(self, path: str | Path, fmt: str = "", dpi: float | None = None) -> None:
         """Export the shown graph to ``path`` in a worker, as drawn: the selection
@@ -372,11 +382,11 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if _dropped_model(event.mimeData()):
+        if dropped_model_file(event.mimeData()):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = _dropped_model(event.mimeData())
+        path = dropped_model_file(event.mimeData())
         if path:
             event.acceptProposedAction()
             self.open_model(path)
@@ -387,11 +397,3 @@ class MainWindow(QMainWindow):
         self.errors.close()
         self.controller.shutdown()
         super().closeEvent(event)
-
-
-def _dropped_model(data: QMimeData) -> str | None:
-    """The first local ``.py`` file among dropped URLs."""
-    for url in data.urls():
-        if url.isLocalFile() and url.toLocalFile().endswith(".py"):
-            return url.toLocalFile()
-    return None

@@ -45,6 +45,7 @@ def test_a_syntax_error_is_a_message_not_a_crash(qtbot, window: MainWindow, tmp_
     bad = tmp_path / "broken.py"
     bad.write_text("def build_model(:\n    pass\n")
     with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS) as blocker:
+        window.trust.trust(bad)  # the user said yes to running it (see test_trust.py)
         window.open_model(bad)
     assert "syntax error at line 1" in blocker.args[0]
     open_and_wait(qtbot, window, resolve_model("two_layer_net"))  # still usable
@@ -58,6 +59,7 @@ def test_a_forward_that_raises_is_reported(qtbot, window: MainWindow, tmp_path: 
         "def example_inputs():\n    return torch.randn(4, 5)\n"
     )
     with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS) as blocker:
+        window.trust.trust(bad)  # the user said yes to running it (see test_trust.py)
         window.open_model(bad)
     assert "forward raised RuntimeError" in blocker.args[0]
     assert window.result is None
