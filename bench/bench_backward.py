@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from bench.args import parse_model_args
 from bench.bench_capture import TORCH_THREADS, emit, load_average, ms
 from bench.models import BUILDERS, BenchModel
 from graphviz_app.core.backward import BackwardTrace, record_backward
@@ -103,15 +104,8 @@ def step_render_table(repeats: int) -> None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    parser.add_argument(
-        "--models",
-        default=",".join(DEFAULT_MODELS),
-        help="comma-separated names from bench/models.py",
-    )
-    parser.add_argument("--no-render", action="store_true", help="skip the Qt step table")
-    return parser.parse_args(argv)
+    """``--quick``, ``--models a,b`` and ``--no-render`` (skip the Qt step table)."""
+    return parse_model_args(argv, __doc__.splitlines()[0], DEFAULT_MODELS, "fewer repeats")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -122,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"# Backward benchmark ({sys.platform}, {os.cpu_count()} cores, torch "
         f"{torch.__version__}, {torch.get_num_threads()} thread, load {load_average()})\n"
     )
-    backward_table([n.strip() for n in args.models.split(",") if n.strip()], repeats)
+    backward_table(args.names, repeats)
     if not args.no_render:
         step_render_table(repeats * 10)
     return 0

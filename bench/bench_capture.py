@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 from torchviz import make_dot
 
+from bench.args import parse_model_args
 from bench.models import BUILDERS, BenchModel
 from graphviz_app.core.capture import CaptureOptions, capture_walk
 from graphviz_app.core.engine import find_engine
@@ -271,23 +272,13 @@ def run_layout_table(names: Sequence[str]) -> None:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """``--quick`` and ``--models a,b``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="fewer repeats; skip the 15k-node deep_resnet"
+    return parse_model_args(
+        argv,
+        __doc__.splitlines()[0],
+        list(BUILDERS),
+        "fewer repeats; skip the 15k-node deep_resnet",
+        QUICK_SKIPS,
     )
-    parser.add_argument(
-        "--models",
-        default=",".join(BUILDERS),
-        help=f"comma-separated subset of: {', '.join(BUILDERS)}",
-    )
-    args = parser.parse_args(argv)
-    args.names = [n.strip() for n in args.models.split(",") if n.strip()]
-    unknown = sorted(set(args.names) - set(BUILDERS))
-    if unknown:
-        parser.error(f"unknown model(s): {', '.join(unknown)}")
-    if args.quick:
-        args.names = [n for n in args.names if n not in QUICK_SKIPS]
-    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -40,6 +40,7 @@ import torch
 from PySide6.QtWidgets import QApplication
 from torchviz import make_dot
 
+from bench.args import parse_model_args
 from bench.bench_capture import emit, load_average, ms
 from bench.models import BUILDERS, BenchModel
 from graphviz_app.core.capture import CaptureOptions, capture_walk
@@ -366,19 +367,7 @@ def engine_version(path: str) -> str:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """``--quick`` and ``--models a,b``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 5")
-    parser.add_argument(
-        "--models",
-        default=",".join(DEFAULT_MODELS),
-        help=f"comma-separated subset of: {', '.join(BUILDERS)}",
-    )
-    args = parser.parse_args(argv)
-    args.names = [n.strip() for n in args.models.split(",") if n.strip()]
-    unknown = sorted(set(args.names) - set(BUILDERS))
-    if unknown:
-        parser.error(f"unknown model(s): {', '.join(unknown)}")
-    return args
+    return parse_model_args(argv, __doc__.splitlines()[0], DEFAULT_MODELS, "3 repeats instead of 5")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
