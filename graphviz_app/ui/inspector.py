@@ -6,6 +6,7 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from graphviz_app.core.backward import BackwardStep
@@ -40,6 +41,8 @@ class InspectorView(QTextBrowser):
     def _on_anchor_clicked(self, url: QUrl) -> None:
         if url.scheme() == NODE_SCHEME:
             self.node_link_clicked.emit(url.path())
+        elif url.isLocalFile():
+            QDesktopServices.openUrl(url)  # the user's source file, in their editor
 
 
 def node_html(graph: AutogradGraph, node: Node, step: BackwardStep | None = None) -> str:
@@ -55,6 +58,12 @@ def node_html(graph: AutogradGraph, node: Node, step: BackwardStep | None = None
     if node.leaf_name:
         parts.append(f"<p><i>{escape(node.name)}</i></p>")
     parts.append(_table([(k, escape(v).replace("\n", "<br>")) for k, v in rows if v]))
+    if node.source is not None and Path(node.source.file).is_file():
+        url = QUrl.fromLocalFile(node.source.file).toString()
+        parts.append(
+            f"<p><a href='{escape(url)}'>Open {escape(Path(node.source.file).name)}"
+            " in the editor</a></p>"
+        )
     if node.tensor is not None:
         parts.append("<h4>Tensor</h4>" + _tensor_table(node.tensor))
     if step is not None:

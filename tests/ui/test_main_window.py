@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
 
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.ui.main_window import MainWindow
@@ -116,3 +117,15 @@ def test_the_lesson_panel_shows_the_lesson_and_its_links_select_nodes(
     assert window.result.visible.node(selected).leaf_name == "fc1.weight"
     window.lesson.anchorClicked.emit(QUrl("node:NoSuchNode"))
     assert "No node called NoSuchNode" in window.status.currentMessage()
+
+
+def test_the_source_link_opens_the_users_file(qtbot, window: MainWindow, monkeypatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    open_and_wait(qtbot, window, resolve_model("two_layer_net"))
+    graph = window.result.visible
+    relu = next(n for n in graph.nodes if n.name == "ReluBackward0")
+    window.scene.select_node(relu.id)
+    assert "Open two_layer_net.py in the editor" in window.inspector.toPlainText()
+    window.inspector.anchorClicked.emit(QUrl.fromLocalFile(relu.source.file))
+    assert opened == [relu.source.file]
