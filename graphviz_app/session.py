@@ -27,6 +27,7 @@ from graphviz_app.core.graph import AutogradGraph
 from graphviz_app.core.layout import GraphLayout, compute_layout, to_dot
 from graphviz_app.core.layout_cache import LayoutCache
 from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.training import Trainer, TrainRecord, TrainSettings, batch_inputs
 from graphviz_app.io.model_file import LoadedModel, load_model_file
 
 _T = TypeVar("_T")
@@ -97,6 +98,7 @@ class ModelSession:
         self._cache: LayoutCache[tuple[str, GraphLayout]] = LayoutCache()
         self._timings: list[tuple[str, float]] = []
         self.auto_collapse_above = AUTO_COLLAPSE_ABOVE
+        self._trainer: Trainer | None = None
 
     def open(
         self, path: str | Path, style: GraphStyle, cancel: CancelToken | None = None
@@ -119,6 +121,7 @@ class ModelSession:
         """Import a model file and build its model and example inputs."""
         self._timings = []
         self.loaded = self._timed("load", lambda: load_model_file(path))
+        self._trainer = None
         return self.loaded
 
     def forward(self) -> AutogradGraph:
@@ -170,6 +173,28 @@ class ModelSession:
             run.walk, retain_graph=retain_graph, preview_limit=self.options.preview_limit
         )
         return BackwardResult(trace, run.graph, time.perf_counter() - start)
+
+    def train_step(
+        self, settings: TrainSettings, style: GraphStyle
+    ) -> tuple[PictureResult, BackwardResult, TrainRecord]:
+        """One optimizer step: forward (a new graph), recorded backward, optimizer.step().
+
+        The picture and the backward pass shown are those of this step's forward, with
+        the gradients the optimizer then used.
+        """
+        loaded = self._require_loaded()
+        if self._trainer is None or self._trainer.settings != settings:
+            self._trainer = Trainer(loaded.model, settings)
+        trainer = self._trainer
+        trainer.before_forward()
+        inputs = batch_inputs(loaded.make_batch, trainer.steps, loaded.inputs)
+        self.run = self._timed(
+            "forward + capture",
+            lambda: forward_and_capture(loaded.model, inputs, loaded.loss_fn, self.options),
+        )
+        backward = self.backward()
+        record = trainer.apply(self.run.roots[0])
+        return self.picture(style), backward, record
 
     def _layout(
         self, graph: AutogradGraph, style: GraphStyle, cancel: CancelToken | None

@@ -15,7 +15,14 @@ MENUS = (
     ("&File", ("open_action", "export_action", "run.walkthrough_action", "-", "quit_action")),
     (
         "&Run",
-        ("run.forward_action", "run.backward_action", "run.retain_action", "-", "stepper.actions"),
+        (
+            "run.forward_action",
+            "run.backward_action",
+            "run.retain_action",
+            "run.train_action",
+            "-",
+            "stepper.actions",
+        ),
     ),
     (
         "&View",
@@ -43,6 +50,7 @@ TOOLBAR = (
     "zoom_out_action",
     "run.forward_action",
     "run.backward_action",
+    "run.train_action",
 )
 
 

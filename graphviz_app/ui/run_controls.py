@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from graphviz_app.core.training import TrainRecord, TrainSettings
 from graphviz_app.io.export import ExportError
 from graphviz_app.session import BackwardResult
 from graphviz_app.ui.actions import make_action
@@ -52,13 +53,23 @@ class RunControls(QObject):
             None,
             "One SVG per backward step and an HTML page that replays them",
         )
+        self.train_action = make_action(
+            self,
+            "&Train one step",
+            self._on_train_triggered,
+            "Ctrl+T",
+            "Forward, recorded backward and an optimizer step (SGD, lr 0.1); "
+            "the graph and the gradients of that step are shown",
+        )
+        self.train_settings = TrainSettings()
         self.set_model_open(False)
+        window.controller.trained.connect(self._on_controller_trained)
         window.controller.backward_ready.connect(self._on_controller_backward_ready)
 
     def set_model_open(self, is_open: bool) -> None:
         """Forward and backward need an open model."""
-        self.forward_action.setEnabled(is_open)
-        self.backward_action.setEnabled(is_open)
+        for action in (self.forward_action, self.backward_action, self.train_action):
+            action.setEnabled(is_open)
 
     def export_walkthrough_to(self, folder: str | Path) -> None:
         """Write the recorded backward pass, step by step, into ``folder``."""
@@ -81,6 +92,23 @@ class RunControls(QObject):
 
     def _on_backward_triggered(self) -> None:
         self.window.controller.backward(self.retain_action.isChecked())
+
+    def _on_train_triggered(self) -> None:
+        self.window.controller.train_step(self.train_settings, self.window.style_options)
+
+    def _on_controller_trained(self, record: TrainRecord) -> None:
+        settings = self.train_settings
+        biggest = max(record.params, key=lambda p: p.update_ratio, default=None)
+        ratio = (
+            f"; largest update/weight {biggest.update_ratio:.2g} ({biggest.name})"
+            if biggest
+            else ""
+        )
+        self.window.status.showMessage(
+            f"Step {record.step} ({settings.optimizer}, lr {settings.lr:g}): "
+            f"loss {record.loss:.4g}{ratio}",
+            15000,
+        )
 
     def _on_walkthrough_triggered(self) -> None:
         folder = ask_folder(self.window, self.window.settings, "Folder for the walk-through")

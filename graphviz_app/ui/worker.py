@@ -21,6 +21,7 @@ from graphviz_app.core.cancel import Cancelled, CancelToken
 from graphviz_app.core.engine import find_engine
 from graphviz_app.core.layout import to_dot
 from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.training import TrainSettings
 from graphviz_app.errors import USER_ERRORS, user_message
 from graphviz_app.io.export import format_for, write_atomic
 from graphviz_app.pdf import render_export
@@ -54,6 +55,7 @@ class SessionWorker(QObject):
     cancelled = Signal()
     engine_changed = Signal(str)  # the new engine's description
     backward_ready = Signal(object)  # BackwardResult
+    trained = Signal(object)  # TrainRecord
 
     def __init__(self) -> None:
         super().__init__()
@@ -101,6 +103,18 @@ class SessionWorker(QObject):
             "Running backward",
             lambda: self.backward_ready.emit(self._session_or_new().backward(retain_graph)),
         )
+
+    @Slot(object, object)
+    def train_step(self, settings: TrainSettings, style: GraphStyle) -> None:
+        """One optimizer step; emits the new picture, its backward pass and the record."""
+
+        def step() -> None:
+            picture, backward, record = self._session_or_new().train_step(settings, style)
+            self.picture_ready.emit(picture)
+            self.backward_ready.emit(backward)
+            self.trained.emit(record)
+
+        self._job("Training one step", step)
 
     @Slot(object, object)
     def restyle(self, style: GraphStyle, cancel: CancelToken) -> None:
@@ -158,6 +172,7 @@ class SessionController(QObject):
     cancelled = Signal()
     engine_changed = Signal(str)
     backward_ready = Signal(object)
+    trained = Signal(object)
     job_finished = Signal(float)
 
     _request_open = Signal(str, object, object)
@@ -166,6 +181,7 @@ class SessionController(QObject):
     _request_engine = Signal(str)
     _request_forward = Signal(object)
     _request_backward = Signal(bool)
+    _request_train = Signal(object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -190,6 +206,8 @@ class SessionController(QObject):
         worker.cancelled.connect(self.cancelled)
         worker.engine_changed.connect(self.engine_changed)
         worker.backward_ready.connect(self.backward_ready)
+        worker.trained.connect(self.trained)
+        self._request_train.connect(worker.train_step)
         self._request_forward.connect(worker.forward)
         self._request_backward.connect(worker.backward)
         self._request_engine.connect(worker.set_engine)
@@ -220,6 +238,10 @@ class SessionController(QObject):
     def backward(self, retain_graph: bool) -> None:
         """Queue: run and record backward."""
         self._queue(lambda: self._request_backward.emit(retain_graph))
+
+    def train_step(self, settings: TrainSettings, style: GraphStyle) -> None:
+        """Queue: one optimizer step."""
+        self._queue(lambda: self._request_train.emit(settings, style))
 
     def set_engine(self, preference: str) -> None:
         """Queue: switch the Graphviz engine ("" for the default choice)."""

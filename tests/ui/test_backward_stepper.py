@@ -186,3 +186,17 @@ def test_svg_export_keeps_the_gradient_colours(qtbot, stepped: MainWindow, tmp_p
     text = target.read_text().lower()
     fills = stepped.stepper.current_fills()
     assert fills and all(f'fill="{color}"' in text for color in set(fills.values()))
+
+
+def test_train_step_shows_the_steps_graph_gradients_and_loss(qtbot, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        window.open_model(resolve_model("two_layer_net"))
+    losses = []
+    for _ in range(2):
+        with qtbot.waitSignal(window.controller.trained, timeout=WAIT_MS) as blocker:
+            window.run.train_action.trigger()
+        losses.append(blocker.args[0].loss)
+        qtbot.waitUntil(lambda: window.stepper.step_count > 0, timeout=WAIT_MS)
+    assert window.stepper.result.graph is window.result.graph  # this step's backward
+    assert "Step 2 (SGD, lr 0.1): loss" in window.status.currentMessage()
+    assert all(loss > 0 for loss in losses)
