@@ -24,6 +24,13 @@ class RunControls(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        self._make_actions()
+        self.train_settings = TrainSettings()
+        self.set_model_open(False)
+        window.controller.trained.connect(self._on_controller_trained)
+        window.controller.backward_ready.connect(self._on_controller_backward_ready)
+
+    def _make_actions(self) -> None:
         self.forward_action = make_action(
             self,
             "&Forward",
@@ -61,10 +68,6 @@ class RunControls(QObject):
             "Forward, recorded backward and an optimizer step (SGD, lr 0.1); "
             "the graph and the gradients of that step are shown",
         )
-        self.train_settings = TrainSettings()
-        self.set_model_open(False)
-        window.controller.trained.connect(self._on_controller_trained)
-        window.controller.backward_ready.connect(self._on_controller_backward_ready)
 
     def set_model_open(self, is_open: bool) -> None:
         """Forward and backward need an open model."""
