@@ -167,13 +167,27 @@ class AutogradGraph:
     def __contains__(self, node_id: object) -> bool:
         return node_id in self._by_id
 
+    @cached_property
+    def _edges_in(self) -> dict[str, list[Edge]]:
+        index: dict[str, list[Edge]] = {}
+        for edge in self.edges:
+            index.setdefault(edge.target, []).append(edge)
+        return index
+
+    @cached_property
+    def _edges_out(self) -> dict[str, list[Edge]]:
+        index: dict[str, list[Edge]] = {}
+        for edge in self.edges:
+            index.setdefault(edge.source, []).append(edge)
+        return index
+
     def in_edges(self, node_id: str) -> list[Edge]:
         """Edges whose target is ``node_id`` (its inputs in forward order)."""
-        return [e for e in self.edges if e.target == node_id]
+        return list(self._edges_in.get(node_id, ()))
 
     def out_edges(self, node_id: str) -> list[Edge]:
         """Edges whose source is ``node_id`` (its consumers)."""
-        return [e for e in self.edges if e.source == node_id]
+        return list(self._edges_out.get(node_id, ()))
 
     def structure_key(self) -> str:
         """A hash of the graph's structure (names, kinds, modules, edges), not its values.
