@@ -28,7 +28,9 @@ from graphviz_app.core.layout import GraphLayout, compute_layout, to_dot
 from graphviz_app.core.layout_cache import LayoutCache
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.core.training import Trainer, TrainRecord, TrainSettings, batch_inputs
-from graphviz_app.io.model_file import LoadedModel, load_model_file
+from graphviz_app.io.loaders import load_model
+from graphviz_app.io.model_file import LoadedModel
+from graphviz_app.io.request import LoadRequest
 
 _T = TypeVar("_T")
 AUTO_COLLAPSE_ABOVE = 1500  # nodes; Graphviz needs seconds beyond a few thousand
@@ -101,14 +103,17 @@ class ModelSession:
         self._trainer: Trainer | None = None
 
     def open(
-        self, path: str | Path, style: GraphStyle, cancel: CancelToken | None = None
+        self,
+        source: str | Path | LoadRequest,
+        style: GraphStyle,
+        cancel: CancelToken | None = None,
     ) -> PictureResult:
         """Load a model file, run its forward pass and lay out the captured graph.
 
         A graph above ``auto_collapse_above`` nodes opens collapsed to the deepest
         module level that fits (the result's style says which modules).
         """
-        self.load(path)
+        self.load(source)
         _check(cancel)
         graph = self.forward()
         _check(cancel)
@@ -117,10 +122,12 @@ class ModelSession:
             style = dataclasses.replace(style, collapsed=fitting) if fitting else style
         return self.picture(style, cancel)
 
-    def load(self, path: str | Path) -> LoadedModel:
-        """Import a model file and build its model and example inputs."""
+    def load(self, source: str | Path | LoadRequest) -> LoadedModel:
+        """Load a model file (a path, or a request with the user's choices) and build
+        its model and example inputs."""
         self._timings = []
-        self.loaded = self._timed("load", lambda: load_model_file(path))
+        request = LoadRequest.of(source)
+        self.loaded = self._timed("load", lambda: load_model(request))
         self._trainer = None
         return self.loaded
 

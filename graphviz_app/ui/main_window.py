@@ -10,12 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QMainWindow,
-    QMenu,
-    QWidget,
-)
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
 
 from graphviz_app.core.collapse import modules_at_depth
 from graphviz_app.core.style import GraphStyle
@@ -26,6 +21,7 @@ from graphviz_app.ui.find_bar import FindBar
 from graphviz_app.ui.inspector import InspectorView
 from graphviz_app.ui.lesson import LessonView, find_node
 from graphviz_app.ui.model_list import ModelList
+from graphviz_app.ui.parts import install_parts
 from graphviz_app.ui.run_controls import RunControls
 from graphviz_app.ui.scene import GraphScene
 from graphviz_app.ui.status import AppStatusBar, ErrorReporter
@@ -72,23 +68,24 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.errors = ErrorReporter(self)
         self._connect()
+        self.parts = install_parts(self)
         self._restore_settings()
 
     # --- construction -------------------------------------------------------
     def _build_docks(self) -> None:
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        self.models_dock = self._add_dock("Models", "models_dock", self.models, left, 190)
-        self.inspector_dock = self._add_dock(
+        self.models_dock = self.add_dock("Models", "models_dock", self.models, left, 190)
+        self.inspector_dock = self.add_dock(
             "Inspector", "inspector_dock", self.inspector, right, 330
         )
-        self.lesson_dock = self._add_dock("Lesson", "lesson_dock", self.lesson, left, 190)
+        self.lesson_dock = self.add_dock("Lesson", "lesson_dock", self.lesson, left, 190)
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self.backward_dock = self._add_dock(
+        self.backward_dock = self.add_dock(
             "Backward pass", "backward_dock", self.stepper_panel, bottom, 60
         )
         self.view.set_corner_overlay(self.legend)
 
-    def _add_dock(
+    def add_dock(
         self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, width: int
     ) -> QDockWidget:
         dock = QDockWidget(title, self)

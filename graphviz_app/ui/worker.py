@@ -24,10 +24,14 @@ from graphviz_app.core.style import GraphStyle
 from graphviz_app.core.training import TrainSettings
 from graphviz_app.errors import USER_ERRORS, user_message
 from graphviz_app.io.export import format_for, write_atomic
+from graphviz_app.io.request import LoadRequest
 from graphviz_app.pdf import render_export
 from graphviz_app.session import ModelSession, PictureResult
 
 logger = logging.getLogger(__name__)
+
+#: A job for the worker thread: gets the session, returns plain immutable data.
+SessionTask = Callable[[ModelSession], object]
 
 #: RuntimeError too: the session raises it for "no model open" and such.
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (*USER_ERRORS, RuntimeError)
@@ -56,6 +60,7 @@ class SessionWorker(QObject):
     engine_changed = Signal(str)  # the new engine's description
     backward_ready = Signal(object)  # BackwardResult
     trained = Signal(object)  # TrainRecord
+    task_done = Signal(int, object)  # task id, its result
 
     def __init__(self) -> None:
         super().__init__()
@@ -77,12 +82,19 @@ class SessionWorker(QObject):
 
         self._job("Switching the Graphviz engine", switch)
 
-    @Slot(str, object, object)
-    def open_model(self, path: str, style: GraphStyle, cancel: CancelToken) -> None:
-        """Load, run forward, capture and lay out the model file at ``path``."""
+    @Slot(object, object, object)
+    def open_model(self, request: LoadRequest, style: GraphStyle, cancel: CancelToken) -> None:
+        """Load, run forward, capture and lay out the model ``request`` names."""
         self._job(
-            f"Opening {Path(path).name}",
-            lambda: self.picture_ready.emit(self._session_or_new().open(path, style, cancel)),
+            f"Opening {Path(request.path).name}",
+            lambda: self.picture_ready.emit(self._session_or_new().open(request, style, cancel)),
+        )
+
+    @Slot(int, str, object)
+    def run_task(self, task_id: int, description: str, task: SessionTask) -> None:
+        """Run ``task(session)`` here and emit its (plain, immutable) result."""
+        self._job(
+            description, lambda: self.task_done.emit(task_id, task(self._session_or_new()))
         )
 
     @Slot(object)
@@ -175,7 +187,8 @@ class SessionController(QObject):
     trained = Signal(object)
     job_finished = Signal(float)
 
-    _request_open = Signal(str, object, object)
+    _request_open = Signal(object, object, object)
+    _request_task = Signal(int, str, object)
     _request_restyle = Signal(object, object)
     _request_export = Signal(object, object)
     _request_engine = Signal(str)
@@ -192,12 +205,16 @@ class SessionController(QObject):
         self._thread.finished.connect(self._worker.deleteLater)
         self._pending = 0
         self._cancel = CancelToken()
+        self._task_callbacks: dict[int, Callable[[object], None]] = {}
+        self._next_task_id = 0
         self._wire()
         self._thread.start()
 
     def _wire(self) -> None:
         worker = self._worker
         self._request_open.connect(worker.open_model)
+        self._request_task.connect(worker.run_task)
+        worker.task_done.connect(self._on_worker_task_done)
         self._request_restyle.connect(worker.restyle)
         self._request_export.connect(worker.export)
         worker.picture_ready.connect(self.picture_ready)
@@ -219,9 +236,25 @@ class SessionController(QObject):
         """True while a job is queued or running."""
         return self._pending > 0
 
-    def open_model(self, path: str, style: GraphStyle) -> None:
-        """Queue: open a model file."""
-        self._queue(lambda: self._request_open.emit(path, style, self._cancel))
+    def open_model(self, source: str | LoadRequest, style: GraphStyle) -> None:
+        """Queue: open a model file (a path, or a request with the user's choices)."""
+        request = LoadRequest.of(source)
+        self._queue(lambda: self._request_open.emit(request, style, self._cancel))
+
+    def submit(
+        self, description: str, task: SessionTask, on_result: Callable[[object], None]
+    ) -> None:
+        """Queue: run ``task(session)`` on the worker thread; ``on_result`` gets its
+        result on this (the GUI) thread. A failure goes to :attr:`failed`."""
+        self._next_task_id += 1
+        task_id = self._next_task_id
+        self._task_callbacks[task_id] = on_result
+        self._queue(lambda: self._request_task.emit(task_id, description, task))
+
+    @property
+    def cancel_token(self) -> CancelToken:
+        """The token jobs queued now are cancelled by (tasks may check it)."""
+        return self._cancel
 
     def restyle(self, style: GraphStyle) -> None:
         """Queue: lay out the current graph in another style."""
@@ -257,11 +290,18 @@ class SessionController(QObject):
         self._pending += 1
         send()
 
+    def _on_worker_task_done(self, task_id: int, result: object) -> None:
+        callback = self._task_callbacks.pop(task_id, None)
+        if callback is not None:
+            callback(result)
+
     def _on_worker_started(self, description: str) -> None:
         self.busy_changed.emit(True, description)
 
     def _on_worker_done(self, seconds: float) -> None:
         self._pending = max(0, self._pending - 1)
+        if not self._pending:
+            self._task_callbacks.clear()  # failed or cancelled tasks never report
         self.job_finished.emit(seconds)
         if not self._pending:
             self.busy_changed.emit(False, "")
