@@ -1,18 +1,31 @@
 """Collapse ``nn.Module`` subtrees of a captured graph into single module nodes.
 
 The result is an ordinary :class:`AutogradGraph` (nodes of kind ``MODULE`` stand
-for collapsed modules, edges between groups are merged), so layout, scene and
-export handle a collapsed graph exactly like a full one.
+for collapsed modules and folded repeats, edges between groups are merged), so
+layout, scene and export handle a collapsed graph exactly like a full one.
+:func:`visible_graph` also says which captured nodes each drawn node stands for,
+how many captured edges each drawn edge stands for, and per group its parameter
+count and (given gradient norms) aggregated gradient statistics.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from graphviz_app.core.graph import AutogradGraph, Edge, Node, NodeKind
 
 GROUP_PREFIX = "module_"
+FOLD_PREFIX = "fold_"
+#: Above this many drawn nodes a layout is never attempted: graphviz-pure needs
+#: about 5 s for 5,000 nodes and grows as n^2.3 (37 s for 6,000 with Debian's dot).
+LAYOUT_HARD_CAP = 5000
+
+
+class LayoutTooLargeError(ValueError):
+    """Even fully collapsed, the graph has more nodes than can be laid out."""
 
 
 def group_id(module: str) -> str:
@@ -20,13 +33,71 @@ def group_id(module: str) -> str:
     return GROUP_PREFIX + hashlib.sha1(module.encode("utf-8")).hexdigest()[:10]
 
 
+@dataclass(frozen=True)
+class Fold:
+    """Repeated sibling modules drawn as one node ("x11"); ``shown`` is the instance
+    that stays drawn (expanded or collapsed) beside it, ``modules`` are folded."""
+
+    shown: str
+    modules: tuple[str, ...]
+    type_name: str | None = None
+
+    @property
+    def id(self) -> str:
+        """The node id of the folded node."""
+        return FOLD_PREFIX + hashlib.sha1(self.modules[0].encode("utf-8")).hexdigest()[:10]
+
+    @property
+    def title(self) -> str:
+        """``h.1 .. h.11 x11``: the folded range and its count."""
+        return f"{self.modules[0]} .. {self.modules[-1]} x{len(self.modules)}"
+
+
+@dataclass(frozen=True)
+class GradSummary:
+    """Gradient norms aggregated over a group's members (from a backward pass)."""
+
+    count: int  # members a gradient reached
+    max_norm: float  # the largest norm that reached any member
+    parameter_norm: float  # norm of all its parameters' gradients taken together
+    non_finite: int  # members whose gradient norm is NaN or infinite
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    """What one drawn module node (collapsed module or fold) stands for."""
+
+    id: str
+    module: str  # the collapsed module, or a fold's first folded module
+    type_name: str | None  # the module's class name, when known
+    members: tuple[str, ...]  # ids of the captured nodes inside it
+    modules: tuple[str, ...]  # the modules it holds (several for a fold)
+    parameter_tensors: int
+    parameter_values: int
+    grad: GradSummary | None = None
+
+
+@dataclass(frozen=True)
+class VisibleGraph:
+    """A drawn graph and how it maps onto the captured one.
+
+    ``owner`` maps every captured node id to the drawn node that holds it (itself when
+    not grouped); ``edge_counts`` maps each drawn (source, target) pair to the number
+    of captured edges it stands for.
+    """
+
+    graph: AutogradGraph
+    owner: Mapping[str, str]
+    groups: Mapping[str, GroupSummary] = field(default_factory=dict)
+    edge_counts: Mapping[tuple[str, str], int] = field(default_factory=dict)
+
+
 def module_paths(graph: AutogradGraph) -> list[str]:
     """Every module path that owns a node, with all its ancestors, sorted."""
     paths: set[str] = set()
-    for node in graph.nodes:
-        if node.module:
-            parts = node.module.split(".")
-            paths.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+    for module in {n.module for n in graph.nodes if n.module}:
+        parts = module.split(".")
+        paths.update(".".join(parts[: i + 1]) for i in range(len(parts)))
     return sorted(paths)
 
 
@@ -37,57 +108,134 @@ def modules_at_depth(graph: AutogradGraph, depth: int) -> frozenset[str]:
     return frozenset(p for p in module_paths(graph) if p.count(".") == depth - 1)
 
 
+def module_types(named_modules: Iterable[tuple[str, object]]) -> dict[str, str]:
+    """Module path -> class name, from ``model.named_modules()``."""
+    return {name: type(module).__name__ for name, module in named_modules if name}
+
+
 def collapse_modules(graph: AutogradGraph, collapsed: Iterable[str]) -> AutogradGraph:
     """``graph`` with every node inside a module of ``collapsed`` merged into one node.
 
     A module nested in another collapsed module is absorbed by the outer one.
     Edges inside a group disappear; parallel edges between two groups are merged.
     """
-    outermost = _outermost(set(collapsed))
-    if not outermost:
+    if not set(collapsed):
         return graph
-    owner_module = {n.id: _owner_module(n, outermost) for n in graph.nodes}
-    owner = {key: key if m is None else group_id(m) for key, m in owner_module.items()}
-    nodes = _grouped_nodes(graph, owner, owner_module)
-    edges = _merged_edges(graph, owner)
-    return AutogradGraph(tuple(nodes), tuple(edges), graph.roots, graph.meta)
+    return visible_graph(graph, collapsed).graph
 
 
-def _outermost(modules: set[str]) -> list[str]:
-    return sorted(m for m in modules if not any(m.startswith(o + ".") for o in modules))
+def visible_graph(
+    graph: AutogradGraph,
+    collapsed: Iterable[str] = (),
+    folds: Iterable[Fold] = (),
+    module_types: Mapping[str, str] | None = None,
+    grad_norms: Mapping[str, float] | None = None,
+) -> VisibleGraph:
+    """The graph as drawn with ``collapsed`` modules and ``folds``, and its mapping.
 
-
-def _owner_module(node: Node, outermost: list[str]) -> str | None:
-    """The collapsed module that absorbs ``node``, or None when it stays visible."""
-    if node.module is None or node.kind is NodeKind.OUTPUT:
-        return None
-    for module in outermost:
-        if node.module == module or node.module.startswith(module + "."):
-            return module
-    return None
-
-
-def _grouped_nodes(
-    graph: AutogradGraph, owner: dict[str, str], owner_module: dict[str, str | None]
-) -> list[Node]:
+    An outer collapsed module or fold absorbs what is inside it. ``module_types``
+    (see :func:`module_types`) adds class names to group titles; ``grad_norms`` (node
+    id -> norm of the gradient that reached it) fills each group's :class:`GradSummary`.
+    """
+    resolver = _Resolver(set(collapsed), list(folds))
+    if not resolver.groups:
+        return VisibleGraph(graph, {n.id: n.id for n in graph.nodes}, {}, _edge_counts(graph, {}))
+    owner_group = {n.id: resolver.group_of(n) for n in graph.nodes}
+    owner = {key: key if g is None else g for key, g in owner_group.items()}
     members: dict[str, list[Node]] = {}
     for node in graph.nodes:
         members.setdefault(owner[node.id], []).append(node)
-    nodes = []
-    for key, group in members.items():
-        module = owner_module[group[0].id]
-        nodes.append(group[0] if module is None else _group_node(key, module, group))
-    return nodes
+    types = module_types or {}
+    groups = {
+        key: _summary(key, resolver.groups[key], group, types, grad_norms)
+        for key, group in members.items()
+        if owner_group[group[0].id] is not None
+    }
+    nodes = tuple(
+        _group_node(groups[key], resolver.folds.get(key)) if key in groups else group[0]
+        for key, group in members.items()
+    )
+    drawn = AutogradGraph(nodes, tuple(_merged_edges(graph, owner)), graph.roots, graph.meta)
+    return VisibleGraph(drawn, owner, groups, _edge_counts(graph, owner))
 
 
-def _group_node(key: str, module: str, group: list[Node]) -> Node:
+class _Resolver:
+    """Which group (collapsed module or fold) absorbs a node: the outermost one."""
+
+    def __init__(self, collapsed: set[str], folds: list[Fold]) -> None:
+        self.groups: dict[str, tuple[str, ...]] = {group_id(m): (m,) for m in collapsed}
+        self.folds = {fold.id: fold for fold in folds}
+        self._by_module = {m: group_id(m) for m in collapsed}
+        for fold in folds:
+            self.groups[fold.id] = fold.modules
+            self._by_module.update((m, fold.id) for m in fold.modules)  # a fold wins
+        self._cache: dict[str, str | None] = {}
+
+    def group_of(self, node: Node) -> str | None:
+        if node.module is None or node.kind is NodeKind.OUTPUT:
+            return None
+        module = node.module
+        if module not in self._cache:
+            self._cache[module] = self._outermost(module)
+        return self._cache[module]
+
+    def _outermost(self, module: str) -> str | None:
+        start = 0
+        while True:
+            end = module.find(".", start)
+            prefix = module if end < 0 else module[:end]
+            found = self._by_module.get(prefix)
+            if found is not None or end < 0:
+                return found
+            start = end + 1
+
+
+def _summary(
+    key: str,
+    modules: tuple[str, ...],
+    group: list[Node],
+    types: Mapping[str, str],
+    grad_norms: Mapping[str, float] | None,
+) -> GroupSummary:
     params = [n for n in group if n.kind is NodeKind.PARAMETER]
-    numel = sum(_numel(n) for n in params)
-    summary = f"{_plural(len(group), 'node')}, {_plural(len(params), 'parameter')}"
-    if numel:
-        summary += f" ({numel:,} values)"
+    return GroupSummary(
+        id=key,
+        module=modules[0],
+        type_name=types.get(modules[0]),
+        members=tuple(n.id for n in group),
+        modules=modules,
+        parameter_tensors=len(params),
+        parameter_values=sum(_numel(n) for n in params),
+        grad=None if grad_norms is None else _grad_summary(group, params, grad_norms),
+    )
+
+
+def _grad_summary(group: list[Node], params: list[Node], norms: Mapping[str, float]) -> GradSummary:
+    reached = [norms[n.id] for n in group if n.id in norms]
+    finite = [v for v in reached if math.isfinite(v)]
+    squares = sum(norms[n.id] ** 2 for n in params if n.id in norms)
+    return GradSummary(
+        count=len(reached),
+        max_norm=max(finite, default=0.0),
+        parameter_norm=math.sqrt(squares),
+        non_finite=len(reached) - len(finite),
+    )
+
+
+def _group_node(summary: GroupSummary, fold: Fold | None) -> Node:
+    params = _plural(summary.parameter_tensors, "parameter")
+    text = f"{_plural(len(summary.members), 'node')}, {params}"
+    if summary.parameter_values:
+        text += f" ({summary.parameter_values:,} values)"
+    if summary.grad is not None and summary.grad.count:
+        text += f", |g| max {summary.grad.max_norm:.3g}"
+    if fold is not None:
+        kind = f" {fold.type_name}" if fold.type_name else ""
+        title, text = fold.title, f"{len(fold.modules)}{kind} like {fold.shown}: {text}"
+    else:
+        title = f"{summary.module} ({summary.type_name or 'collapsed'})"
     return Node(
-        id=key, name=summary, kind=NodeKind.MODULE, module=module, leaf_name=f"{module} (collapsed)"
+        id=summary.id, name=text, kind=NodeKind.MODULE, module=summary.module, leaf_name=title
     )
 
 
@@ -102,7 +250,7 @@ def _numel(node: Node) -> int:
     return total
 
 
-def _merged_edges(graph: AutogradGraph, owner: dict[str, str]) -> list[Edge]:
+def _merged_edges(graph: AutogradGraph, owner: Mapping[str, str]) -> list[Edge]:
     seen: set[tuple[str, str]] = set()
     edges = []
     for edge in graph.edges:
@@ -117,6 +265,38 @@ def _merged_edges(graph: AutogradGraph, owner: dict[str, str]) -> list[Edge]:
     return edges
 
 
+def _edge_counts(graph: AutogradGraph, owner: Mapping[str, str]) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    for edge in graph.edges:
+        pair = (owner.get(edge.source, edge.source), owner.get(edge.target, edge.target))
+        if pair[0] != pair[1]:
+            counts[pair] = counts.get(pair, 0) + 1
+    return counts
+
+
+def group_grad_norms(view: VisibleGraph, grad_norms: Mapping[str, float]) -> dict[str, float]:
+    """``grad_norms`` for the drawn nodes: a group gets its members' largest norm
+    (NaN/inf when any member's is), so colouring by gradient covers groups too."""
+    drawn: dict[str, float] = {}
+    for node_id, norm in grad_norms.items():
+        key = view.owner.get(node_id)
+        if key is None:
+            continue
+        old = drawn.get(key)
+        if old is None or not math.isfinite(norm) or (math.isfinite(old) and norm > old):
+            drawn[key] = norm
+    return drawn
+
+
+def count_visible(
+    graph: AutogradGraph, collapsed: Iterable[str], folds: Iterable[Fold] = ()
+) -> int:
+    """How many nodes :func:`visible_graph` would draw, without building it."""
+    resolver = _Resolver(set(collapsed), list(folds))
+    keys = {resolver.group_of(n) or n.id for n in graph.nodes}
+    return len(keys)
+
+
 def fitting_collapse(graph: AutogradGraph, limit: int) -> frozenset[str] | None:
     """The modules to collapse so that at most ``limit`` nodes are drawn, keeping as
     many levels open as fit; None when the whole graph fits already.
@@ -126,18 +306,50 @@ def fitting_collapse(graph: AutogradGraph, limit: int) -> frozenset[str] | None:
     """
     if len(graph.nodes) <= limit:
         return None
-    deepest = max((p.count(".") + 1 for p in module_paths(graph)), default=0)
+    paths = module_paths(graph)
+    deepest = max((p.count(".") + 1 for p in paths), default=0)
     chosen = modules_at_depth(graph, 1)
     for depth in range(2, deepest + 1):
-        candidate = modules_at_depth(graph, depth) | _shallower_leaves(graph, depth)
-        if len(collapse_modules(graph, candidate).nodes) > limit:
+        candidate = modules_at_depth(graph, depth) | _shallower_leaves(paths, depth)
+        if count_visible(graph, candidate) > limit:
             break
         chosen = candidate
     return chosen
 
 
-def _shallower_leaves(graph: AutogradGraph, depth: int) -> frozenset[str]:
+def _shallower_leaves(paths: list[str], depth: int) -> frozenset[str]:
     """Modules above ``depth`` with no child module: collapsed too at that depth."""
-    paths = module_paths(graph)
     parents = {p.rpartition(".")[0] for p in paths if "." in p}
     return frozenset(p for p in paths if p.count(".") < depth - 1 and p not in parents)
+
+
+def capped_collapse(
+    graph: AutogradGraph,
+    collapsed: frozenset[str],
+    folds: Iterable[Fold] = (),
+    cap: int = LAYOUT_HARD_CAP,
+) -> tuple[frozenset[str], str | None]:
+    """``collapsed`` and None when the drawing fits ``cap`` nodes; else modules to
+    collapse instead and a message saying why. Never lets a layout hang.
+
+    Raises :class:`LayoutTooLargeError` (with the reason) when even every top-level module
+    collapsed leaves more than ``cap`` nodes.
+    """
+    folds = list(folds)
+    drawn = count_visible(graph, collapsed, folds)
+    if drawn <= cap:
+        return collapsed, None
+    fitting = fitting_collapse(graph, cap) or frozenset()
+    fitted = count_visible(graph, fitting, folds)
+    if fitted > cap:
+        raise LayoutTooLargeError(
+            f"This graph has {len(graph.nodes):,} nodes and still {fitted:,} with every "
+            f"module collapsed; laying out more than {cap:,} at once would take Graphviz "
+            "minutes, so it is not drawn. Export it as DOT or JSON instead."
+        )
+    message = (
+        f"{drawn:,} nodes are more than Graphviz can lay out in reasonable time "
+        f"(the limit is {cap:,}); {len(fitting):,} modules were collapsed instead "
+        f"({fitted:,} nodes drawn). Expand them one at a time."
+    )
+    return fitting, message
