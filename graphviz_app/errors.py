@@ -11,7 +11,7 @@ from graphviz_app.core.engine import EngineError
 from graphviz_app.core.forward import ForwardError
 from graphviz_app.core.walk import CaptureError
 from graphviz_app.io.export import ExportError
-from graphviz_app.io.model_file import ModelFileError
+from graphviz_app.io.load_errors import ModelFileError
 from graphviz_app.pdf import PdfError
 
 USER_ERRORS: tuple[type[Exception], ...] = (

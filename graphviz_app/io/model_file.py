@@ -6,16 +6,19 @@ A model file defines ``build_model()`` (returns an ``nn.Module``) and
 The file is imported under a private module name, never as ``__main__``, so code
 under ``if __name__ == "__main__":`` does not run. Importing still runs the file's
 top-level code: the UI asks before it does so for a file the user has not trusted.
+A definitions-only import (:func:`import_model_module` with ``definitions_only``)
+runs only imports, call-free assignments, and function and class definitions.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,15 +26,12 @@ from typing import Any
 import torch
 
 from graphviz_app.core.forward import as_input_tuple
+from graphviz_app.io.load_errors import ModelFileError, ModelTooLargeError
+from graphviz_app.io.python_source import Statement, is_definition, parse_source, statement
 
+__all__ = ["LoadedModel", "ModelFileError", "import_model_module", "load_model_file"]
 
-class ModelFileError(RuntimeError):
-    """A model file could not be loaded; ``details`` holds the traceback text."""
-
-    def __init__(self, summary: str, details: str = "") -> None:
-        super().__init__(summary)
-        self.summary = summary
-        self.details = details
+_MEMORY_WORDS = ("can't allocate memory", "not enough memory", "out of memory")
 
 
 @dataclass
@@ -45,21 +45,48 @@ class LoadedModel:
     loss_fn: Callable[..., torch.Tensor] | None
     make_batch: Callable[[int], Any] | None
     doc: str
+    format: str = "python"
+    notes: tuple[str, ...] = field(default=())  # what the user should know: skipped code...
+    structure_only: bool = False  # on the meta device: the graph, no values
+
+
+@dataclass(frozen=True)
+class MissingImport:
+    """An import a definitions-only load could not run (the names stay undefined)."""
+
+    statement: Statement
+    error: str
+    names: tuple[str, ...]
+
+    def describe(self) -> str:
+        """``line 3: import torchvision (No module named 'torchvision')``."""
+        return f"{self.statement.describe()} ({self.error})"
+
+
+@dataclass
+class ImportedFile:
+    """A user's file run as a module, and what a definitions-only run left out."""
+
+    module: ModuleType
+    skipped: tuple[Statement, ...] = ()
+    missing: tuple[MissingImport, ...] = ()
+
+    def notes(self) -> tuple[str, ...]:
+        """Human lines about skipped statements and failed imports."""
+        lines = [f"Skipped (definitions only) {s.describe()}" for s in self.skipped]
+        lines += [f"Import failed, ignored: {m.describe()}" for m in self.missing]
+        return tuple(lines)
 
 
 def load_model_file(path: str | Path) -> LoadedModel:
     """Import ``path`` and build its model and example inputs (see module docstring)."""
     path = Path(path).resolve()
     module = import_model_module(path)
-    build = _required(module, path, "build_model")
-    example = _required(module, path, "example_inputs")
-    model = _run(path, "build_model()", build)
-    if not isinstance(model, torch.nn.Module):
-        raise ModelFileError(
-            f"{path.name}: build_model() returned {type(model).__name__}, not a torch.nn.Module."
-        )
+    build = required(module, path, "build_model")
+    example = required(module, path, "example_inputs")
+    model = check_module(path, "build_model()", run_user(path, "build_model()", build))
     try:
-        inputs = as_input_tuple(_run(path, "example_inputs()", example))
+        inputs = as_input_tuple(run_user(path, "example_inputs()", example))
     except TypeError as exc:
         raise ModelFileError(f"{path.name}: {exc}") from exc
     return LoadedModel(
@@ -75,32 +102,61 @@ def load_model_file(path: str | Path) -> LoadedModel:
 
 def import_model_module(path: Path) -> ModuleType:
     """Import a file under a private, content-unique name (not ``__main__``)."""
+    return import_file(path).module
+
+
+def import_file(path: Path, definitions_only: bool = False) -> ImportedFile:
+    """Run ``path`` as a module under a private, content-unique name (not ``__main__``);
+    with ``definitions_only``, run only its definitions (see :func:`is_definition`)."""
     if not path.is_file():
         raise ModelFileError(f"No such model file: {path}")
-    source = path.read_bytes()
-    name = f"graphviz_app_user_model_{hashlib.sha1(source).hexdigest()[:12]}"
+    tree = parse_source(path)  # empty, binary and syntax errors, with file:line
+    digest = hashlib.sha1(path.read_bytes()).hexdigest()[:12]
+    name = f"graphviz_app_user_model_{digest}{'_defs' if definitions_only else ''}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ModelFileError(f"{path.name} cannot be imported as a Python module.")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look modules up by name
     try:
+        if definitions_only:
+            return _run_definitions(path, tree, module)
         spec.loader.exec_module(module)
-    except SyntaxError as exc:
+    except ModelFileError:
         sys.modules.pop(name, None)
-        where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
-        raise ModelFileError(
-            f"{path.name} has a syntax error at {where}: {exc.msg}", traceback.format_exc()
-        ) from exc
+        raise
     except Exception as exc:  # a user's file may raise anything while importing
         sys.modules.pop(name, None)
         raise ModelFileError(
-            f"Importing {path.name} raised {type(exc).__name__}: {exc}", traceback.format_exc()
+            f"Importing {path.name} raised {type(exc).__name__}: {exc}{_where(exc, path)}",
+            traceback.format_exc(),
         ) from exc
-    return module
+    return ImportedFile(module)
 
 
-def _required(module: ModuleType, path: Path, name: str) -> Callable[[], Any]:
+def _run_definitions(path: Path, tree: ast.Module, module: ModuleType) -> ImportedFile:
+    text = path.read_text(encoding="utf-8")
+    skipped, missing = [], []
+    for node in tree.body:
+        if not is_definition(node):
+            skipped.append(statement(node, text))
+            continue
+        code = compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec")
+        try:
+            exec(code, module.__dict__)  # the user agreed to run this file
+        except ImportError as exc:
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                raise
+            missing.append(MissingImport(statement(node, text), str(exc), _bound_names(node)))
+    return ImportedFile(module, tuple(skipped), tuple(missing))
+
+
+def _bound_names(node: ast.Import | ast.ImportFrom) -> tuple[str, ...]:
+    return tuple((a.asname or a.name).split(".")[0] for a in node.names)
+
+
+def required(module: ModuleType, path: Path, name: str) -> Callable[[], Any]:
+    """The module's function ``name``; a clear error when it is missing."""
     found = getattr(module, name, None)
     if not callable(found):
         raise ModelFileError(
@@ -110,10 +166,49 @@ def _required(module: ModuleType, path: Path, name: str) -> Callable[[], Any]:
     return found  # type: ignore[no-any-return]
 
 
-def _run(path: Path, what: str, fn: Callable[[], Any]) -> Any:
+def check_module(path: Path, what: str, model: object) -> torch.nn.Module:
+    """``model`` when it is an ``nn.Module``, else a clear error."""
+    if not isinstance(model, torch.nn.Module):
+        raise ModelFileError(
+            f"{path.name}: {what} returned {type(model).__name__}, not a torch.nn.Module."
+        )
+    return model
+
+
+def run_user(path: Path, what: str, fn: Callable[[], Any]) -> Any:
+    """Call the user's ``fn``; what it raises becomes a :class:`ModelFileError` that
+    names the user's line (or :class:`ModelTooLargeError` when memory ran out)."""
     try:
         return fn()
+    except MemoryError as exc:
+        raise _too_large(path, what, exc) from exc
     except Exception as exc:  # the user's code may raise anything: report, don't crash
-        raise ModelFileError(
-            f"{path.name}: {what} raised {type(exc).__name__}: {exc}", traceback.format_exc()
-        ) from exc
+        if isinstance(exc, RuntimeError) and any(w in str(exc) for w in _MEMORY_WORDS):
+            raise _too_large(path, what, exc) from exc
+        problem = f"{type(exc).__name__}: {_first_line(exc)}{_where(exc, path)}"
+        details = traceback.format_exc()
+        raise ModelFileError(f"{path.name}: {what} raised {problem}", details) from exc
+
+
+def _too_large(path: Path, what: str, exc: BaseException) -> ModelTooLargeError:
+    return ModelTooLargeError(
+        f"{path.name}: {what} needs more memory than this machine has "
+        f"({_first_line(exc)[-120:]}). Open it structure-only instead: the model is built "
+        "on the meta device, so the graph is drawn without values.",
+        traceback.format_exc(),
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _where(exc: BaseException, path: Path) -> str:
+    """`` (at model.py:12)``: the deepest frame of the traceback in the user's file."""
+    tb, line = exc.__traceback__, 0
+    while tb is not None:
+        if Path(tb.tb_frame.f_code.co_filename) == path:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f" (at {path.name}:{line})" if line else ""

@@ -1,0 +1,54 @@
+"""The errors a model file can cause, each with a message that names the problem.
+
+Every one is a :class:`ModelFileError`, so ``graphviz_app.errors.USER_ERRORS`` covers
+them all. The subclasses tell the UI what it can do about the problem: ask for
+consent, for a class or an architecture, or offer a structure-only load.
+"""
+
+from __future__ import annotations
+
+
+class ModelFileError(RuntimeError):
+    """A model file could not be loaded; ``details`` holds the traceback text."""
+
+    #: What the UI may offer: "" (nothing, just the message), "pickle_consent",
+    #: "choice" (a class, architecture or input spec is missing), "too_large".
+    kind = ""
+
+    def __init__(self, summary: str, details: str = "") -> None:
+        super().__init__(summary)
+        self.summary = summary
+        self.details = details
+
+
+#: The issue's name for it; the same class.
+ModelLoadError = ModelFileError
+
+
+class PickleConsentError(ModelFileError):
+    """The file is a pickle that only loads by running code from it; the user must agree
+    (``LoadRequest.allow_pickle``)."""
+
+    kind = "pickle_consent"
+
+
+class ChoiceNeededError(ModelFileError):
+    """The file loads only with a choice the user has not made yet: a class to build,
+    an architecture for a state_dict, or an input spec."""
+
+    kind = "choice"
+
+
+class ModelTooLargeError(ModelFileError):
+    """Building the model needs more memory than there is; a structure-only load
+    (on the meta device) would work."""
+
+    kind = "too_large"
+
+
+class StateDictMismatchError(ModelFileError):
+    """A state_dict's keys or shapes do not fit the chosen architecture."""
+
+
+class InputSpecError(ModelFileError):
+    """An input spec (``1x3x32x32:float32``) could not be parsed."""
