@@ -1,12 +1,18 @@
 """The tutorial's dynamic net: 1 to 4 hidden layers chosen at random on every forward.
 
 **What to look at.** The middle layer is one `nn.Linear` reused a random number of
-times, so [middle.weight](node:middle.weight) has several consumers and its `.grad`
-sums their contributions. Press F5: each forward builds a new graph, and its shape
-changes with the number of reuses (a new layout when it does).
+times, so [middle.weight](node:middle.weight) is a single leaf with several consumers:
+one `TBackward0` per reuse (the Inspector lists them under "Consumers"). In backward
+each reuse sends its own gradient back along its own edge, and `.grad` is their sum.
 
-**Question.** Why can PyTorch build a different graph on every forward pass?
-"""
+**Try.** Press F5: each forward builds a new graph, and its shape changes with the
+number of reuses (a new layout when it does). Press F6 and step with Right: the blue
+badge on `middle.weight` counts the gradients it still waits for, one per reuse; click
+it at the end to see `.grad after`. Ctrl+T trains on a new batch and draws a new
+random depth too.
+
+**Question.** Why can PyTorch build a different graph on every forward pass, and what
+would a framework that compiles one fixed graph have to do instead?"""
 
 from __future__ import annotations
 
@@ -44,3 +50,7 @@ def example_inputs() -> torch.Tensor:
 
 def loss_fn(output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return output.square().mean()
+
+
+def make_batch(step: int) -> torch.Tensor:
+    return torch.randn(5, 3, generator=torch.Generator().manual_seed(100 + step))

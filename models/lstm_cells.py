@@ -5,6 +5,11 @@
 its AccumulateGrad waits for 4 gradients (the badge) and `.grad` is their sum, one
 contribution per time step ("backpropagation through time").
 
+**Try.** Press F6 and step with Right: the gradient leaves the read-out layer
+([head.weight](node:head.weight)) and walks back through the 4 time steps, the last
+step first. Press End and click `cell.weight_ih`: its `.grad after` is the sum over the
+steps. Double-click the `cell` box: the 4 unrolled steps fold into one node.
+
 **Question.** Why do gradients through many time steps tend to vanish or explode?
 """
 

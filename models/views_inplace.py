@@ -2,11 +2,18 @@
 
 **What to look at.** [TBackward0](node:TBackward0) (yellow) only transposes the
 gradient back: a view costs no copy. `reshape` of the transposed, non-contiguous result
-must copy, so it appears as [UnsafeViewBackward0](node:UnsafeViewBackward0). Writing into a
-slice in place (`h[:, :2] *= 2`) rewrites the history of the whole tensor: its node
-becomes [CopySlices](node:CopySlices) (vermillion), which sends the slice's part of the
-gradient through the multiply and the rest unchanged. `x.view(2, 6)` has no node:
-the input does not require grad.
+must copy, so it appears as [UnsafeViewBackward0](node:UnsafeViewBackward0) after a
+`CloneBackward0`. Writing into a slice in place (`h[:, :2] *= 2`) rewrites the history
+of the whole tensor: its node becomes [CopySlices](node:CopySlices) (vermillion), which
+sends the slice's part of the gradient through the multiply and the rest unchanged.
+Python runs `h[:, :2] *= 2` as two in-place writes, `mul_` on the slice and then
+`__setitem__` copying the result back into it, so two `CopySlices` appear, one above
+the other. `x.view(2, 6)` has no node: the input does not require grad.
+
+**Try.** Press F6 and step with Right to the lower `CopySlices` (forward op `mul_` in
+the Inspector): its `out [0]` is its `in [0]` with the slice's entries (the first two
+of every row of four) doubled. For an in-place op that *breaks* backward, open the
+`inplace_error` lesson.
 
 **Question.** Why must autograd know that `h[:, :2]` shares memory with `h`?
 """
