@@ -7,10 +7,11 @@ holds live torch objects and is used from one worker thread only; what it return
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -21,13 +22,18 @@ from graphviz_app.core.backward import BackwardTrace, record_backward
 from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.capture import CaptureOptions
 from graphviz_app.core.collapse import collapse_modules, fitting_collapse
+from graphviz_app.core.compare import GradComparison, GradSnapshot, compare_grads, snapshot_grads
+from graphviz_app.core.devices import DeviceError, DeviceInfo, explain_device_error, list_devices
 from graphviz_app.core.engine import GraphvizEngine, find_engine
-from graphviz_app.core.forward import ForwardRun, forward_and_capture
+from graphviz_app.core.forward import ForwardRun, LossFn, forward_and_capture
+from graphviz_app.core.gradcheck import GradcheckReport, check_gradients
 from graphviz_app.core.graph import AutogradGraph
+from graphviz_app.core.graph_diff import StructureChange, structure_change
 from graphviz_app.core.layout import GraphLayout, compute_layout, to_dot
 from graphviz_app.core.layout_cache import LayoutCache
 from graphviz_app.core.style import GraphStyle
-from graphviz_app.core.training import Trainer, TrainRecord, TrainSettings, batch_inputs
+from graphviz_app.core.train_loop import TrainingState
+from graphviz_app.core.training import TrainRecord, TrainSettings
 from graphviz_app.io.loaders import load_model
 from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.io.request import LoadRequest
@@ -71,6 +77,46 @@ class BackwardResult:
         return self.trace.grad_norms()
 
 
+@dataclass(frozen=True)
+class StepResult:
+    """One training step: its picture, recorded backward, record and graph change."""
+
+    picture: PictureResult
+    backward: BackwardResult
+    record: TrainRecord
+    change: StructureChange
+    layout_reused: bool  # same structure as the previous picture: no Graphviz run
+    note: str = ""  # e.g. "New Adam optimizer: its state starts empty."
+
+
+@dataclass(frozen=True)
+class TrainRunResult:
+    """N training steps (or fewer, when stopped)."""
+
+    records: tuple[TrainRecord, ...]
+    last: StepResult | None
+    requested: int
+    stopped: bool
+
+
+@dataclass(frozen=True)
+class DeviceSwitchResult:
+    """A move to another device or dtype, or why it failed (and where the model is)."""
+
+    device: str
+    dtype: str
+    picture: PictureResult | None = None
+    backward: BackwardResult | None = None
+    comparison: GradComparison | None = None
+    error: str = ""  # set when the switch failed and the model stayed where it was
+    details: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the model now runs on ``device`` in ``dtype``."""
+        return not self.error
+
+
 def configure_torch_threads() -> int:
     """Give torch's intra-op pool fewer threads than cores, and return the count.
 
@@ -100,7 +146,8 @@ class ModelSession:
         self._cache: LayoutCache[tuple[str, GraphLayout]] = LayoutCache()
         self._timings: list[tuple[str, float]] = []
         self.auto_collapse_above = AUTO_COLLAPSE_ABOVE
-        self._trainer: Trainer | None = None
+        self._training: TrainingState | None = None
+        self._layout_hit = False  # the last picture's layout came from the cache
 
     def open(
         self,
@@ -128,17 +175,25 @@ class ModelSession:
         self._timings = []
         request = LoadRequest.of(source)
         self.loaded = self._timed("load", lambda: load_model(request))
-        self._trainer = None
+        self._training = None
         return self.loaded
 
     def forward(self) -> AutogradGraph:
         """Run forward on the open model under the recorder and capture its graph."""
         loaded = self._require_loaded()
         self.run = self._timed(
-            "forward + capture",
-            lambda: forward_and_capture(loaded.model, loaded.inputs, loaded.loss_fn, self.options),
+            "forward + capture", lambda: self._capture(loaded.inputs, loaded.loss_fn)
         )
         return self.run.graph
+
+    def _capture(self, inputs: tuple[torch.Tensor, ...], loss: LossFn | None) -> ForwardRun:
+        """Forward and capture on the model's device: tensors the model file's code
+        creates (a loss's target) are made there too."""
+        loaded = self._require_loaded()
+        device = self._training.device if self._training is not None else "cpu"
+        where = torch.device(device) if device != "cpu" else contextlib.nullcontext()
+        with where:
+            return forward_and_capture(loaded.model, inputs, loss, self.options)
 
     def picture(self, style: GraphStyle, cancel: CancelToken | None = None) -> PictureResult:
         """Lay out the current graph in ``style`` (cached by structure).
@@ -181,27 +236,144 @@ class ModelSession:
         )
         return BackwardResult(trace, run.graph, time.perf_counter() - start)
 
+    @property
+    def training(self) -> TrainingState:
+        """The open model's training state (its weights at load time kept for reset)."""
+        loaded = self._require_loaded()
+        if self._training is None:
+            target = getattr(loaded, "example_target", None)  # newer loaders provide it
+            self._training = TrainingState(
+                loaded.model, loaded.inputs, loaded.make_batch, loaded.loss_fn, target
+            )
+        return self._training
+
     def train_step(
         self, settings: TrainSettings, style: GraphStyle
     ) -> tuple[PictureResult, BackwardResult, TrainRecord]:
+        """One optimizer step (see :meth:`train_one`) as (picture, backward, record)."""
+        step = self.train_one(settings, style)
+        return step.picture, step.backward, step.record
+
+    def train_one(self, settings: TrainSettings, style: GraphStyle) -> StepResult:
         """One optimizer step: forward (a new graph), recorded backward, optimizer.step().
 
         The picture and the backward pass shown are those of this step's forward, with
-        the gradients the optimizer then used.
+        the gradients the optimizer then used; ``change`` says how this graph's
+        structure differs from the previous one's.
         """
-        loaded = self._require_loaded()
-        if self._trainer is None or self._trainer.settings != settings:
-            self._trainer = Trainer(loaded.model, settings)
-        trainer = self._trainer
-        trainer.before_forward()
-        inputs = batch_inputs(loaded.make_batch, trainer.steps, loaded.inputs)
-        self.run = self._timed(
-            "forward + capture",
-            lambda: forward_and_capture(loaded.model, inputs, loaded.loss_fn, self.options),
-        )
+        state = self.training
+        note = state.configure(settings)
+        previous = self.run.graph if self.run is not None else None
+        state.trainer.before_forward()
+        batch = state.next_batch()
+        loss = state.loss_for(batch)
+        self.run = self._timed("forward + capture", lambda: self._capture(batch.inputs, loss))
         backward = self.backward()
-        record = trainer.apply(self.run.roots[0])
-        return self.picture(style), backward, record
+        roots = self.run.roots
+        record = self._timed("optimizer step", lambda: state.trainer.apply(roots[0]))
+        picture = self.picture(style)
+        change = structure_change(previous, self.run.graph)
+        return StepResult(picture, backward, record, change, self._layout_hit, note)
+
+    def train(
+        self,
+        settings: TrainSettings,
+        style: GraphStyle,
+        steps: int,
+        cancel: CancelToken | None = None,
+        on_step: Callable[[StepResult], None] | None = None,
+    ) -> TrainRunResult:
+        """Up to ``steps`` optimizer steps, each reported to ``on_step``; stops early
+        (without raising) once ``cancel`` is set."""
+        records: list[TrainRecord] = []
+        last: StepResult | None = None
+        for _ in range(steps):
+            if cancel is not None and cancel.cancelled:
+                break
+            last = self.train_one(settings, style)
+            records.append(last.record)
+            if on_step is not None:
+                on_step(last)
+        return TrainRunResult(tuple(records), last, steps, len(records) < steps)
+
+    def reset_weights(self, style: GraphStyle) -> PictureResult:
+        """Weights, buffers and optimizer back to their state at load; forward again."""
+        self.training.reset()
+        self.forward()
+        return self.picture(style)
+
+    @staticmethod
+    def devices() -> tuple[DeviceInfo, ...]:
+        """The devices the selector lists (unavailable ones with the reason)."""
+        return list_devices()
+
+    def set_device(self, device: str, dtype: str, style: GraphStyle) -> DeviceSwitchResult:
+        """Move model, batch and optimizer state to ``device`` in ``dtype``, run forward
+        and a recorded backward there, and compare the gradients with the previous
+        device/dtype's on the example batch. On failure the model goes back to where
+        it was and the result says why."""
+        state = self.training
+        previous = (state.device, state.dtype)
+        before = self._example_grads()
+        try:
+            state.move(device, dtype)
+            after, backward = self._rerun_after_move()
+        except DeviceError as exc:
+            return self._failed_switch(previous, exc.summary, exc.details, style)
+        except (RuntimeError, TypeError) as exc:  # OOM or a kernel missing for this dtype
+            state.fall_back(*previous)
+            message = f"{explain_device_error(exc, device, dtype)} Back on {' in '.join(previous)}."
+            return self._failed_switch(previous, message, str(exc), style)
+        return DeviceSwitchResult(
+            device, dtype, self.picture(style), backward, compare_grads(before, after)
+        )
+
+    def _rerun_after_move(self) -> tuple[GradSnapshot, BackwardResult]:
+        loaded = self._require_loaded()
+        loaded.inputs = self.training.inputs
+        after = self._example_grads()
+        for param in loaded.model.parameters():
+            param.grad = None  # a fresh backward, not one added to the old device's
+        self.forward()
+        return after, self.backward()
+
+    def _failed_switch(
+        self, previous: tuple[str, str], message: str, details: str, style: GraphStyle
+    ) -> DeviceSwitchResult:
+        self._require_loaded().inputs = self.training.inputs
+        self.forward()  # the old graph's tensors may sit on the device that failed
+        return DeviceSwitchResult(*previous, self.picture(style), error=message, details=details)
+
+    def _example_grads(self) -> GradSnapshot:
+        """Every parameter's gradient of the chosen loss on the example batch, in eval
+        mode (dropout off, so two devices compute the same function); ``.grad`` is
+        left alone."""
+        state, model = self.training, self._require_loaded().model
+        batch = dataclasses.replace(state.next_batch(), inputs=state.inputs)
+        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.enable_grad():
+                run = self._capture(batch.inputs, state.loss_for(batch))
+                total = torch.stack([r.sum() for r in run.roots]).sum()
+                grads = torch.autograd.grad(total, [p for _, p in named], allow_unused=True)
+        finally:
+            model.train(was_training)
+        return snapshot_grads(named, list(grads))
+
+    def check_gradients(
+        self,
+        settings: TrainSettings,
+        names: Sequence[str] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> GradcheckReport:
+        """Finite differences against backward in float64 and float32, on a copy of
+        the model and the next batch (``names``: only these parameters)."""
+        state = self.training
+        batch = state.next_batch()
+        loss = state.loss_for(batch)
+        return check_gradients(state.model, batch.inputs, loss, names, cancel=cancel)
 
     def _layout(
         self, graph: AutogradGraph, style: GraphStyle, cancel: CancelToken | None
@@ -209,6 +381,7 @@ class ModelSession:
         """DOT text and layout, from the cache when this structure was drawn before."""
         key = LayoutCache.picture_key(graph, style, self.engine)
         cached = self._cache.get(key)
+        self._layout_hit = cached is not None
         if cached is None:
             dot = to_dot(graph, style)
             cached = (dot, compute_layout(dot, self.engine, cancel=cancel))

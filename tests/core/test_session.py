@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
+from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.training import TrainSettings
 from graphviz_app.io.builtin import resolve_model
-from graphviz_app.session import ModelSession
+from graphviz_app.session import ModelSession, StepResult
 
 
 def test_a_second_forward_reuses_the_layout_and_dot_text() -> None:
@@ -58,3 +60,34 @@ def test_a_graph_that_fits_or_a_chosen_collapse_is_left_alone() -> None:
     session.auto_collapse_above = 10
     chosen = GraphStyle(collapsed=frozenset({"head"}))
     assert session.open(resolve_model("residual_cnn"), chosen).style.collapsed == {"head"}
+
+
+def test_a_dynamic_net_says_what_changed_and_reuses_the_layout_when_nothing_did() -> None:
+    session = ModelSession()
+    session.open(resolve_model("dynamic_net"), GraphStyle())
+    steps = [session.train_one(TrainSettings(), GraphStyle()) for _ in range(8)]
+    changed = [s for s in steps if s.change.changed]
+    same = [s for s in steps if not s.change.changed]
+    assert changed and same  # the depth is random: both happen in 8 steps (seeded)
+    for step in changed:
+        delta = step.change.nodes_after - step.change.nodes_before
+        counts = dict(step.change.added if delta > 0 else step.change.removed)
+        assert counts["AddmmBackward0"] == abs(delta) // 3  # one Linear: addmm, t, clamp
+        assert "The graph changed" in step.change.describe()
+    for step in same:
+        assert step.layout_reused and step.change.describe() == ""
+
+
+def test_n_steps_stop_when_cancelled_between_steps() -> None:
+    session = ModelSession()
+    session.open(resolve_model("two_layer_net"), GraphStyle())
+    token = CancelToken()
+    seen: list[int] = []
+
+    def on_step(step: StepResult) -> None:
+        seen.append(step.record.step)
+        if len(seen) == 3:
+            token.cancel()
+
+    result = session.train(TrainSettings(), GraphStyle(), 100, token, on_step)
+    assert result.stopped and seen == [1, 2, 3] and len(result.records) == 3

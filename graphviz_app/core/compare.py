@@ -1,0 +1,98 @@
+"""Compare the gradients of two runs of one model (two devices, or two dtypes).
+
+A :class:`GradSnapshot` copies every parameter's gradient to the CPU in float64, so
+that runs on different devices and in different precisions compare exactly; the
+comparison itself is plain numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from graphviz_app.core.tensor_info import dtype_name
+
+
+@dataclass(frozen=True)
+class GradSnapshot:
+    """Gradients of one run, by parameter name (CPU float64 copies; worker only)."""
+
+    device: str
+    dtype: str
+    grads: tuple[tuple[str, torch.Tensor], ...]
+
+
+@dataclass(frozen=True)
+class ParamDiff:
+    """How one parameter's gradient differs between two runs.
+
+    ``max_abs`` is max |a - b| over elements; ``max_rel`` is the largest elementwise
+    |a - b| / max(|a|, |b|) (0 where both are 0), so 1e-7 means "agrees to about
+    seven digits" and 1 means "a different number altogether".
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    max_abs: float
+    max_rel: float
+    norm_before: float
+    norm_after: float
+
+
+@dataclass(frozen=True)
+class GradComparison:
+    """Per-parameter differences between a previous run and the current one."""
+
+    before: str  # "cpu float32"
+    after: str
+    params: tuple[ParamDiff, ...]
+    missing: tuple[str, ...] = ()  # parameters with a gradient in only one run
+
+    @property
+    def max_abs(self) -> float:
+        """The largest absolute difference over all parameters."""
+        return max((p.max_abs for p in self.params), default=0.0)
+
+    @property
+    def max_rel(self) -> float:
+        """The largest relative difference over all parameters."""
+        return max((p.max_rel for p in self.params), default=0.0)
+
+
+def snapshot_grads(
+    named: Sequence[tuple[str, torch.Tensor]], grads: Sequence[torch.Tensor | None]
+) -> GradSnapshot:
+    """Copies of ``grads`` (aligned with the ``named`` parameters), CPU float64."""
+    first = named[0][1] if named else torch.empty(0)
+    kept = tuple(
+        (name, grad.detach().to("cpu", torch.float64).clone())
+        for (name, _), grad in zip(named, grads, strict=True)
+        if grad is not None
+    )
+    return GradSnapshot(str(first.device), dtype_name(first.dtype), kept)
+
+
+def compare_grads(before: GradSnapshot, after: GradSnapshot) -> GradComparison:
+    """The per-parameter differences from ``before`` to ``after``."""
+    old, new = dict(before.grads), dict(after.grads)
+    diffs = tuple(_diff(name, old[name], new[name]) for name in old if name in new)
+    missing = tuple(sorted(set(old) ^ set(new)))
+    return GradComparison(
+        f"{before.device} {before.dtype}", f"{after.device} {after.dtype}", diffs, missing
+    )
+
+
+def _diff(name: str, a: torch.Tensor, b: torch.Tensor) -> ParamDiff:
+    delta = (a - b).abs()
+    scale = torch.maximum(a.abs(), b.abs())
+    rel = torch.where(scale > 0, delta / scale.clamp_min(torch.finfo(torch.float64).tiny), 0.0)
+    return ParamDiff(
+        name=name,
+        shape=tuple(a.shape),
+        max_abs=float(delta.max()) if delta.numel() else 0.0,
+        max_rel=float(rel.max()) if rel.numel() else 0.0,
+        norm_before=float(a.norm()),
+        norm_after=float(b.norm()),
+    )
