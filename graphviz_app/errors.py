@@ -6,6 +6,11 @@ reported as "Unexpected error".
 
 from __future__ import annotations
 
+import os
+import sysconfig
+from pathlib import Path
+from types import TracebackType
+
 from graphviz_app.core.backward import BackwardError
 from graphviz_app.core.engine import EngineError
 from graphviz_app.core.forward import ForwardError
@@ -14,6 +19,7 @@ from graphviz_app.io.export import ExportError
 from graphviz_app.io.load_errors import ModelFileError
 from graphviz_app.pdf import PdfError
 
+#: ModelFileError covers every loader error (consent, choices, too large, mismatches).
 USER_ERRORS: tuple[type[Exception], ...] = (
     BackwardError,
     PdfError,
@@ -25,7 +31,29 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     FileNotFoundError,
 )
 
+_LIBRARY_DIRS = (
+    *{sysconfig.get_path(name) for name in ("stdlib", "purelib", "platlib")},
+    str(Path(__file__).resolve().parent) + os.sep,
+)
+
 
 def user_message(error: BaseException) -> str:
-    """The one-line summary of a user error."""
-    return str(getattr(error, "summary", error))
+    """The one-line summary of a user error; for an error raised in the user's code
+    (a forward that raises) it ends with the user's ``file:line``."""
+    summary = str(getattr(error, "summary", error))
+    where = user_location(error.__cause__.__traceback__) if error.__cause__ else ""
+    if where and where not in summary:
+        return f"{summary} (at {where})"
+    return summary
+
+
+def user_location(tb: TracebackType | None) -> str:
+    """``model.py:12`` for the deepest frame of ``tb`` outside Python, its libraries
+    and this app: the user's line that raised; "" when there is none."""
+    found = ""
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.startswith(_LIBRARY_DIRS) and not filename.startswith("<"):
+            found = f"{Path(filename).name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found

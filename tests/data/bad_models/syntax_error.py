@@ -1,0 +1,5 @@
+import torch
+
+
+def build_model() -> torch.nn.Module:
+    return torch.nn.Linear(2, 2
