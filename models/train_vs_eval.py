@@ -1,21 +1,22 @@
 """Dropout and BatchNorm: the same model draws a different graph in train and eval mode.
 
 **What to look at.** The model starts in training mode (`model.train()`, the default).
-Dropout is a [MulBackward0](node:MulBackward0) by a random mask: click it and look at
-`other` under "Saved for backward": each value is 0 (dropped) or 2 (kept, scaled by
-1 / (1 - p)). [NativeBatchNormBackward0](node:NativeBatchNormBackward0) saved
-`training = True` and this batch's mean and inverse std (`result1`, `result2`): it
-normalises with the batch's statistics, and every forward nudges its running averages.
+Dropout is a [MulBackward0](node:MulBackward0) by a random mask (saved as `other`):
+click it and compare its first values (Inspector, "Tensor") with those of the
+[ReluBackward0](node:ReluBackward0) below it: each is either 0 (dropped) or doubled
+(kept, scaled by 1 / (1 - p)). [NativeBatchNormBackward0](node:NativeBatchNormBackward0)
+saved `training = True` and this batch's mean and inverse std (`result1`, `result2`):
+it normalises with the batch's statistics, and every forward nudges its running
+averages.
 
-**Try.** Press F5 a few times: each forward draws a new dropout mask (the saved `other`
-changes). Then switch the model to eval mode (the Training dock's train/eval switch, or
-`model.eval()` at the end of `build_model()` in a copy of this file) and press F5: the
-`MulBackward0` is gone (dropout is the identity), and the batch norm node saved
-`training = False` and empty batch statistics: it now uses the running averages, so the
-output no longer depends on the rest of the batch.
+**Try.** Press F5 a few times: each forward draws a new dropout mask (other values
+become 0). Then switch the model to eval mode (the Training dock's train/eval switch,
+or `model.eval()` at the end of `build_model()` in a copy of this file) and press F5:
+the `MulBackward0` is gone (dropout is the identity), and the batch norm node saved
+`training = False` and empty batch statistics (shape `(0,)`): it now uses the running
+averages, so each sample's output no longer depends on the rest of the batch.
 
-**Question.** Why would you get worse test accuracy if you forgot `model.eval()`?
-"""
+**Question.** Why would you get worse test accuracy if you forgot `model.eval()`?"""
 
 from __future__ import annotations
 

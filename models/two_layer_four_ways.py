@@ -15,10 +15,11 @@ squared-error loss; the four losses are stacked and summed.
    [sequential.0.weight](node:sequential.0.weight) feeds
    [ReluBackward0](node:ReluBackward0) through a transpose.
 
-**Try.** Press F6, then End, and click `autograd.w1`, `custom.w1` and
-`sequential.0.weight`: their `.grad after` norms are equal (the hand-written backward
-gives the same numbers too). Ctrl+T runs `optimizer.step()` on every parameter: all
-three autograd losses fall, the manual one stays where it was.
+**Try.** Press F6, then click `autograd.w1`, `custom.w1` and `sequential.0.weight`:
+their `.grad after` norms are equal (the hand-written backward gives the same numbers
+too). Ctrl+T trains a step: SGD moves the three autograd versions identically, so their
+gradients stay equal step after step, while `manual`'s weights are buffers, not
+parameters: the optimizer never sees them and they keep their initial values.
 
 **Question.** [StackBackward0](node:StackBackward0) stacks four losses in the code, but only
 three edges come into it: which one is missing, and why?

@@ -1,24 +1,53 @@
-"""Every built-in model opens, runs backward, and its lesson's node links exist."""
+"""Every built-in model opens, runs backward, trains, exports, and its lesson's links exist."""
 
 from __future__ import annotations
 
+import math
 import re
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 import pytest
 import torch
 
 from graphviz_app.core.backward import record_backward
 from graphviz_app.core.forward import forward_and_capture
-from graphviz_app.io.builtin import list_builtin_models
+from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.training import TrainSettings
+from graphviz_app.io.builtin import list_builtin_models, resolve_model
+from graphviz_app.io.export import render, write_atomic
 from graphviz_app.io.model_file import load_model_file
+from graphviz_app.session import ModelSession
 
 NODE_LINK = re.compile(r"\(node:([^)]+)\)")
 MODELS = [entry.name for entry in list_builtin_models()]
+SVG_NS = "{http://www.w3.org/2000/svg}"
+LR = 0.01
+
+
+def test_the_teaching_models_of_the_issue_are_all_built_in() -> None:
+    expected = {
+        "autograd_basics",
+        "two_layer_four_ways",
+        "dynamic_net",
+        "cifar_cnn",
+        "fashion_mlp",
+        "cross_entropy_vs_nll",
+        "views_inplace",
+        "inplace_error",
+        "no_grad_detach",
+        "leaf_vs_nonleaf",
+        "train_vs_eval",
+        "lstm_cells",
+        "gradient_check",
+        "transformer_block",
+    }
+    assert expected <= set(MODELS)
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_a_builtin_model_captures_and_backpropagates(name: str) -> None:
-    loaded = load_model_file(next(e.path for e in list_builtin_models() if e.name == name))
+    loaded = load_model_file(resolve_model(name))
     run = forward_and_capture(loaded.model, loaded.inputs, loaded.loss_fn)
     trace = record_backward(run.walk)
     assert len(trace.steps) == len(run.walk.fns)
@@ -37,9 +66,28 @@ def test_a_builtin_model_captures_and_backpropagates(name: str) -> None:
 
 @pytest.mark.parametrize("name", MODELS)
 def test_every_lesson_link_names_a_node_of_the_graph(name: str) -> None:
-    loaded = load_model_file(next(e.path for e in list_builtin_models() if e.name == name))
+    loaded = load_model_file(resolve_model(name))
     graph = forward_and_capture(loaded.model, loaded.inputs, loaded.loss_fn).graph
     titles = {n.leaf_name for n in graph.nodes} | {n.name for n in graph.nodes}
     links = NODE_LINK.findall(loaded.doc)
     assert links, f"{name}'s lesson links to no node"
     assert set(links) <= titles, f"{name}: no node called {set(links) - titles}"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_builtin_model_trains_three_sgd_steps_and_exports_svg(name: str, tmp_path: Path) -> None:
+    session = ModelSession()
+    session.load(resolve_model(name))
+    settings = TrainSettings("SGD", lr=LR)
+    records = [session.train_step(settings, GraphStyle())[2] for _ in range(3)]
+    assert [r.step for r in records] == [1, 2, 3]
+    for record in records:
+        assert math.isfinite(record.loss)
+        for update in record.params:  # plain SGD moves each weight by exactly lr * grad
+            assert update.update_norm == pytest.approx(LR * update.grad_norm, rel=1e-3, abs=1e-7)
+    assert any(u.grad_norm > 0 for r in records for u in r.params), "no parameter was trained"
+    picture = session.picture(GraphStyle())
+    target = tmp_path / f"{name}.svg"
+    write_atomic(target, render(picture.graph, picture.dot, "svg", session.engine))
+    drawn = ElementTree.parse(target).getroot().iter(f"{SVG_NS}g")
+    assert sum(1 for g in drawn if g.get("class") == "node") == len(picture.visible.nodes)
