@@ -13,9 +13,10 @@ node, as `print(model)` shows it. Ctrl+T trains a step on a new synthetic batch 
 class is a bright horizontal band at its own height).
 
 **Devices.** Parameters, inputs and every intermediate live on one device. On a machine
-with a GPU, choose it in the Training dock and press F5: each node's shape line (and
-the Inspector's "shape / dtype" row) then ends in `cuda:0`; on the CPU no device is
-written.
+with a GPU, choose it in the Training dock's "Device & dtype" tab: the app moves the
+model there, runs forward and backward again and compares the gradients with the CPU's;
+each node's shape line (and the Inspector's "shape / dtype" row) then ends in
+`cuda:0`. On the CPU no device is written.
 
 **Question.** `nn.Flatten` reshapes every image into 784 numbers, yet it has no node in
 the graph: why not?

@@ -10,9 +10,9 @@ it normalises with the batch's statistics, and every forward nudges its running
 averages.
 
 **Try.** Press F5 a few times: each forward draws a new dropout mask (other values
-become 0). Then switch the model to eval mode (the Training dock's train/eval switch,
-or `model.eval()` at the end of `build_model()` in a copy of this file) and press F5:
-the `MulBackward0` is gone (dropout is the identity), and the batch norm node saved
+become 0). Then untick "train() mode" in the Training dock and train one step
+(Ctrl+T), which calls `model.eval()` before its forward: in the step's graph the
+`MulBackward0` is gone (dropout is the identity), and the batch norm node saved
 `training = False` and empty batch statistics (shape `(0,)`): it now uses the running
 averages, so each sample's output no longer depends on the rest of the batch.
 

@@ -117,6 +117,14 @@ def test_dropout_and_batch_norm_change_the_graph_between_train_and_eval() -> Non
     torch.testing.assert_close(loaded.model(x)[:1], loaded.model(x[:1]))
 
 
+def test_a_training_step_in_eval_mode_draws_no_dropout_node() -> None:
+    session = ModelSession()
+    session.load(resolve_model("train_vs_eval"))
+    picture, _, _ = session.train_step(TrainSettings(lr=0.01, train_mode=False), GraphStyle())
+    names = {n.name for n in picture.graph.nodes}
+    assert "NativeBatchNormBackward0" in names and "MulBackward0" not in names
+
+
 def _saved_text(node: Node, name: str) -> str | None:
     return next(s.text for s in node.saved if s.name == name)
 
@@ -133,6 +141,14 @@ def test_gradcheck_fails_in_float32_and_passes_in_float64() -> None:
     assert next(model.parameters()).dtype == torch.float32  # the caller's model is untouched
     loss = float(fn32(*params32).detach())
     assert 5 < loss < 20  # "the loss (about 10)"
+
+
+def test_the_apps_gradient_check_fails_in_float32_and_passes_in_float64() -> None:
+    session = ModelSession()
+    session.load(resolve_model("gradient_check"))
+    report = session.check_gradients(TrainSettings())
+    assert report.run("float64").passed and not report.run("float32").passed
+    assert not report.sampled  # every element of every parameter was compared
 
 
 def test_modifying_a_saved_output_in_place_fails_backward_with_torchs_error() -> None:
