@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 
 from graphviz_app import __version__
@@ -111,12 +112,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if args.command in (None, "gui"):
-        from graphviz_app.ui.application import run_gui  # Qt is imported only for the window
-
-        return run_gui(getattr(args, "model", None))
+        return run_window(getattr(args, "model", None))
     from graphviz_app import cli
 
     return cli.run_command(args)
+
+
+def run_window(model: str | None) -> int:
+    """The desktop app; a library that fails to import (a broken torch) is a dialog."""
+    try:
+        from graphviz_app.ui.application import run_gui  # Qt is imported only for the window
+    except (ImportError, OSError) as exc:  # OSError: a shared library that will not load
+        details = traceback.format_exc()
+        logger.error("cannot start the window\n%s", details)
+        return startup_failure(f"A library the app needs does not load: {exc}", details)
+    return run_gui(model)
+
+
+def startup_failure(summary: str, details: str) -> int:
+    """Say why the app cannot start, in a dialog when Qt works; returns the exit status."""
+    try:
+        from PySide6.QtWidgets import QApplication, QMessageBox
+    except ImportError:
+        return 1  # no Qt at all: the log line above is all we can give
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    box = QMessageBox(QMessageBox.Icon.Critical, "graphviz_app cannot start", summary)
+    box.setInformativeText(
+        "Reinstall the app's dependencies in this Python environment (for example "
+        "pip install -e . or pip install torch), then start it again."
+    )
+    box.setDetailedText(details)
+    box.exec()
+    del app
+    return 1
 
 
 if __name__ == "__main__":

@@ -27,17 +27,20 @@ MENUS = (
     (
         "&View",
         (
-            "fit_action",
-            "zoom_in_action",
-            "zoom_out_action",
-            "zoom_selection_action",
-            "find_action",
+            "views.fit_action",
+            "views.zoom_in_action",
+            "views.zoom_out_action",
+            "views.zoom_selection_action",
+            "views.find_action",
+            "views.minimap_action",
             "-",
-            "rankdir_action",
-            "values_action",
+            "views.rankdir_action",
+            "views.values_action",
             "-",
-            "collapse_action",
-            "expand_action",
+            "views.collapse_action",
+            "views.expand_action",
+            "-",
+            "appearance.presentation_action",
         ),
     ),
     ("&Settings", ("system_dot_action",)),
@@ -45,9 +48,9 @@ MENUS = (
 TOOLBAR = (
     "open_action",
     "export_action",
-    "fit_action",
-    "zoom_in_action",
-    "zoom_out_action",
+    "views.fit_action",
+    "views.zoom_in_action",
+    "views.zoom_out_action",
     "run.forward_action",
     "run.backward_action",
     "run.train_action",
@@ -65,3 +68,17 @@ def make_action(
     action.setStatusTip(action.toolTip())
     action.triggered.connect(slot)
     return action
+
+
+def explain_when_disabled(action: QAction, reason: str) -> None:
+    """Keep ``reason`` in ``action``'s tooltip and status tip while it is disabled."""
+    base = action.toolTip()
+
+    def update() -> None:
+        tip = base if action.isEnabled() else f"{base}. Unavailable now: {reason}"
+        if action.toolTip() != tip:  # setToolTip emits changed again
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+
+    action.changed.connect(update)
+    update()

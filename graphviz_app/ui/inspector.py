@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
@@ -10,11 +12,17 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from graphviz_app.core.backward import BackwardStep
-from graphviz_app.core.graph import AutogradGraph, Node, TensorInfo
+from graphviz_app.core.graph import AutogradGraph, Node, SavedValue, TensorInfo
 from graphviz_app.core.style import KIND_LABEL, grad_text, shape_line
+from graphviz_app.ui.node_help import explain_node
+from graphviz_app.ui.theme import LIGHT, Theme
 
+logger = logging.getLogger(__name__)
 NODE_SCHEME = "node"
 INSPECTOR_PREVIEW = 16  # values listed; the record keeps more for plots
+SAVED_PREVIEW = 6
+#: Adds a section to the inspector: (graph, node id) -> an HTML fragment, "" for none.
+ExtraProvider = Callable[[AutogradGraph, str], str]
 
 
 class InspectorView(QTextBrowser):
@@ -26,17 +34,39 @@ class InspectorView(QTextBrowser):
         super().__init__(parent)
         self.setOpenLinks(False)
         self.anchorClicked.connect(self._on_anchor_clicked)
+        self.extras: list[ExtraProvider] = []
+        self.set_theme(LIGHT)
         self.show_nothing()
+
+    def add_extra(self, provider: ExtraProvider) -> None:
+        """Add a section: ``provider(graph, node_id)`` returns HTML ("" for nothing)."""
+        self.extras.append(provider)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Text, link and muted colours from ``theme`` (takes effect on the next show)."""
+        self.theme = theme
+        self.document().setDefaultStyleSheet(
+            f"body {{ color: {theme.text}; }} a {{ color: {theme.link}; }}"
+            f" td.key {{ color: {theme.muted}; padding-right: 8px; }}"
+            f" .muted {{ color: {theme.muted}; }} .error {{ color: {theme.error}; }}"
+            f" .help {{ color: {theme.text}; }}"
+        )
 
     def show_nothing(self) -> None:
         """The placeholder text when no node is selected."""
-        self.setHtml("<p style='color:#666'>Click a node to inspect it.</p>")
+        self.setHtml("<p class='muted'>Click a node to inspect it.</p>")
 
     def show_node(
         self, graph: AutogradGraph, node_id: str, step: BackwardStep | None = None
     ) -> None:
         """Describe ``node_id`` of ``graph`` (with its gradients when backward ran it)."""
-        self.setHtml(node_html(graph, graph.node(node_id), step))
+        parts = [node_html(graph, graph.node(node_id), step)]
+        for provider in self.extras:
+            try:
+                parts.append(provider(graph, node_id))
+            except Exception:  # one broken section must not hide the others
+                logger.exception("inspector section %r failed", provider)
+        self.setHtml("".join(parts))
 
     def _on_anchor_clicked(self, url: QUrl) -> None:
         if url.scheme() == NODE_SCHEME:
@@ -69,15 +99,35 @@ def node_html(graph: AutogradGraph, node: Node, step: BackwardStep | None = None
     if step is not None:
         parts.append(_gradient_html(step))
     if node.saved:
-        saved = [
-            (s.name, escape(shape_line(s.tensor) if s.tensor else s.text or "")) for s in node.saved
-        ]
-        parts.append("<h4>Saved for backward</h4>" + _table(saved))
+        parts.append("<h4>Saved for backward</h4>" + _saved_table(node.saved))
     parts.append(
         _links("Inputs (next_functions)", graph, [e.source for e in graph.in_edges(node.id)])
     )
     parts.append(_links("Consumers", graph, [e.target for e in graph.out_edges(node.id)]))
+    help_text = "".join(f"<p class='help'>{escape(p)}</p>" for p in explain_node(node))
+    parts.append(f"<h4>What is this node?</h4>{help_text}")
     return "".join(parts)
+
+
+def _saved_table(saved: tuple[SavedValue, ...]) -> str:
+    """Name, shape/dtype, a summary and the first values of each saved value."""
+    rows = []
+    for value in saved:
+        if value.tensor is None:
+            rows.append((escape(value.name), escape(value.text or ""), "", ""))
+            continue
+        info = value.tensor
+        stats = info.stats
+        summary = "" if stats is None else f"mean {stats.mean:.3g}, std {stats.std:.3g}"
+        if stats is not None and stats.has_non_finite:
+            summary = f"<span class='error'>{stats.nan_count} NaN, {stats.inf_count} Inf</span>"
+        preview = ", ".join(f"{v:.3g}" for v in info.preview[:SAVED_PREVIEW])
+        if preview and (info.preview_truncated or len(info.preview) > SAVED_PREVIEW):
+            preview += ", ..."
+        rows.append((escape(value.name), escape(shape_line(info)), summary, preview))
+    header = "<tr><th>name</th><th>shape / dtype</th><th>summary</th><th>first values</th></tr>"
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table cellspacing='2'>{header}{body}</table>"
 
 
 def _gradient_html(step: BackwardStep) -> str:
@@ -93,7 +143,7 @@ def _gradient_html(step: BackwardStep) -> str:
 
 def _grad_cell(info: TensorInfo | None) -> str:
     if info is None:
-        return "<span style='color:#777'>None (no gradient flows)</span>"
+        return "<span class='muted'>None (no gradient flows)</span>"
     return escape(grad_text(info))
 
 
@@ -125,8 +175,8 @@ def _tensor_table(info: TensorInfo) -> str:
         if stats.has_non_finite:
             rows.append(
                 (
-                    "<b style='color:#b00'>non-finite</b>",
-                    f"<b style='color:#b00'>{stats.nan_count} NaN, {stats.inf_count} Inf</b>",
+                    "<b class='error'>non-finite</b>",
+                    f"<b class='error'>{stats.nan_count} NaN, {stats.inf_count} Inf</b>",
                 )
             )
         shown = info.preview[:INSPECTOR_PREVIEW]
@@ -147,7 +197,5 @@ def _links(title: str, graph: AutogradGraph, node_ids: list[str]) -> str:
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
-    body = "".join(
-        f"<tr><td style='color:#555;padding-right:8px'>{k}</td><td>{v}</td></tr>" for k, v in rows
-    )
+    body = "".join(f"<tr><td class='key'>{k}</td><td>{v}</td></tr>" for k, v in rows)
     return f"<table>{body}</table>"

@@ -15,21 +15,9 @@ from PySide6.QtWidgets import (
 
 from graphviz_app.core.graph import Node
 from graphviz_app.core.layout import PX_PER_PT, ClusterBox, EdgePath, NodeBox
-from graphviz_app.core.style import (
-    CLUSTER_BORDER,
-    CLUSTER_FILL,
-    EDGE_COLOR,
-    HIGHLIGHT_COLOR,
-    KIND_BORDER,
-    KIND_FILL,
-    NON_FINITE_COLOR,
-    SELECTED_COLOR,
-    has_non_finite,
-    text_color_on,
-)
+from graphviz_app.core.style import NON_FINITE_COLOR, has_non_finite, text_color_on
+from graphviz_app.ui.theme import LIGHT, Theme
 
-HIGHLIGHT = QColor(HIGHLIGHT_COLOR)
-SELECTED = QColor(SELECTED_COLOR)
 NON_FINITE = QColor(NON_FINITE_COLOR)
 TEXT_LOD = 0.45  # below this zoom, boxes are drawn without text
 CURRENT_COLOR = "#e69f00"  # Okabe-Ito orange: the node backward is executing
@@ -64,9 +52,12 @@ class NodeItem(QGraphicsItem):
         self._font = font
         self._rect = QRectF(-box.width / 2, -box.height / 2, box.width, box.height)
         self._outer = self._rect.adjusted(-10, -8, 10, 2)  # room for the step badge
-        self._kind_fill = self._fill = QColor(KIND_FILL[node.kind])
+        self.theme = LIGHT
+        self._base: str | None = None  # colour-by fill (None: the kind's colour)
+        self._override: str | None = None  # the backward stepper's gradient fill
+        self._fill = QColor(LIGHT.kind_fill[node.kind])
         self._text = QColor(Qt.GlobalColor.black)
-        self._border = QColor(KIND_BORDER[node.kind])
+        self._border = QColor(LIGHT.kind_border[node.kind])
         self.highlighted = False
         self.step_state = StepState.NONE
         self.waiting_for = 0  # gradients this node still waits for (backward stepping)
@@ -116,11 +107,36 @@ class NodeItem(QGraphicsItem):
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
 
     def set_fill(self, color: str | None) -> None:
-        """Fill with ``color`` (colouring by gradient), or the kind's colour for None."""
-        fill = QColor(color) if color else self._kind_fill
-        if fill != self._fill:  # repaint (and re-cache) only what changed
-            self._fill = fill
-            self._text = QColor(text_color_on(color) if color else "#000000")
+        """Fill with ``color`` (the stepper colouring by gradient); None gives the
+        colour-by fill back."""
+        self._override = color
+        self._refill()
+
+    def set_base_fill(self, color: str | None) -> None:
+        """The Colour-by menu's fill; None is the node kind's colour in the theme."""
+        self._base = color
+        self._refill()
+
+    def apply_theme(self, theme: Theme) -> None:
+        """Draw with ``theme``'s kind colours, borders and widths."""
+        self.theme = theme
+        self._border = QColor(theme.kind_border[self.node.kind])
+        self._refill()
+        self.update()
+
+    def node_rect(self) -> QRectF:
+        """The node's box (without the badge margin) in scene coordinates."""
+        return self.mapRectToScene(self._rect)
+
+    def fill_color(self) -> str:
+        """The fill drawn now, as ``#rrggbb``."""
+        return str(self._fill.name())
+
+    def _refill(self) -> None:
+        color = self._override or self._base or self.theme.kind_fill[self.node.kind]
+        if QColor(color) != self._fill:  # repaint (and re-cache) only what changed
+            self._fill = QColor(color)
+            self._text = QColor(text_color_on(self._fill.name()))
             self.update()
 
     def set_step_state(self, state: StepState, waiting_for: int = 0) -> None:
@@ -152,15 +168,16 @@ class NodeItem(QGraphicsItem):
             hover_node(node_id)
 
     def _border_pen(self) -> QPen:
+        extra = self.theme.border_width - 1.2  # thicker everywhere in presentation mode
         if self.step_state is StepState.CURRENT:
-            return QPen(QColor(CURRENT_COLOR), 4)
+            return QPen(QColor(CURRENT_COLOR), 4 + extra)
         if self.isSelected():
-            return QPen(SELECTED, 3)
+            return QPen(QColor(self.theme.selected), 3 + extra)
         if self.highlighted:
-            return QPen(HIGHLIGHT, 2.5)
+            return QPen(QColor(self.theme.highlight), 2.5 + extra)
         if self.non_finite:  # NaN/Inf: red, thick and dashed, as in exports
-            return QPen(NON_FINITE, 3, Qt.PenStyle.DashLine)
-        return QPen(self._border, 1.2)
+            return QPen(NON_FINITE, 3 + extra, Qt.PenStyle.DashLine)
+        return QPen(self._border, self.theme.border_width)
 
 
 class EdgeItem(QGraphicsItem):
@@ -172,6 +189,7 @@ class EdgeItem(QGraphicsItem):
         self.source = path.source
         self.target = path.target
         self.highlighted = False
+        self.theme = LIGHT
         self.label = ""  # the gradient in flight, while stepping through backward
         self._path = _spline(path)
         self._arrow = _arrowhead(path)
@@ -196,6 +214,11 @@ class EdgeItem(QGraphicsItem):
             self._outer = self._outer_rect()
             self.update()
 
+    def apply_theme(self, theme: Theme) -> None:
+        """Draw with ``theme``'s edge colour and width."""
+        self.theme = theme
+        self.update()
+
     def set_highlighted(self, on: bool) -> None:
         """Draw the edge thicker and coloured (its node is hovered or selected)."""
         if on != self.highlighted:
@@ -206,8 +229,10 @@ class EdgeItem(QGraphicsItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        color = HIGHLIGHT if self.highlighted else QColor(EDGE_COLOR)
-        painter.setPen(QPen(color, 2.5 if self.highlighted else 1.1))
+        theme = self.theme
+        color = QColor(theme.highlight if self.highlighted else theme.edge)
+        width = theme.edge_width + (1.4 if self.highlighted else 0.0)
+        painter.setPen(QPen(color, width))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
         painter.setBrush(QBrush(color))
@@ -242,22 +267,28 @@ class ClusterItem(QGraphicsItem):
         self.label = box.label
         self._rect = QRectF(*box.rect)
         self._font = font
+        self.theme = LIGHT
         self.setZValue(0)
         self.setToolTip(f"module: {box.module or '(model)'}\nDouble-click to collapse it")
 
     def boundingRect(self) -> QRectF:
         return self._rect.adjusted(-1, -1, 1, 1)
 
+    def apply_theme(self, theme: Theme) -> None:
+        """Draw with ``theme``'s module-box colours."""
+        self.theme = theme
+        self.update()
+
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        painter.setPen(QPen(QColor(CLUSTER_BORDER), 1, Qt.PenStyle.DashLine))
-        painter.setBrush(QBrush(QColor(CLUSTER_FILL)))
+        painter.setPen(QPen(QColor(self.theme.cluster_border), 1, Qt.PenStyle.DashLine))
+        painter.setBrush(QBrush(QColor(self.theme.cluster_fill)))
         painter.drawRoundedRect(self._rect, 6, 6)
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if lod >= TEXT_LOD:
             painter.setFont(self._font)
-            painter.setPen(QPen(QColor("#4a4a66")))
+            painter.setPen(QPen(QColor(self.theme.cluster_text)))
             painter.drawText(
                 self._rect.adjusted(6, 3, -4, -4),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,

@@ -10,16 +10,19 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QWidget
 
-from graphviz_app.core.collapse import modules_at_depth
+from graphviz_app.core.graph import TensorInfo
 from graphviz_app.core.style import GraphStyle
-from graphviz_app.session import PictureResult
-from graphviz_app.ui.actions import MENUS, TOOLBAR, Shortcut, make_action
+from graphviz_app.session import BackwardResult, PictureResult
+from graphviz_app.ui.actions import MENUS, TOOLBAR, Shortcut, explain_when_disabled, make_action
+from graphviz_app.ui.appearance import Appearance
 from graphviz_app.ui.dialogs import ask_export_target, ask_model_file, dropped_model_file
-from graphviz_app.ui.find_bar import FindBar
+from graphviz_app.ui.find_bar import FindBar, FindResults
+from graphviz_app.ui.histogram import HistogramPanel
 from graphviz_app.ui.inspector import InspectorView
 from graphviz_app.ui.lesson import LessonView, find_node
+from graphviz_app.ui.minimap import Minimap
 from graphviz_app.ui.model_list import ModelList
 from graphviz_app.ui.parts import install_parts
 from graphviz_app.ui.run_controls import RunControls
@@ -28,6 +31,8 @@ from graphviz_app.ui.status import AppStatusBar, ErrorReporter
 from graphviz_app.ui.stepper import BackwardStepper, GradLegend, StepperPanel
 from graphviz_app.ui.trust import TrustStore, ask_to_run
 from graphviz_app.ui.view import GraphView
+from graphviz_app.ui.view_controls import NO_GRAPH, ViewControls
+from graphviz_app.ui.window_state import add_panel_toggle, restore_window, save_window
 from graphviz_app.ui.worker import ExportRequest, SessionController
 
 logger = logging.getLogger(__name__)
@@ -55,13 +60,17 @@ class MainWindow(QMainWindow):
         self.view.setScene(self.scene)
         self.setCentralWidget(self.view)
         self.inspector = InspectorView(self)
+        self.histograms = HistogramPanel(self)
         self.models = ModelList(self)
         self.lesson = LessonView(self)
         self.find_bar = FindBar(self)
+        self.find_results = FindResults(self.find_bar, self)
         self.stepper_panel = StepperPanel(self)
         self.legend = GradLegend(self.view.viewport())
         self.stepper = BackwardStepper(self.scene, self.stepper_panel, self.legend)
+        self.minimap = Minimap(self.view)
         self.run = RunControls(self)
+        self.panels_menu = QMenu("&Panels", self)
         self._build_docks()
         self._build_actions()
         self.status = AppStatusBar(self.cancel_action, self)
@@ -69,29 +78,37 @@ class MainWindow(QMainWindow):
         self.errors = ErrorReporter(self)
         self._connect()
         self.parts = install_parts(self)
-        self._restore_settings()
+        restore_window(self)
+        self.appearance.apply_theme()
 
     # --- construction -------------------------------------------------------
     def _build_docks(self) -> None:
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.models_dock = self.add_dock("Models", "models_dock", self.models, left, 190)
-        self.inspector_dock = self.add_dock(
-            "Inspector", "inspector_dock", self.inspector, right, 330
-        )
+        inspector = QSplitter(Qt.Orientation.Vertical)
+        inspector.addWidget(self.inspector)
+        inspector.addWidget(self.histograms)
+        inspector.setStretchFactor(0, 3)
+        self.inspector_dock = self.add_dock("Inspector", "inspector_dock", inspector, right, 340)
         self.lesson_dock = self.add_dock("Lesson", "lesson_dock", self.lesson, left, 190)
+        self.find_dock = self.add_dock("Find results", "find_dock", self.find_results, left, 190)
+        self.find_dock.hide()  # shown by Ctrl+F
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.backward_dock = self.add_dock(
             "Backward pass", "backward_dock", self.stepper_panel, bottom, 60
         )
         self.view.set_corner_overlay(self.legend)
+        self.view.set_corner_overlay(self.minimap, Qt.Corner.BottomRightCorner)
 
     def add_dock(
         self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, width: int
     ) -> QDockWidget:
+        """A movable, closable dock, listed in View > Panels (restore it from there)."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        add_panel_toggle(self.panels_menu, dock)
         vertical = area == Qt.DockWidgetArea.BottomDockWidgetArea
         orientation = Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal
         self.resizeDocks([dock], [width], orientation)
@@ -113,11 +130,14 @@ class MainWindow(QMainWindow):
             "Ctrl+E",
             "Export the graph as SVG, PNG, DOT or JSON",
         )
-        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.quit_action = self._action(
+            "&Quit", self.close, QKeySequence.StandardKey.Quit, "Close the window"
+        )
         self.cancel_action = self._action(
             "Cancel", self.controller.cancel, "Esc", "Stop the running job (layout, loading)"
         )
         self.cancel_action.setEnabled(False)
+        explain_when_disabled(self.cancel_action, "no job is running")
         self.system_dot_action = self._action(
             "Use the system's Graphviz (dot)",
             self._on_system_dot_toggled,
@@ -126,44 +146,14 @@ class MainWindow(QMainWindow):
         )
         self.system_dot_action.setCheckable(True)
         self.export_action.setEnabled(False)
-        self._build_view_actions()
+        explain_when_disabled(self.export_action, NO_GRAPH)
+        for action in (self.run.forward_action, self.run.backward_action, self.run.train_action):
+            explain_when_disabled(action, NO_GRAPH)
+        for action in self.stepper.actions:
+            explain_when_disabled(action, "run backward (F6) first")
+        self.views = ViewControls(self)
+        self.appearance = Appearance(self)
         self._build_menus()
-
-    def _build_view_actions(self) -> None:
-        self.fit_action = self._action("&Fit to window", self.view.fit_all, "F")
-        self.zoom_in_action = self._action(
-            "Zoom &in", self.view.zoom_in, QKeySequence.StandardKey.ZoomIn
-        )
-        self.zoom_out_action = self._action(
-            "Zoom &out", self.view.zoom_out, QKeySequence.StandardKey.ZoomOut
-        )
-        self.zoom_selection_action = self._action(
-            "Zoom to &selection", self.view.zoom_to_selection, "Z"
-        )
-        self.rankdir_action = self._action(
-            "&Left to right",
-            self._on_rankdir_toggled,
-            "Ctrl+L",
-            "Lay the graph out left to right instead of top down",
-        )
-        self.rankdir_action.setCheckable(True)
-        self.values_action = self._action("Show &values on nodes", self._on_values_toggled, "V")
-        self.values_action.setCheckable(True)
-        self.collapse_action = self._action(
-            "&Collapse top-level modules",
-            self._on_collapse_top_triggered,
-            "Ctrl+Shift+C",
-            "Draw each top-level module as one node (double-click a module to toggle it)",
-        )
-        self.find_action = self._action(
-            "&Find nodes...",
-            self._on_find_triggered,
-            QKeySequence.StandardKey.Find,
-            "Find nodes by name, op, module path, shape or 'nan'; Enter for the next",
-        )
-        self.expand_action = self._action(
-            "E&xpand all modules", self._on_expand_all_triggered, "Ctrl+Shift+X"
-        )
 
     def _build_menus(self) -> None:
         for title, names in MENUS:
@@ -174,7 +164,12 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("main_toolbar")
         for name in TOOLBAR:
             toolbar.addActions(self._actions_named(name))
+        self.views.add_to_toolbar(toolbar)
         toolbar.addWidget(self.find_bar)
+        view_menu = next(m for m in self.menuBar().findChildren(QMenu) if m.title() == "&View")
+        view_menu.addSeparator()
+        for menu in (self.appearance.theme_menu, self.appearance.colour_menu, self.panels_menu):
+            view_menu.addMenu(menu)
 
     def _actions_named(self, name: str) -> list[QAction]:
         found = attrgetter(name)(self)
@@ -188,6 +183,7 @@ class MainWindow(QMainWindow):
         self.controller.job_finished.connect(self.status.show_job_time)
         self.controller.cancelled.connect(self._on_controller_cancelled)
         self.controller.engine_changed.connect(self._on_controller_engine_changed)
+        self.controller.backward_ready.connect(self._on_controller_backward_ready)
         self.stepper.step_changed.connect(self._on_stepper_step_changed)
         self.scene.node_selected.connect(self._on_scene_node_selected)
         self.scene.module_toggled.connect(self._on_scene_module_toggled)
@@ -218,7 +214,7 @@ class MainWindow(QMainWindow):
         if self.result is not None:
             selected = self.scene.selected_node_id()
             highlighted = frozenset({selected}) if selected else frozenset()
-            fills = tuple(self.stepper.current_fills().items())
+            fills = tuple(self.appearance.current_fills().items())
             request = ExportRequest(str(path), fmt, dpi, highlighted, fills)
             self.controller.export(self.result, request)
 
@@ -234,13 +230,8 @@ class MainWindow(QMainWindow):
             if target is not None:
                 self.export_to(target[0], dpi=target[1])
 
-    def _on_rankdir_toggled(self, checked: bool) -> None:
-        self._restyle(rankdir="LR" if checked else "TB")
-
-    def _on_values_toggled(self, checked: bool) -> None:
-        self._restyle(show_values=checked)
-
-    def _restyle(self, **changes: object) -> None:
+    def restyle(self, **changes: object) -> None:
+        """Change the picture's style (``rankdir="LR"``...) and lay it out again."""
         self.style_options = dataclasses.replace(self.style_options, **changes)  # type: ignore[arg-type]
         if self.result is not None:
             self.controller.restyle(self.style_options)
@@ -263,7 +254,10 @@ class MainWindow(QMainWindow):
         self.settings.setValue("last_model", result.model_path)
         self.setWindowTitle(f"{result.model_name} - graphviz_app")
         self.status.show_picture(result)
-        self.find_bar.set_graph(result.visible)
+        self.find_bar.set_graph(result.visible, incoming_grads(self.stepper.result))
+        self.views.set_result(result)
+        self.appearance.on_picture_shown(new_graph)
+        self.minimap.refresh()
         if not same_model:
             self.lesson.show_lesson(result.doc)
         if not same_model and result.style.collapsed:
@@ -299,6 +293,9 @@ class MainWindow(QMainWindow):
         self.system_dot_action.blockSignals(False)
         self.status.show_engine(description)
 
+    def _on_controller_backward_ready(self, result: BackwardResult) -> None:
+        self.find_bar.set_grads(incoming_grads(result))
+
     def _on_controller_cancelled(self) -> None:
         self.status.showMessage("Cancelled.", 5000)
 
@@ -317,8 +314,11 @@ class MainWindow(QMainWindow):
         if node_id and self.result is not None:
             step = self.stepper.step_for(node_id)
             self.inspector.show_node(self.result.visible, node_id, step)
+            grad = incoming_grads(self.stepper.result).get(node_id)
+            self.histograms.show_tensors(self.result.visible.node(node_id).tensor, grad)
         else:
             self.inspector.show_nothing()
+            self.histograms.show_tensors(None, None)
 
     def _on_scene_node_context_menu(self, node_id: str, where: QPoint) -> None:
         menu = QMenu(self)
@@ -340,18 +340,7 @@ class MainWindow(QMainWindow):
 
     def set_collapsed(self, modules: frozenset[str]) -> None:
         """Draw ``modules`` collapsed (one node each) and every other module expanded."""
-        self._restyle(collapsed=frozenset(modules))
-
-    def _on_collapse_top_triggered(self) -> None:
-        if self.result is not None:
-            self.set_collapsed(modules_at_depth(self.result.graph, 1))
-
-    def _on_expand_all_triggered(self) -> None:
-        self.set_collapsed(frozenset())
-
-    def _on_find_triggered(self) -> None:
-        self.find_bar.edit.setFocus()
-        self.find_bar.edit.selectAll()
+        self.restyle(collapsed=frozenset(modules))
 
     def _on_lesson_node_requested(self, title: str) -> None:
         node_id = find_node(self.result.visible, title) if self.result else None
@@ -367,17 +356,6 @@ class MainWindow(QMainWindow):
             self.view.centerOn(item)
 
     # --- settings and shutdown ---------------------------------------------
-    def _restore_settings(self) -> None:
-        if self.settings.value("engine", "") == "dot":
-            self.system_dot_action.setChecked(True)
-            self.controller.set_engine("dot")
-        geometry = self.settings.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        state = self.settings.value("window_state")
-        if state is not None:
-            self.restoreState(state)
-
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if dropped_model_file(event.mimeData()):
             event.acceptProposedAction()
@@ -389,8 +367,17 @@ class MainWindow(QMainWindow):
             self.open_model(path)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("window_state", self.saveState())
+        save_window(self)
         self.errors.close()
         self.controller.shutdown()
         super().closeEvent(event)
+
+
+def incoming_grads(result: BackwardResult | None) -> dict[str, TensorInfo]:
+    """Node id -> the gradient that reached it in ``result`` (a leaf's .grad after)."""
+    grads: dict[str, TensorInfo] = {}
+    for step in result.trace.steps if result is not None else ():
+        received = step.leaf_grad_after or next((g for g in step.grad_outputs if g), None)
+        if received is not None:
+            grads[step.node_id] = received
+    return grads

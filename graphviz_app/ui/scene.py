@@ -15,6 +15,7 @@ from graphviz_app.core.graph import AutogradGraph, NodeKind
 from graphviz_app.core.layout import GraphLayout
 from graphviz_app.core.style import GraphStyle, node_label_lines
 from graphviz_app.ui.items import ClusterItem, EdgeItem, NodeItem, label_font
+from graphviz_app.ui.theme import LIGHT, Theme
 
 MARGIN = 24.0
 _Item = TypeVar("_Item", NodeItem, EdgeItem, ClusterItem)
@@ -36,6 +37,7 @@ class GraphScene(QGraphicsScene):
         self._edges_by_node: dict[str, list[EdgeItem]] = {}
         self.layout: GraphLayout | None = None
         self.graph_style: GraphStyle | None = None
+        self.theme = LIGHT
         self.selectionChanged.connect(self._on_scene_selection_changed)
 
     def show_graph(self, graph: AutogradGraph, layout: GraphLayout, style: GraphStyle) -> None:
@@ -70,8 +72,16 @@ class GraphScene(QGraphicsScene):
 
     def _add(self, table: dict[str, _Item], key: str, item: _Item) -> _Item:
         table[key] = item
+        item.apply_theme(self.theme)
         self.addItem(item)
         return item
+
+    def set_theme(self, theme: Theme) -> None:
+        """Redraw every item in ``theme`` (new items get it too)."""
+        self.theme = theme
+        for table in (self.nodes, self.edges, self.clusters):
+            for item in table.values():
+                item.apply_theme(theme)
 
     def select_node(self, node_id: str) -> None:
         """Select the node ``node_id`` alone (emits :attr:`node_selected`)."""

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QStatusBar, QToolButton, QWidget
 
+from graphviz_app.core.graph import AutogradGraph, NodeKind
 from graphviz_app.session import PictureResult
 
 MESSAGE_MS = 8000
+BUSY_DELAY_MS = 200  # a job shorter than this never flashes the busy bar
+
+
+def tensor_facts(graph: AutogradGraph) -> tuple[str, str]:
+    """The devices and dtypes of the model's parameters (of any tensor when none)."""
+    params = [n.tensor for n in graph.nodes if n.kind is NodeKind.PARAMETER and n.tensor]
+    tensors = params or [n.tensor for n in graph.nodes if n.tensor is not None]
+    devices = sorted({t.device for t in tensors})
+    dtypes = sorted({t.dtype for t in tensors})
+    return ", ".join(devices) or "no tensors", ", ".join(dtypes)
 
 
 class AppStatusBar(QStatusBar):
@@ -17,9 +28,19 @@ class AppStatusBar(QStatusBar):
     def __init__(self, cancel_action: QAction, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model_label = QLabel("no model")
+        self.model_label.setToolTip("The open model and its parameter count")
+        self.device_label = QLabel("")
+        self.device_label.setToolTip("Device and dtype of the model's parameters")
         self.count_label = QLabel("")
+        self.count_label.setToolTip("Nodes and edges of the captured autograd graph")
         self.engine_label = QLabel("")
+        self.engine_label.setToolTip("The Graphviz engine laying out the graph")
         self.time_label = QLabel("")
+        self.time_label.setToolTip("How long the last job (load, layout, backward...) took")
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.setInterval(BUSY_DELAY_MS)
+        self._busy_timer.timeout.connect(lambda: self._show_busy(True))
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy indicator: jobs report no fraction yet
         self.progress.setMaximumWidth(140)
@@ -27,6 +48,7 @@ class AppStatusBar(QStatusBar):
         self.cancel_button.setDefaultAction(cancel_action)
         for widget in (
             self.model_label,
+            self.device_label,
             self.count_label,
             self.engine_label,
             self.time_label,
@@ -40,6 +62,8 @@ class AppStatusBar(QStatusBar):
         """The facts of a new picture, and how long each step took."""
         self.model_label.setText(f"{result.model_name} ({result.parameter_count:,} parameters)")
         graph = result.graph
+        devices, dtypes = tensor_facts(graph)
+        self.device_label.setText(f"{devices} {dtypes}".strip())
         self.count_label.setText(f"{len(graph.nodes)} nodes, {len(graph.edges)} edges")
         self.engine_label.setText(result.engine)
         steps = " | ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in result.timings)
@@ -51,13 +75,21 @@ class AppStatusBar(QStatusBar):
         self.showMessage(f"Graphviz engine: {description}", MESSAGE_MS)
 
     def set_busy(self, busy: bool, description: str) -> None:
-        """Show or hide the busy bar and its Cancel button."""
-        self.progress.setVisible(busy)
-        self.progress.setToolTip(description)
-        self.cancel_button.setVisible(busy)
+        """Show the busy bar and its Cancel button once a job has run for
+        :data:`BUSY_DELAY_MS`; hide them when it ends. Cancel (Esc) works at once."""
         self.cancel_button.defaultAction().setEnabled(busy)
+        self.progress.setToolTip(description)
         if busy:
             self.showMessage(description + "...")
+            if not self.progress.isVisible():
+                self._busy_timer.start()
+        else:
+            self._busy_timer.stop()
+            self._show_busy(False)
+
+    def _show_busy(self, shown: bool) -> None:
+        self.progress.setVisible(shown)
+        self.cancel_button.setVisible(shown)
 
     def show_job_time(self, seconds: float) -> None:
         """How long the last job took."""
@@ -72,7 +104,8 @@ class ErrorReporter:
         self._box: QMessageBox | None = None
 
     def show(self, summary: str, details: str) -> None:
-        """Replace any open error box with one for ``summary``."""
+        """Replace any open error box with one for ``summary``: what happened, what to
+        do, and the details (traceback) behind "Show Details"."""
         self.close()
         box = QMessageBox(
             QMessageBox.Icon.Warning,
@@ -81,6 +114,7 @@ class ErrorReporter:
             QMessageBox.StandardButton.Ok,
             self._parent,
         )
+        box.setInformativeText(advice_for(summary))
         box.setDetailedText(details)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.destroyed.connect(self._on_box_destroyed)
@@ -94,3 +128,20 @@ class ErrorReporter:
 
     def _on_box_destroyed(self) -> None:
         self._box = None
+
+
+def advice_for(summary: str) -> str:
+    """What the user can do about the failure ``summary`` says."""
+    if summary.startswith("Unexpected error"):
+        return (
+            "This is a bug in graphviz_app, not in your model. The window keeps the "
+            "previous graph and goes on working; please report it with the details below."
+        )
+    if "Graphviz" in summary or "engine" in summary:
+        return "Check Settings > Use the system's Graphviz, or reinstall graphviz-pure."
+    if "second time" in summary or "retain" in summary:
+        return "Turn on Run > Retain graph, or run forward (F5) before backward again."
+    return (
+        "The previous graph is still shown. Fix the cause (the details below show where it "
+        "happened) and try again."
+    )

@@ -32,6 +32,7 @@ from graphviz_app.session import BackwardResult
 from graphviz_app.ui.actions import make_action
 from graphviz_app.ui.items import StepState
 from graphviz_app.ui.scene import GraphScene
+from graphviz_app.ui.theme import LIGHT, Theme
 
 
 class StepperPanel(QWidget):
@@ -92,9 +93,16 @@ class GradLegend(QWidget):
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.ramp: GradRamp | None = None
+        self.theme = LIGHT
         self.setFixedSize(230, 44)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.hide()
+
+    def set_theme(self, theme: Theme) -> None:
+        """Background and text colours (and size, in presentation mode) from ``theme``."""
+        self.theme = theme
+        self.setFixedSize(int(230 * theme.font_scale), int(44 * theme.font_scale))
+        self.update()
 
     def set_ramp(self, ramp: GradRamp | None) -> None:
         """Show ``ramp`` (None hides the legend)."""
@@ -106,14 +114,18 @@ class GradLegend(QWidget):
         if self.ramp is None:
             return
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(255, 255, 255, 225))
-        bar = QRectF(8, 6, self.width() - 16, 12)
+        background = QColor(self.theme.background)
+        background.setAlpha(225)
+        painter.fillRect(self.rect(), background)
+        painter.scale(self.theme.font_scale, self.theme.font_scale)
+        width = 230
+        bar = QRectF(8, 6, width - 16, 12)
         gradient = QLinearGradient(bar.topLeft(), bar.topRight())
         for i, color in enumerate(VIRIDIS):
             gradient.setColorAt(i / (len(VIRIDIS) - 1), QColor(color))
         painter.fillRect(bar, gradient)
-        painter.setPen(QColor("#222222"))
-        text = QRectF(8, 20, self.width() - 16, 20)
+        painter.setPen(QColor(self.theme.text))
+        text = QRectF(8, 20, width - 16, 20)
         painter.drawText(text, Qt.AlignmentFlag.AlignLeft, f"{self.ramp.low:.2g}")
         painter.drawText(text, Qt.AlignmentFlag.AlignCenter, "|grad| (log scale)")
         painter.drawText(text, Qt.AlignmentFlag.AlignRight, f"{self.ramp.high:.2g}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
@@ -14,6 +14,8 @@ WHEEL_STEP = 1.15
 class GraphView(QGraphicsView):
     """A QGraphicsView tuned for big graphs: cached background, culling, anchored zoom."""
 
+    viewport_changed = Signal()  # scrolled, zoomed or resized (the overview map follows)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
@@ -23,21 +25,34 @@ class GraphView(QGraphicsView):
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setBackgroundBrush(Qt.GlobalColor.white)
+        self._overlays: list[tuple[QWidget, Qt.Corner]] = []
 
-    def set_corner_overlay(self, widget: QWidget) -> None:
-        """Keep ``widget`` (a legend) in the top-left corner of the viewport."""
+    def set_corner_overlay(
+        self, widget: QWidget, corner: Qt.Corner = Qt.Corner.TopLeftCorner
+    ) -> None:
+        """Keep ``widget`` (a legend, the overview map) in a corner of the viewport."""
         widget.setParent(self.viewport())
-        self._overlay = widget
-        self._place_overlay()
+        self._overlays.append((widget, corner))
+        self.place_overlays()
 
-    def _place_overlay(self) -> None:
-        overlay = getattr(self, "_overlay", None)
-        if overlay is not None:
-            overlay.move(8, 8)
+    def place_overlays(self) -> None:
+        """Move the overlays back to their corners (after a resize or a size change)."""
+        area = self.viewport().rect()
+        for widget, corner in self._overlays:
+            right = corner in (Qt.Corner.TopRightCorner, Qt.Corner.BottomRightCorner)
+            bottom = corner in (Qt.Corner.BottomLeftCorner, Qt.Corner.BottomRightCorner)
+            x = area.width() - widget.width() - 8 if right else 8
+            y = area.height() - widget.height() - 8 if bottom else 8
+            widget.move(x, y)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self._place_overlay()
+        self.place_overlays()
+        self.viewport_changed.emit()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self.viewport_changed.emit()
 
     def current_scale(self) -> float:
         """The zoom factor (1.0 = one scene pixel per screen pixel)."""
@@ -48,6 +63,7 @@ class GraphView(QGraphicsView):
         target = min(max(self.current_scale() * factor, MIN_SCALE), MAX_SCALE)
         applied = target / self.current_scale()
         self.scale(applied, applied)
+        self.viewport_changed.emit()
 
     def zoom_in(self) -> None:
         """One zoom step in."""

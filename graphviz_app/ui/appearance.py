@@ -1,0 +1,195 @@
+"""How the window looks: the theme and presentation mode, and what node colours mean.
+
+:class:`Appearance` owns the View > Theme and View > Colour by menus, applies the
+theme to every part of the window (palette, scene items, legends, inspector,
+histograms, overview map) and keeps the Colour-by choice in step with the backward
+stepper's "Colour by gradient" box.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QActionGroup, QColor, QFont
+from PySide6.QtWidgets import QApplication, QMenu
+
+from graphviz_app.core.style import GraphStyle
+from graphviz_app.session import BackwardResult
+from graphviz_app.ui.actions import explain_when_disabled, make_action
+from graphviz_app.ui.colour_by import MODE_TIPS, MODE_TITLES, ColourLegend, ColourMode, colouring
+from graphviz_app.ui.theme import PRESENTATION_FONT, SYSTEM, THEMES, Theme, ThemeManager
+
+if TYPE_CHECKING:
+    from graphviz_app.ui.main_window import MainWindow
+
+COLOUR_KEY = "colour_by"
+
+
+class Appearance(QObject):
+    """Theme, presentation mode and Colour-by for one window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.themes = ThemeManager(window.settings, self)
+        self.legend = ColourLegend(window.view.viewport())
+        window.view.set_corner_overlay(self.legend, Qt.Corner.BottomLeftCorner)
+        saved = str(window.settings.value(COLOUR_KEY, ColourMode.KIND.value))
+        self.mode = ColourMode(saved) if saved in {m.value for m in ColourMode} else ColourMode.KIND
+        self.theme_menu = self._make_theme_menu()
+        self.colour_menu = self._make_colour_menu()
+        self.presentation_action = make_action(
+            self,
+            "&Presentation mode",
+            self.themes.set_presentation,
+            "Ctrl+Shift+P",
+            "Large text, thick lines and borders, for projectors",
+        )
+        self.presentation_action.setCheckable(True)
+        self.presentation_action.setChecked(self.themes.presentation)
+        self.themes.theme_changed.connect(self._on_themes_theme_changed)
+        window.stepper.panel.colour_box.toggled.connect(self._on_colour_box_toggled)
+        window.controller.backward_ready.connect(self._on_controller_backward_ready)
+        self._set_grad_available(False)
+
+    @property
+    def theme(self) -> Theme:
+        """The theme in use."""
+        return self.themes.theme
+
+    def _make_theme_menu(self) -> QMenu:
+        menu = QMenu("&Theme", self.window)
+        group = QActionGroup(self)
+        choices = [(SYSTEM, "Follow the &system", "Light or dark, as the OS is set")]
+        choices += [(name, t.title, f"The {name} theme") for name, t in THEMES.items()]
+        self.theme_actions: dict[str, QAction] = {}
+        for name, title, tip in choices:
+            action = make_action(self, title, lambda _=False, n=name: self.themes.choose(n))
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+            action.setCheckable(True)
+            action.setChecked(name == self.themes.choice)
+            group.addAction(action)
+            menu.addAction(action)
+            self.theme_actions[name] = action
+        return menu
+
+    def _make_colour_menu(self) -> QMenu:
+        menu = QMenu("&Colour nodes by", self.window)
+        group = QActionGroup(self)
+        self.colour_actions: dict[ColourMode, QAction] = {}
+        for mode in ColourMode:
+            action = make_action(
+                self,
+                MODE_TITLES[mode],
+                lambda _=False, m=mode: self.set_mode(m),
+                None,
+                MODE_TIPS[mode],
+            )
+            action.setCheckable(True)
+            action.setChecked(mode is self.mode)
+            group.addAction(action)
+            menu.addAction(action)
+            self.colour_actions[mode] = action
+        explain_when_disabled(self.colour_actions[ColourMode.GRADIENT], "run backward (F6) first")
+        return menu
+
+    # --- colour by ------------------------------------------------------------
+    def set_mode(self, mode: ColourMode) -> None:
+        """Colour nodes by ``mode`` from now on (remembered)."""
+        self.mode = mode
+        self.colour_actions[mode].setChecked(True)
+        self.window.settings.setValue(COLOUR_KEY, mode.value)
+        box = self.window.stepper.panel.colour_box
+        box.blockSignals(True)
+        box.setChecked(mode is ColourMode.GRADIENT)
+        box.blockSignals(False)
+        self.window.stepper.reapply()
+        self.apply_colours()
+
+    def apply_colours(self) -> None:
+        """Fill the scene's nodes for the current mode and show its legend."""
+        result = self.window.result
+        if result is None:
+            self.legend.show_colouring(None, self.theme)
+            return
+        shown = colouring(self.mode, result.visible, self.theme, self._grad_norms())
+        for node_id, item in self.window.scene.nodes.items():
+            item.set_base_fill(shown.fills.get(node_id))
+        # The stepper draws its own gradient legend (top left).
+        legend = None if self.mode is ColourMode.GRADIENT else shown
+        self.legend.show_colouring(legend, self.theme)
+        self.window.view.place_overlays()
+
+    def current_fills(self) -> dict[str, str]:
+        """Node id -> fill, as drawn now (for exports)."""
+        stepper_fills = self.window.stepper.current_fills()
+        if stepper_fills or self.window.result is None:
+            return stepper_fills
+        shown = colouring(self.mode, self.window.result.visible, self.theme, self._grad_norms())
+        return dict(shown.fills)
+
+    def _grad_norms(self) -> dict[str, float]:
+        stepper = self.window.stepper
+        return stepper.result.grad_norms() if stepper.result is not None else {}
+
+    def _set_grad_available(self, available: bool) -> None:
+        self.colour_actions[ColourMode.GRADIENT].setEnabled(available)
+        if not available and self.mode is ColourMode.GRADIENT:
+            self.mode = ColourMode.KIND  # until backward runs again (the setting stays)
+            self.colour_actions[ColourMode.KIND].setChecked(True)
+
+    def on_picture_shown(self, new_graph: bool) -> None:
+        """Re-colour a new picture (a new graph has no gradients yet)."""
+        if new_graph:
+            self._set_grad_available(False)
+        self.apply_colours()
+
+    def _on_controller_backward_ready(self, result: BackwardResult) -> None:
+        self._set_grad_available(True)
+        if self.window.stepper.panel.colour_box.isChecked():
+            self.set_mode(ColourMode.GRADIENT)
+        else:
+            self.apply_colours()
+
+    def _on_colour_box_toggled(self, checked: bool) -> None:
+        if checked:
+            self.set_mode(ColourMode.GRADIENT)
+        elif self.mode is ColourMode.GRADIENT:
+            self.set_mode(ColourMode.KIND)
+
+    # --- theme -----------------------------------------------------------------
+    def apply_theme(self) -> None:
+        """Draw every part of the window in the current theme."""
+        theme, window = self.theme, self.window
+        window.setPalette(theme.palette())
+        font = QFont(QApplication.font())
+        if theme.presentation:
+            font.setPointSizeF(font.pointSizeF() * theme.font_scale)
+        window.setFont(font)
+        window.view.setBackgroundBrush(QColor(theme.background))
+        window.view.resetCachedContent()
+        window.scene.set_theme(theme)
+        window.stepper.legend.set_theme(theme)
+        window.inspector.set_theme(theme)
+        window.histograms.set_theme(theme)
+        window.minimap.set_theme(theme)
+        window.refresh_inspector()
+        self.apply_colours()
+        self._apply_font_size(theme)
+
+    def _apply_font_size(self, theme: Theme) -> None:
+        """Presentation mode lays the graph out again with larger labels."""
+        size = PRESENTATION_FONT if theme.presentation else GraphStyle().font_size
+        if self.window.style_options.font_size != size:
+            self.window.style_options = dataclasses.replace(
+                self.window.style_options, font_size=size
+            )
+            if self.window.result is not None:
+                self.window.controller.restyle(self.window.style_options)
+
+    def _on_themes_theme_changed(self, theme: Theme) -> None:
+        self.presentation_action.setChecked(theme.presentation)
+        self.apply_theme()
