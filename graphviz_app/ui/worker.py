@@ -4,6 +4,10 @@ A :class:`SessionWorker` lives on its own ``QThread`` and owns the
 :class:`~graphviz_app.session.ModelSession` (live tensors stay on that thread).
 The :class:`SessionController` is what the window talks to: it queues requests to
 the worker and re-emits plain, immutable results.
+
+Cancel is cooperative first (the job's :class:`CancelToken`); a job that does not
+stop within :data:`GRACE_MS` (a user's forward stuck in a Python loop) is
+interrupted by :class:`~graphviz_app.ui.job_guard.JobGuard`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from graphviz_app.core.cancel import Cancelled, CancelToken
 from graphviz_app.core.engine import find_engine
@@ -24,9 +28,11 @@ from graphviz_app.core.style import GraphStyle
 from graphviz_app.core.training import TrainSettings
 from graphviz_app.errors import USER_ERRORS, user_message
 from graphviz_app.io.export import format_for, write_atomic
+from graphviz_app.io.load_errors import ModelFileError
 from graphviz_app.io.request import LoadRequest
 from graphviz_app.pdf import render_export
 from graphviz_app.session import ModelSession, PictureResult
+from graphviz_app.ui.job_guard import RETRIES, Interrupted, JobGuard, TimedOut
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +41,7 @@ SessionTask = Callable[[ModelSession], object]
 
 #: RuntimeError too: the session raises it for "no model open" and such.
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (*USER_ERRORS, RuntimeError)
+GRACE_MS = 500  # a cancelled job gets this long to stop by itself before it is interrupted
 
 
 @dataclass(frozen=True)
@@ -61,10 +68,13 @@ class SessionWorker(QObject):
     backward_ready = Signal(object)  # BackwardResult
     trained = Signal(object)  # TrainRecord
     task_done = Signal(int, object)  # task id, its result
+    refused = Signal(str, object, str, str)  # error kind, LoadRequest, summary, details
 
     def __init__(self) -> None:
         super().__init__()
         self._session: ModelSession | None = None
+        self.guard = JobGuard()
+        self.time_limit_s = 0.0  # set by the controller before it stops a job for time
 
     def _session_or_new(self) -> ModelSession:
         if self._session is None:  # created here so it is made on the worker thread
@@ -84,18 +94,32 @@ class SessionWorker(QObject):
 
     @Slot(object, object, object)
     def open_model(self, request: LoadRequest, style: GraphStyle, cancel: CancelToken) -> None:
-        """Load, run forward, capture and lay out the model ``request`` names."""
-        self._job(
-            f"Opening {Path(request.path).name}",
-            lambda: self.picture_ready.emit(self._session_or_new().open(request, style, cancel)),
-        )
+        """Load, run forward, capture and lay out the model ``request`` names.
+
+        On failure the session keeps the model it had (the one still on screen). A
+        load error the user can resolve (consent, a choice, structure-only) goes to
+        :attr:`refused` instead of :attr:`failed`."""
+
+        def run() -> None:
+            session = self._session_or_new()
+            previous = session.loaded, session.run
+            try:
+                self.picture_ready.emit(session.open(request, style, cancel))
+            except ModelFileError as exc:
+                session.loaded, session.run = previous
+                if not exc.kind:
+                    raise
+                self.refused.emit(exc.kind, request, user_message(exc), exc.details)
+            except BaseException:
+                session.loaded, session.run = previous
+                raise
+
+        self._job(f"Opening {Path(request.path).name}", run)
 
     @Slot(int, str, object)
     def run_task(self, task_id: int, description: str, task: SessionTask) -> None:
         """Run ``task(session)`` here and emit its (plain, immutable) result."""
-        self._job(
-            description, lambda: self.task_done.emit(task_id, task(self._session_or_new()))
-        )
+        self._job(description, lambda: self.task_done.emit(task_id, task(self._session_or_new())))
 
     @Slot(object)
     def forward(self, style: GraphStyle) -> None:
@@ -157,9 +181,13 @@ class SessionWorker(QObject):
         self.started.emit(description)
         start = time.perf_counter()
         try:
-            work()
-        except Cancelled:
-            self.cancelled.emit()
+            try:
+                self.guard.begin()
+                work()
+            finally:
+                self.guard.end()
+        except (Cancelled, Interrupted):
+            self._stopped(description)
         except EXPECTED_ERRORS as exc:
             self.failed.emit(
                 user_message(exc),
@@ -172,6 +200,16 @@ class SessionWorker(QObject):
             )
         finally:
             self.done.emit(time.perf_counter() - start)
+
+    def _stopped(self, description: str) -> None:
+        if self.guard.reason is TimedOut:
+            self.failed.emit(
+                f"{description} did not finish within {self.time_limit_s:g} s and was stopped "
+                "(an endless loop in the model's code?). Run > Time limit changes the limit.",
+                "",
+            )
+        else:
+            self.cancelled.emit()
 
 
 class SessionController(QObject):
@@ -186,6 +224,7 @@ class SessionController(QObject):
     backward_ready = Signal(object)
     trained = Signal(object)
     job_finished = Signal(float)
+    interrupted = Signal(int)  # the job number a forced interrupt was sent to
 
     _request_open = Signal(object, object, object)
     _request_task = Signal(int, str, object)
@@ -207,6 +246,16 @@ class SessionController(QObject):
         self._cancel = CancelToken()
         self._task_callbacks: dict[int, Callable[[object], None]] = {}
         self._next_task_id = 0
+        #: Stop a job after this many seconds (0: no limit); see :meth:`set_time_limit`.
+        self.time_limit_s = 0.0
+        #: Called with (kind, request, summary) for a load the user can resolve (consent,
+        #: a choice, structure-only); returns True when it handled it, else it is a failure.
+        self.refusal_handler: Callable[[str, LoadRequest, str], bool] | None = None
+        self._stop_timer = QTimer(self, singleShot=True, interval=GRACE_MS)
+        self._stop_timer.timeout.connect(self._on_stop_timer_timeout)
+        self._stopping = (0, Interrupted, 0)  # job number, reason, interrupts sent
+        self._limit_timer = QTimer(self, singleShot=True)
+        self._limit_timer.timeout.connect(self._on_limit_timer_timeout)
         self._wire()
         self._thread.start()
 
@@ -230,6 +279,7 @@ class SessionController(QObject):
         self._request_engine.connect(worker.set_engine)
         worker.started.connect(self._on_worker_started)
         worker.done.connect(self._on_worker_done)
+        worker.refused.connect(self._on_worker_refused)
 
     @property
     def busy(self) -> bool:
@@ -281,8 +331,41 @@ class SessionController(QObject):
         self._queue(lambda: self._request_engine.emit(preference))
 
     def cancel(self) -> None:
-        """Cancel the running job and every queued one."""
+        """Cancel the running job and every queued one; a job still running after
+        :data:`GRACE_MS` (user code in a loop) is interrupted."""
+        self._stop(Interrupted)
+
+    def set_time_limit(self, seconds: float) -> None:
+        """Stop any job that runs longer than ``seconds`` (0: no limit), with a message."""
+        self.time_limit_s = max(0.0, seconds)
+        self._worker.time_limit_s = self.time_limit_s
+        self._limit_timer.stop()
+
+    def _stop(self, reason: type[Interrupted]) -> None:
         self._cancel.cancel()
+        job = self._worker.guard.running
+        if job and self._stopping[0] != job:
+            self._stopping = (job, reason, 0)
+            self._stop_timer.start()
+
+    def _on_stop_timer_timeout(self) -> None:
+        job, reason, sent = self._stopping
+        if sent < RETRIES and self._worker.guard.interrupt(job, reason):
+            logger.info("job %d ignored its cancel: interrupting it (%s)", job, reason.__name__)
+            self._stopping = (job, reason, sent + 1)
+            self.interrupted.emit(job)
+            self._stop_timer.start()  # again, if the user's code swallowed it
+
+    def _on_limit_timer_timeout(self) -> None:
+        if self.busy and self.time_limit_s:
+            self._stop(TimedOut)
+
+    def _on_worker_refused(
+        self, kind: str, request: LoadRequest, summary: str, details: str
+    ) -> None:
+        handler = self.refusal_handler
+        if handler is None or not handler(kind, request, summary):
+            self.failed.emit(summary, details)
 
     def _queue(self, send: Callable[[], None]) -> None:
         if self._cancel.cancelled:
@@ -296,9 +379,12 @@ class SessionController(QObject):
             callback(result)
 
     def _on_worker_started(self, description: str) -> None:
+        if self.time_limit_s:
+            self._limit_timer.start(int(self.time_limit_s * 1000))
         self.busy_changed.emit(True, description)
 
     def _on_worker_done(self, seconds: float) -> None:
+        self._limit_timer.stop()
         self._pending = max(0, self._pending - 1)
         if not self._pending:
             self._task_callbacks.clear()  # failed or cancelled tasks never report
