@@ -12,8 +12,9 @@ squared-error loss; the four losses are stacked and summed.
 3. `custom` replaces the ReLU with a hand-written `autograd.Function`:
    [MyReLUBackward](node:MyReLUBackward) (purple).
 4. `sequential` is `nn.Sequential(Linear, ReLU, Linear)`:
-   [sequential.0.weight](node:sequential.0.weight) feeds
-   [ReluBackward0](node:ReluBackward0) through a transpose.
+   [sequential.0.weight](node:sequential.0.weight) reaches its `MmBackward0` through a
+   `TBackward0` (`Linear` computes `x @ W.T`); the ReLU is a
+   [ReluBackward0](node:ReluBackward0).
 
 **Try.** Press F6, then click `autograd.w1`, `custom.w1` and `sequential.0.weight`:
 their `.grad after` norms are equal (the hand-written backward gives the same numbers
