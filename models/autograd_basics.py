@@ -5,8 +5,11 @@
 backward writes `.grad`. The root is
 [BinaryCrossEntropyWithLogitsBackward0](node:BinaryCrossEntropyWithLogitsBackward0).
 
-**Try.** Press F6, then Right: watch the gradient arrive at `w` and `b`. Turn on
-Run > Retain graph and press F6 twice: `.grad` doubles (gradients accumulate).
+**Try.** Press F6, then Right: watch the gradient arrive at `w` and `b`. Press F6
+again: backward freed the graph's saved tensors after the first pass, so PyTorch
+refuses ("backward through the graph a second time"). Turn on Run > Retain graph,
+press F5 for a new graph and F6 twice: now the second pass runs, and `w`'s `.grad`
+doubles: gradients accumulate until something (`optimizer.zero_grad()`) clears them.
 
 **Question.** Why does PyTorch accumulate into `.grad` instead of overwriting it?
 """

@@ -39,6 +39,24 @@ def _grad_in(trace: BackwardTrace, node: Node) -> torch.Tensor:
     return torch.tensor(info.preview).view(info.shape)
 
 
+def test_a_second_backward_needs_retain_graph_and_then_doubles_grad() -> None:
+    loaded, run = _run("autograd_basics")
+    record_backward(run.walk)
+    with pytest.raises(BackwardError, match="twice"):
+        record_backward(run.walk)
+    w = loaded.model.w
+    loaded.model.zero_grad(set_to_none=True)
+    run = forward_and_capture(loaded.model, loaded.inputs, loaded.loss_fn)
+    record_backward(run.walk, retain_graph=True)
+    once = w.grad.clone()
+    second = record_backward(run.walk, retain_graph=True)
+    torch.testing.assert_close(w.grad, 2 * once)
+    (w_node,) = _nodes(run, "w")
+    step = second.step_for(w_node.id)
+    assert step is not None and step.leaf_grad_after is not None
+    assert step.leaf_grad_after.stats.norm == pytest.approx(float(2 * once.norm()), rel=1e-5)
+
+
 def test_four_ways_give_the_same_gradients_and_the_manual_way_no_graph() -> None:
     loaded, run = _run("two_layer_four_ways")
     assert not [n for n in run.graph.nodes if (n.leaf_name or "").startswith("manual.")]
