@@ -26,6 +26,11 @@ SECOND_BACKWARD_HINT = (
     "through the same graph again, the first call needs retain_graph=True; or run the "
     "forward pass again, which builds a new graph."
 )
+INPLACE_HINT = (
+    "An in-place operation changed a tensor that backward needs: it was saved for "
+    "backward, and its version counter moved on afterwards. Make that operation out of "
+    "place (y = y * 2 instead of y.mul_(2)), or clone the tensor before changing it."
+)
 
 
 class BackwardError(RuntimeError):
@@ -230,6 +235,8 @@ def _run_backward(
             raise BackwardError(
                 f"Backward ran twice through the same graph. {SECOND_BACKWARD_HINT}", text
             ) from exc
+        if "modified by an inplace operation" in text:
+            raise BackwardError(INPLACE_HINT, text) from exc
         raise BackwardError(f"Backward raised RuntimeError: {text.splitlines()[0]}", text) from exc
 
 
