@@ -139,8 +139,9 @@ def expand_one(
     if single:
         module = max(single, key=lambda g: len(g.members)).module
         collapsed, what = collapsed - {module}, module
-    elif folds:
-        folds, what = folds[1:], f"unfold {folds[0].title}"
+    elif folds:  # unfolding shows the folded modules, each collapsed
+        collapsed, what = collapsed | set(folds[0].modules), f"unfold {folds[0].title}"
+        folds = folds[1:]
     else:
         return "nothing collapsed"
     start = time.perf_counter()

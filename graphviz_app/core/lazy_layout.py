@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from graphviz_app.core.cancel import CancelToken
-from graphviz_app.core.collapse import VisibleGraph
+from graphviz_app.core.collapse import LAYOUT_HARD_CAP, LayoutTooLargeError, VisibleGraph
 from graphviz_app.core.engine import GraphvizEngine
 from graphviz_app.core.graph import AutogradGraph, Edge
 from graphviz_app.core.layout import (
@@ -71,7 +71,16 @@ class LazyLayouter:
         cancel: CancelToken | None = None,
     ) -> GraphLayout:
         """The layout of ``view.graph`` in ``style``: cached, else spliced into
-        ``previous`` (when ``view`` only expands some of its nodes), else computed."""
+        ``previous`` (when ``view`` only expands some of its nodes), else computed.
+
+        Raises :class:`LayoutTooLargeError` above ``LAYOUT_HARD_CAP`` drawn nodes
+        instead of starting a layout that would not finish.
+        """
+        if len(view.graph.nodes) > LAYOUT_HARD_CAP:
+            raise LayoutTooLargeError(
+                f"{len(view.graph.nodes):,} nodes are more than Graphviz can lay out in "
+                f"reasonable time (the limit is {LAYOUT_HARD_CAP:,}): collapse modules first."
+            )
         key = LayoutCache.picture_key(view.graph, style, self.engine)
         found = self._full.get(key)
         if found is not None:
