@@ -74,6 +74,12 @@ class SourceSummary:
         """True when the file defines ``build_model()``."""
         return self.has_build_model
 
+    @property
+    def top_level_work(self) -> tuple[Statement, ...]:
+        """Skipped statements that do work when the file runs (training loops, prints),
+        leaving out the ``if __name__ == "__main__":`` block, which never runs here."""
+        return tuple(s for s in self.skipped if not s.text.startswith("if __name__"))
+
 
 def read_source(path: Path) -> str:
     """The file's text; an empty or binary file is a :class:`ModelFileError`."""

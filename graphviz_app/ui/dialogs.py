@@ -11,14 +11,18 @@ from graphviz_app.io.export import FORMATS
 
 EXPORT_FILTERS = ";;".join(f"{fmt.upper()} (*.{fmt})" for fmt in FORMATS)
 LAST_DIR_KEY = "last_dir"
+MODEL_SUFFIXES = (".py", ".pt", ".pth", ".pt2", ".safetensors")
+MODEL_FILTERS = (
+    f"Model files ({' '.join('*' + s for s in MODEL_SUFFIXES)});;Python model files (*.py);;"
+    "TorchScript, state_dict or pickled model (*.pt *.pth);;torch.export program (*.pt2);;"
+    "safetensors weights (*.safetensors);;All files (*)"
+)
 
 
 def ask_model_file(parent: QWidget, settings: QSettings) -> str | None:
     """A model file chosen by the user, or None; remembers the folder."""
     start = str(settings.value(LAST_DIR_KEY, str(Path.cwd())))
-    path, _ = QFileDialog.getOpenFileName(
-        parent, "Open model file", start, "Python model files (*.py)"
-    )
+    path, _ = QFileDialog.getOpenFileName(parent, "Open model file", start, MODEL_FILTERS)
     if path:
         settings.setValue(LAST_DIR_KEY, str(Path(path).parent))
     return path or None
@@ -50,8 +54,8 @@ def ask_folder(parent: QWidget, settings: QSettings, caption: str) -> str | None
 
 
 def dropped_model_file(data: QMimeData) -> str | None:
-    """The first local ``.py`` file among dropped URLs."""
+    """The first local model file (``.py``, ``.pt``, ...) among dropped URLs."""
     for url in data.urls():
-        if url.isLocalFile() and url.toLocalFile().endswith(".py"):
+        if url.isLocalFile() and url.toLocalFile().lower().endswith(MODEL_SUFFIXES):
             return url.toLocalFile()
     return None

@@ -1,0 +1,254 @@
+"""The questions opening a model file may need: which class and with which arguments,
+inputs, definitions only, consent to unpickle, structure only, an architecture.
+
+Every question is non-blocking (``open()``): the answer arrives through a callback,
+and a test can press the buttons.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from graphviz_app.io.input_spec import EXAMPLE, parse_input_spec
+from graphviz_app.io.load_errors import InputSpecError
+from graphviz_app.io.python_source import ModuleClass, SourceSummary
+from graphviz_app.io.request import LoadRequest
+
+SPEC_HELP = (
+    "Shape and dtype of each input, e.g. 1x3x32x32:float32; token ids with a range, "
+    "e.g. 4x16:int64[0,1000); several inputs separated by ';'."
+)
+
+
+class LoadDialog(QDialog):
+    """Choose how to load a ``.py`` file: the class to build (when the file has no
+    ``build_model()``), its constructor arguments, the input spec, definitions only."""
+
+    def __init__(self, parent: QWidget, summary: SourceSummary, previous: LoadRequest) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Open {Path(summary.path).name}")
+        self.summary = summary
+        self._base = previous
+        self._fields: dict[str, QLineEdit] = {}
+        self.classes = QComboBox(self)
+        self.form = QFormLayout()
+        self.spec = QLineEdit(previous.input_spec, self)
+        self.spec.setPlaceholderText(EXAMPLE if not summary.has_example_inputs else "the file's")
+        self.spec.setToolTip(SPEC_HELP)
+        self.definitions_only = QCheckBox(self._definitions_text(), self)
+        self.structure_only = QCheckBox("Structure only (meta device: no memory, no values)")
+        self.problem = QLabel(self)
+        self.problem.setStyleSheet("color: #b00020")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self._build(previous)
+
+    def _build(self, previous: LoadRequest) -> None:
+        layout = QVBoxLayout(self)
+        intro = (
+            "Build the model with build_model()."
+            if self.summary.has_build_model
+            else ("This file has no build_model(): choose the nn.Module class to build.")
+        )
+        layout.addWidget(QLabel(intro, self))
+        for cls in self.summary.classes:
+            self.classes.addItem(cls.name)
+        self.classes.setVisible(not self.summary.has_build_model)
+        layout.addWidget(self.classes)
+        layout.addLayout(self.form)
+        spec_row = QFormLayout()
+        spec_row.addRow("Inputs:", self.spec)
+        layout.addLayout(spec_row)
+        self.definitions_only.setChecked(
+            previous.definitions_only or bool(self.summary.top_level_work)
+        )
+        self.definitions_only.setEnabled(bool(self.summary.skipped))
+        self.definitions_only.setToolTip("\n".join(s.describe() for s in self.summary.skipped))
+        self.structure_only.setChecked(previous.structure_only)
+        for widget in (self.definitions_only, self.structure_only, self.problem, self.buttons):
+            layout.addWidget(widget)
+        self.buttons.accepted.connect(self._on_buttons_accepted)
+        self.buttons.rejected.connect(self.reject)
+        self.classes.currentTextChanged.connect(self._on_classes_changed)
+        self.spec.textChanged.connect(self._validate)
+        if previous.class_name:
+            self.classes.setCurrentText(previous.class_name)
+        self._on_classes_changed(self.classes.currentText())
+
+    def _definitions_text(self) -> str:
+        work = self.summary.top_level_work
+        if not work:
+            return "Definitions only (run imports, constants, functions and classes)"
+        return (
+            f"Definitions only: skip the top-level code ({len(work)} statements, "
+            f"e.g. {work[0].describe()})"
+        )
+
+    def chosen_class(self) -> ModuleClass | None:
+        """The class picked, or None for a file with build_model()."""
+        if self.summary.has_build_model:
+            return None
+        return next((c for c in self.summary.classes if c.name == self.classes.currentText()), None)
+
+    def _on_classes_changed(self, _name: str) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self._fields.clear()
+        cls = self.chosen_class()
+        for param in cls.params if cls else ():
+            field = QLineEdit(self)
+            field.setPlaceholderText(param.default if param.default is not None else "required")
+            field.setToolTip(f"{param.name}: {param.annotation or 'any'} (a Python literal)")
+            field.textChanged.connect(self._validate)
+            label = f"{param.name}: {param.annotation}" if param.annotation else param.name
+            self.form.addRow(label, field)
+            self._fields[param.name] = field
+        self._validate()
+
+    def init_args(self) -> str:
+        """The filled-in fields as keyword arguments: ``hidden=16, vocab=1000``."""
+        return ", ".join(
+            f"{name}={f.text().strip()}" for name, f in self._fields.items() if f.text().strip()
+        )
+
+    def request(self) -> LoadRequest:
+        """The load request the dialog's choices make."""
+        cls = self.chosen_class()
+        return dataclasses.replace(
+            self._base,
+            class_name=cls.name if cls else "",
+            init_args=self.init_args() if cls else "",
+            input_spec=self.spec.text().strip(),
+            definitions_only=self.definitions_only.isChecked(),
+            structure_only=self.structure_only.isChecked(),
+        )
+
+    def _validate(self) -> None:
+        problem = self._problem()
+        self.problem.setText(problem)
+        self.problem.setVisible(bool(problem))
+        self.buttons.button(QDialogButtonBox.StandardButton.Open).setEnabled(not problem)
+
+    def _problem(self) -> str:
+        cls = self.chosen_class()
+        if cls is None and not self.summary.has_build_model:
+            return "The file defines no nn.Module class."
+        for param in cls.params if cls else ():
+            text = self._fields[param.name].text().strip()
+            if not text and param.default is None:
+                return f"{param.name} is required."
+            if text and not _is_literal(text):
+                return f"{param.name}: {text!r} is not a Python literal."
+        needs_spec = not self.summary.has_example_inputs
+        return _spec_problem(self.spec.text(), needs_spec)
+
+    def _on_buttons_accepted(self) -> None:
+        if not self._problem():
+            self.accept()
+
+
+def _is_literal(text: str) -> bool:
+    try:
+        ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _spec_problem(text: str, required: bool) -> str:
+    if not text.strip():
+        return f"Give the input spec, e.g. {EXAMPLE}." if required else ""
+    try:
+        parse_input_spec(text)
+    except InputSpecError as exc:
+        return exc.summary
+    return ""
+
+
+def question(
+    parent: QWidget,
+    title: str,
+    text: str,
+    yes: str,
+    no: str,
+    on_yes: Callable[[], None],
+    default_yes: bool = False,
+) -> QMessageBox:
+    """A non-blocking warning; ``no`` is the default button unless ``default_yes``."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+    accept = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+    reject = box.addButton(no, QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(accept if default_yes else reject)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.buttonClicked.connect(lambda button: on_yes() if button is accept else None)
+    box.open()
+    return box
+
+
+def ask_unpickle(parent: QWidget, path: Path, on_yes: Callable[[], None]) -> QMessageBox:
+    """Consent to unpickle: it runs arbitrary code from the file. "Don't load" is the default."""
+    text = (
+        f"{path.name} is a pickled Python object, not plain weights. Loading it runs code "
+        "stored in the file, which can do anything your account can (delete files, send "
+        "data). Load it only if you made it or trust where it came from."
+    )
+    return question(
+        parent, "Run code from this file?", text, "Load and run it", "Don't load", on_yes
+    )
+
+
+def ask_structure_only(parent: QWidget, summary: str, on_yes: Callable[[], None]) -> QMessageBox:
+    """Offer a structure-only load after the model did not fit in memory."""
+    # Here the safe choice is the structure: it allocates nothing.
+    title, yes = "Model too large", "Open structure only"
+    box = question(parent, title, summary, yes, "Cancel", on_yes, default_yes=True)
+    box.setIcon(QMessageBox.Icon.Information)
+    return box
+
+
+def ask_input_spec(parent: QWidget, path: Path, on_ok: Callable[[str], None]) -> QInputDialog:
+    """The input spec for a file that holds no example inputs."""
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle(f"Inputs for {path.name}")
+    dialog.setLabelText(f"{path.name} holds no example inputs.\n{SPEC_HELP}")
+    dialog.setTextValue(EXAMPLE)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.textValueSelected.connect(on_ok)
+    dialog.open()
+    return dialog
+
+
+def ask_architecture(
+    parent: QWidget, weights: Path, on_chosen: Callable[[str], None]
+) -> QFileDialog:
+    """The ``.py`` file that builds the model a state_dict belongs to."""
+    dialog = QFileDialog(
+        parent, f"The model file for the weights in {weights.name}", str(weights.parent)
+    )
+    dialog.setNameFilter("Python model files (*.py)")
+    dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.fileSelected.connect(on_chosen)
+    dialog.open()
+    return dialog
