@@ -24,9 +24,8 @@ def window_parts() -> list[WindowPart]:
     Imported here, lazily, so that a part may import ``main_window`` itself.
     """
     from graphviz_app.ui.opener import ModelOpener
-    from graphviz_app.ui.training_part import TrainingControls
 
-    return [TrainingControls, ModelOpener]
+    return [ModelOpener]
 
 
 def install_parts(window: MainWindow) -> dict[str, object]:
