@@ -18,6 +18,7 @@ from graphviz_app.core.style import GraphStyle, grad_fills, grad_text
 from graphviz_app.errors import USER_ERRORS, user_message
 from graphviz_app.io.builtin import list_builtin_models, resolve_model
 from graphviz_app.io.export import format_for, write_atomic
+from graphviz_app.io.request import LoadRequest, request_from_args
 from graphviz_app.pdf import render_export
 from graphviz_app.session import ModelSession, PictureResult, configure_torch_threads
 
@@ -39,7 +40,9 @@ def _export(args: argparse.Namespace) -> int:
     fmt = format_for(Path(args.output), args.format) if args.output else ""
     configure_torch_threads()
     session = ModelSession(engine=find_engine(args.engine))
-    session.load(resolve_model(args.model))
+    loaded = session.load(_request(args))
+    for note in loaded.notes:  # what a definitions-only load skipped
+        print(f"graphviz-app: note: {note}", file=sys.stderr)
     result = session.picture(_style(args, session.forward()))
     if args.backward_steps:
         return _export_walkthrough(session, result, Path(args.backward_steps))
@@ -48,6 +51,15 @@ def _export(args: argparse.Namespace) -> int:
     write_atomic(Path(args.output), data)
     print(f"wrote {args.output} ({fmt}, {len(result.visible.nodes)} nodes, {result.engine})")
     return 0
+
+
+def _request(args: argparse.Namespace) -> LoadRequest:
+    """The model file (any format, or a built-in name) and the flags' choices.
+
+    Naming a file is the consent to run it; a pickle also needs --allow-pickle."""
+    given = Path(args.model)
+    path = given if given.is_file() and given.suffix != ".py" else resolve_model(args.model)
+    return request_from_args(path, args)
 
 
 def _dot_with_grads(session: ModelSession, result: PictureResult) -> str:

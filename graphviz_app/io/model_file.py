@@ -194,7 +194,8 @@ def _too_large(path: Path, what: str, exc: BaseException) -> ModelTooLargeError:
     return ModelTooLargeError(
         f"{path.name}: {what} needs more memory than this machine has "
         f"({_first_line(exc)[-120:]}). Open it structure-only instead: the model is built "
-        "on the meta device, so the graph is drawn without values.",
+        "on the meta device, so the graph is drawn without values (--structure-only on the "
+        "command line).",
         traceback.format_exc(),
     )
 

@@ -6,6 +6,7 @@ worker thread, and the window remembers it per file so the next open asks nothin
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,3 +32,69 @@ class LoadRequest:
     def of(cls, source: str | Path | LoadRequest) -> LoadRequest:
         """``source`` as a request (a bare path asks for the file's conventions)."""
         return source if isinstance(source, LoadRequest) else cls(str(source))
+
+
+def add_request_options(parser: argparse.ArgumentParser) -> None:
+    """The command-line flags that fill a :class:`LoadRequest` (``graphviz-app export``)."""
+    group = parser.add_argument_group("loading the model file")
+    group.add_argument(
+        "--class",
+        dest="class_name",
+        default="",
+        metavar="NAME",
+        help="the nn.Module class to build, for a .py file without build_model()",
+    )
+    group.add_argument(
+        "--args",
+        dest="init_args",
+        default="",
+        metavar="ARGS",
+        help='constructor arguments as Python literals: "(1, 2)", '
+        '"{\'hidden\': 16}" or "1, 2, hidden=16"',
+    )
+    group.add_argument(
+        "--input",
+        dest="input_spec",
+        default="",
+        metavar="SPEC",
+        help='input shapes and dtypes: "1x3x32x32:float32", token ids '
+        "\"4x16:int64[0,1000)\", several separated by ';'",
+    )
+    group.add_argument(
+        "--definitions-only",
+        action="store_true",
+        help="run only the file's imports, constants, functions and classes "
+        "(for scripts that train at top level)",
+    )
+    group.add_argument(
+        "--architecture",
+        default="",
+        metavar="FILE",
+        help="the .py file that builds the model a state_dict or .safetensors file belongs to",
+    )
+    group.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="load a pickled model (torch.save(model)): this runs code from "
+        "the file; use only for files you trust",
+    )
+    group.add_argument(
+        "--structure-only",
+        action="store_true",
+        help="build the model on the meta device: the graph without values "
+        "(for models too large for memory)",
+    )
+
+
+def request_from_args(path: str | Path, args: argparse.Namespace) -> LoadRequest:
+    """The request the command-line flags of :func:`add_request_options` describe."""
+    return LoadRequest(
+        path=str(path),
+        class_name=getattr(args, "class_name", ""),
+        init_args=getattr(args, "init_args", ""),
+        input_spec=getattr(args, "input_spec", ""),
+        definitions_only=getattr(args, "definitions_only", False),
+        architecture=getattr(args, "architecture", ""),
+        allow_pickle=getattr(args, "allow_pickle", False),
+        structure_only=getattr(args, "structure_only", False),
+    )

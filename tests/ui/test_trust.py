@@ -27,12 +27,21 @@ def click(box: QMessageBox, text: str) -> None:
     next(b for b in box.buttons() if b.text() == text).click()
 
 
+def ask(qtbot, window: MainWindow, path: Path) -> QMessageBox:  # type: ignore[no-untyped-def]
+    """Open ``path`` through the window's opener and return the question it asks."""
+    opener = window.parts["ModelOpener"]
+    before = opener.question
+    opener.open(path)
+    qtbot.waitUntil(lambda: opener.question is not before, timeout=WAIT_MS)
+    assert isinstance(opener.question, QMessageBox)
+    return opener.question
+
+
 def test_a_new_file_asks_first_and_dont_open_runs_nothing(
     qtbot, window: MainWindow, tmp_path: Path
 ) -> None:
     path = user_file(tmp_path)
-    window.open_model(path)
-    box = window.trust_box
+    box = ask(qtbot, window, path)
     assert box.isVisible() and "runs the Python code" in box.text()
     assert box.defaultButton().text() == "Don't open"
     click(box, "Don't open")
@@ -44,18 +53,17 @@ def test_open_runs_it_and_is_remembered_until_the_file_changes(
     qtbot, window: MainWindow, tmp_path: Path
 ) -> None:
     path = user_file(tmp_path)
-    window.open_model(path)
+    asked = ask(qtbot, window, path)
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
-        click(window.trust_box, "Open and run it")
+        click(asked, "Open and run it")
     assert window.result.model_name == "mine"
-    asked = window.trust_box
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
-        window.open_model(path)  # trusted now: no question
-    assert window.trust_box is asked
+        window.parts["ModelOpener"].open(path)  # trusted now: no question
+    assert window.parts["ModelOpener"].question is asked
     path.write_text(MODEL + "print('changed')\n")
-    window.open_model(path)
-    assert window.trust_box is not asked and window.trust_box.isVisible()
-    click(window.trust_box, "Don't open")
+    again = ask(qtbot, window, path)
+    assert again is not asked and again.isVisible()
+    click(again, "Don't open")
 
 
 def test_builtin_models_need_no_question(qtbot, window: MainWindow) -> None:
