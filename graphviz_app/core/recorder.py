@@ -180,7 +180,9 @@ class _AnnotatingMode(TorchFunctionMode):
         kwargs: dict[str, Any] | None = None,
     ) -> Any:
         result = func(*args, **(kwargs or {}))
-        self._recorder.annotate(func, result)
+        # __setitem__ returns None but gives its target (args[0]) a new CopySlices node.
+        changed = args[0] if result is None and args else result
+        self._recorder.annotate(func, changed)
         return result
 
 

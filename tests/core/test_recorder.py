@@ -172,6 +172,11 @@ def _in_place_on_view(a: torch.Tensor) -> torch.Tensor:
     return a
 
 
+def _augmented_item_assignment(a: torch.Tensor) -> torch.Tensor:
+    a[:2] *= 2  # mul_ on a view, then __setitem__ writes the view back: two CopySlices
+    return a.t()  # a later view must not label the second CopySlices
+
+
 @pytest.mark.parametrize(
     ("forward", "name", "op"),
     [
@@ -197,6 +202,16 @@ def test_forward_op_names(
     node = graph.node(graph.in_edges("n0")[0].source)
     assert node.name == name
     assert node.op == op
+
+
+def test_item_assignment_labels_its_own_copy_slices() -> None:
+    a = torch.randn(3, requires_grad=True) * 1
+    with ForwardRecorder():
+        result = _augmented_item_assignment(a)
+    graph = capture_graph(result)
+    copies = [n for n in graph.nodes if n.name == "CopySlices"]
+    assert sorted(str(n.op) for n in copies) == ["mul_", "setitem"]
+    assert only(graph, "TBackward0").op == "t"
 
 
 def test_nodes_made_before_recording_stay_unannotated() -> None:
