@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from graphviz_app import __version__
+from graphviz_app.io.request import add_request_options
 
 logger = logging.getLogger(__name__)
 COMMANDS = ("gui", "export", "models", "info")
@@ -58,6 +59,7 @@ def _add_export_parser(commands: argparse._SubParsersAction) -> None:  # type: i
         "index.html that replays them",
     )
     _add_picture_options(export)
+    add_request_options(export)
 
 
 def _add_picture_options(export: argparse.ArgumentParser) -> None:

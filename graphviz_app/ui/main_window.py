@@ -29,7 +29,7 @@ from graphviz_app.ui.run_controls import RunControls
 from graphviz_app.ui.scene import GraphScene
 from graphviz_app.ui.status import AppStatusBar, ErrorReporter
 from graphviz_app.ui.stepper import BackwardStepper, GradLegend, StepperPanel
-from graphviz_app.ui.trust import TrustStore, ask_to_run
+from graphviz_app.ui.trust import TrustStore
 from graphviz_app.ui.view import GraphView
 from graphviz_app.ui.view_controls import NO_GRAPH, ViewControls
 from graphviz_app.ui.window_state import add_panel_toggle, restore_window, save_window
@@ -195,18 +195,9 @@ class MainWindow(QMainWindow):
 
     # --- public API ---------------------------------------------------------
     def open_model(self, path: str | Path) -> None:
-        """Open a model file (or built-in model path) in a worker, modules expanded
-        (a big graph opens collapsed to the deepest level that fits)."""
-        path = Path(path)
-        if not self.trust.is_trusted(path):
-            self.trust_box = ask_to_run(self, path, lambda: self._trust_and_open(path))
-            return
-        self.style_options = dataclasses.replace(self.style_options, collapsed=frozenset())
-        self.controller.open_model(str(path), self.style_options)
-
-    def _trust_and_open(self, path: Path) -> None:
-        self.trust.trust(path)
-        self.open_model(path)
+        """Open a model file (any supported format) or a built-in model; the ModelOpener
+        asks what the file needs (trust, class, architecture, consent) first."""
+        self.parts["ModelOpener"].open(path)  # type: ignore[attr-defined]
 
     def export_to(self, path: str | Path, fmt: str = "", dpi: float | None = None) -> None:
         """Export the shown graph to ``path`` in a worker, as drawn: the selection
