@@ -11,9 +11,11 @@ import torch
 from torch import nn
 from torch.nn.modules import module as nn_module
 
+from graphviz_app.core.backward import BackwardError, record_backward
 from graphviz_app.core.capture import CaptureError, capture_graph
 from graphviz_app.core.forward import ForwardError, forward_and_capture
 from graphviz_app.core.recorder import ForwardRecorder
+from graphviz_app.core.walk import walk_autograd
 
 GlobalState = tuple[tuple[int, ...], ...]
 
@@ -178,3 +180,13 @@ def test_graph_keeps_no_tensor_alive() -> None:
     gc.collect()
     assert hidden() is None
     assert len(graph.nodes) > 3 and '"numel": 1048576' in graph.to_json()
+
+
+def test_an_inplace_change_of_a_saved_tensor_is_explained() -> None:
+    w = torch.randn(3, requires_grad=True)
+    y = w.sigmoid()  # sigmoid saves its output for backward
+    y.mul_(2)  # ...which this changes in place
+    with pytest.raises(BackwardError) as caught:
+        record_backward(walk_autograd([y.sum()]))
+    assert "out of place" in caught.value.summary
+    assert "modified by an inplace operation" in caught.value.details
