@@ -34,56 +34,67 @@ class LoadRequest:
         return source if isinstance(source, LoadRequest) else cls(str(source))
 
 
+#: ``graphviz-app export`` flags that fill a request: flag, request field, metavar
+#: (None for an on/off switch), help.
+_FLAGS: tuple[tuple[str, str, str | None, str], ...] = (
+    (
+        "--class",
+        "class_name",
+        "NAME",
+        "the nn.Module class to build, for a .py file without build_model()",
+    ),
+    (
+        "--args",
+        "init_args",
+        "ARGS",
+        'constructor arguments as Python literals: "(1, 2)", '
+        '"{\'hidden\': 16}" or "1, 2, hidden=16"',
+    ),
+    (
+        "--input",
+        "input_spec",
+        "SPEC",
+        'input shapes and dtypes: "1x3x32x32:float32", token '
+        "ids \"4x16:int64[0,1000)\", several separated by ';'",
+    ),
+    (
+        "--definitions-only",
+        "definitions_only",
+        None,
+        "run only the file's imports, "
+        "constants, functions and classes (for scripts that train at top level)",
+    ),
+    (
+        "--architecture",
+        "architecture",
+        "FILE",
+        "the .py file that builds the model a state_dict or .safetensors file belongs to",
+    ),
+    (
+        "--allow-pickle",
+        "allow_pickle",
+        None,
+        "load a pickled model (torch.save(model)): "
+        "this runs code from the file; use only for files you trust",
+    ),
+    (
+        "--structure-only",
+        "structure_only",
+        None,
+        "build the model on the meta device: the "
+        "graph without values (for models too large for memory)",
+    ),
+)
+
+
 def add_request_options(parser: argparse.ArgumentParser) -> None:
     """The command-line flags that fill a :class:`LoadRequest` (``graphviz-app export``)."""
     group = parser.add_argument_group("loading the model file")
-    group.add_argument(
-        "--class",
-        dest="class_name",
-        default="",
-        metavar="NAME",
-        help="the nn.Module class to build, for a .py file without build_model()",
-    )
-    group.add_argument(
-        "--args",
-        dest="init_args",
-        default="",
-        metavar="ARGS",
-        help='constructor arguments as Python literals: "(1, 2)", '
-        '"{\'hidden\': 16}" or "1, 2, hidden=16"',
-    )
-    group.add_argument(
-        "--input",
-        dest="input_spec",
-        default="",
-        metavar="SPEC",
-        help='input shapes and dtypes: "1x3x32x32:float32", token ids '
-        "\"4x16:int64[0,1000)\", several separated by ';'",
-    )
-    group.add_argument(
-        "--definitions-only",
-        action="store_true",
-        help="run only the file's imports, constants, functions and classes "
-        "(for scripts that train at top level)",
-    )
-    group.add_argument(
-        "--architecture",
-        default="",
-        metavar="FILE",
-        help="the .py file that builds the model a state_dict or .safetensors file belongs to",
-    )
-    group.add_argument(
-        "--allow-pickle",
-        action="store_true",
-        help="load a pickled model (torch.save(model)): this runs code from "
-        "the file; use only for files you trust",
-    )
-    group.add_argument(
-        "--structure-only",
-        action="store_true",
-        help="build the model on the meta device: the graph without values "
-        "(for models too large for memory)",
-    )
+    for flag, field, metavar, text in _FLAGS:
+        if metavar is None:
+            group.add_argument(flag, dest=field, action="store_true", help=text)
+        else:
+            group.add_argument(flag, dest=field, default="", metavar=metavar, help=text)
 
 
 def request_from_args(path: str | Path, args: argparse.Namespace) -> LoadRequest:
