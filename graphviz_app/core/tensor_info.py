@@ -46,7 +46,7 @@ class Histogram:
         """The ``len(counts) + 1`` bin edges, from ``low`` to ``high``."""
         bins = len(self.counts)
         step = (self.high - self.low) / bins if bins else 0.0
-        return tuple(self.low + i * step for i in range(bins)) + (self.high,)
+        return (*(self.low + i * step for i in range(bins)), self.high)
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,8 @@ class Appearance(QObject):
         window.view.resetCachedContent()
         window.scene.set_theme(theme)
         window.stepper.legend.set_theme(theme)
+        window.stepper.reapply()  # the chain-rule panel's colours
+        window.lesson.set_link_colour(theme.link)
         window.inspector.set_theme(theme)
         window.histograms.set_theme(theme)
         window.minimap.set_theme(theme)

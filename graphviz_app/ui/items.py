@@ -19,7 +19,8 @@ from graphviz_app.core.style import NON_FINITE_COLOR, has_non_finite, text_color
 from graphviz_app.ui.theme import LIGHT, Theme
 
 NON_FINITE = QColor(NON_FINITE_COLOR)
-TEXT_LOD = 0.45  # below this zoom, boxes are drawn without text
+TEXT_LOD = 0.45  # below this zoom, module boxes are drawn without their name
+MIN_TEXT_PX = 5.5  # node labels smaller than this on screen are not drawn
 CURRENT_COLOR = "#e69f00"  # Okabe-Ito orange: the node backward is executing
 DONE_COLOR = "#009e73"  # bluish green: executed
 WAITING_COLOR = "#56b4e9"  # sky blue: waiting for gradients
@@ -84,7 +85,7 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(QBrush(self._fill))
         painter.setPen(self._border_pen())
         painter.drawRoundedRect(self._rect, 4, 4)
-        if lod < TEXT_LOD:
+        if lod * self._font.pixelSize() < MIN_TEXT_PX:  # unreadable: a plain box is faster
             return
         painter.setFont(self._font)
         painter.setPen(QPen(self._text))

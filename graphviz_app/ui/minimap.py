@@ -8,7 +8,7 @@ only one of two views after an item changes. Click or drag to move the main view
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
@@ -77,6 +77,11 @@ class Minimap(QWidget):
         """A scene rectangle in map pixels."""
         scale, offset = self.scale_and_offset()
         return QRectF(rect.topLeft() * scale + offset, rect.size() * scale)
+
+    def to_map_point(self, point: QPointF) -> QPoint:
+        """A scene point in map pixels."""
+        scale, offset = self.scale_and_offset()
+        return (point * scale + offset).toPoint()
 
     def to_scene(self, point: QPointF) -> QPointF:
         """A map pixel in scene coordinates."""

@@ -80,14 +80,17 @@ class AppStatusBar(QStatusBar):
         self.cancel_button.defaultAction().setEnabled(busy)
         self.progress.setToolTip(description)
         if busy:
-            self.showMessage(description + "...")
-            if not self.progress.isVisible():
+            if self.progress.isVisible():
+                self.showMessage(description + "...")
+            else:
                 self._busy_timer.start()
         else:
             self._busy_timer.stop()
             self._show_busy(False)
 
     def _show_busy(self, shown: bool) -> None:
+        if shown:  # a quick job leaves the message of the one before in place
+            self.showMessage(self.progress.toolTip() + "...")
         self.progress.setVisible(shown)
         self.cancel_button.setVisible(shown)
 
@@ -117,7 +120,8 @@ class ErrorReporter:
         box.setInformativeText(advice_for(summary))
         box.setDetailedText(details)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.destroyed.connect(self._on_box_destroyed)
+        # Forget only this box: an old box's destroyed signal arrives after its successor.
+        box.destroyed.connect(lambda _=None, shown=box: self._forget(shown))
         box.open()  # window-modal, does not block the event loop
         self._box = box
 
@@ -126,8 +130,9 @@ class ErrorReporter:
         if self._box is not None:
             self._box.close()
 
-    def _on_box_destroyed(self) -> None:
-        self._box = None
+    def _forget(self, box: QMessageBox) -> None:
+        if self._box is box:
+            self._box = None
 
 
 def advice_for(summary: str) -> str:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSlider,
     QTextBrowser,
     QToolButton,
@@ -45,6 +46,8 @@ class StepperPanel(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setMinimumWidth(200)
         self.label = QLabel("Run backward (F6) to step through it.")
+        # A long step description must not widen the window: it is cut, not wrapped.
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.colour_box = QCheckBox("Colour by gradient")
         self.colour_box.setChecked(True)
         self.play_button = QToolButton()
@@ -70,12 +73,12 @@ class StepperPanel(QWidget):
             self.last_button,
             self.slider,
             self.speed,
-            self.label,
             self.colour_box,
         ):
             row.addWidget(widget)
-        row.setStretch(row.indexOf(self.label), 1)
+        row.addStretch(1)
         column.addLayout(row)
+        column.addWidget(self.label)  # its own line: a step's description is long
         column.addWidget(self.chain_view)
 
     def set_step_count(self, count: int) -> None:
@@ -118,6 +121,9 @@ class GradLegend(QWidget):
         background.setAlpha(225)
         painter.fillRect(self.rect(), background)
         painter.scale(self.theme.font_scale, self.theme.font_scale)
+        font = painter.font()
+        font.setPixelSize(12)  # the painter is scaled already: not the window's font too
+        painter.setFont(font)
         width = 230
         bar = QRectF(8, 6, width - 16, 12)
         gradient = QLinearGradient(bar.topLeft(), bar.topRight())
@@ -291,7 +297,8 @@ class BackwardStepper(QObject):
                 item.set_step_state(StepState.WAITING, waiting.get(node_id, 0))
         self._label_edges(current)
         self.panel.label.setText(self._describe(current))
-        self.panel.chain_view.setHtml(chain_rule_html(self.result.graph, current))
+        accent = self.legend.theme.link
+        self.panel.chain_view.setHtml(chain_rule_html(self.result.graph, current, accent))
 
     def _label_edges(self, step: BackwardStep) -> None:
         for edge in self.result.graph.in_edges(step.node_id) if self.result else []:
@@ -314,7 +321,7 @@ class BackwardStepper(QObject):
         self._apply_fills()
 
 
-def chain_rule_html(graph: AutogradGraph, step: BackwardStep) -> str:
+def chain_rule_html(graph: AutogradGraph, step: BackwardStep, accent: str = "#00529b") -> str:
     """The chain-rule panel for ``step``: the rule, then the step's numbers."""
     if step.node_id not in graph:
         return ""
@@ -323,5 +330,5 @@ def chain_rule_html(graph: AutogradGraph, step: BackwardStep) -> str:
     lines = "<br>".join(escape(line) for line in rule.lines)
     return (
         f"<b>{escape(rule.title)}</b> &mdash; grad in = upstream grad x local derivative"
-        f"<br><span style='color:#00529b'>{rules}</span><br><tt>{lines}</tt>"
+        f"<br><span style='color:{accent}'>{rules}</span><br><tt>{lines}</tt>"
     )

@@ -36,6 +36,8 @@ def test_explore_collapse_relayout_and_export(
     click_node(qtbot, window, conv.id)
     assert "ConvolutionBackward0" in window.inspector.toPlainText()
     assert "block.conv1" in window.inspector.toPlainText()
+    assert "What is this node?" in window.inspector.toPlainText()
+    assert window.histograms.values.isVisible()  # its output's value histogram
 
     weight = next(e.source for e in graph.in_edges(conv.id))
     window.inspector.node_link_clicked.emit(weight)
@@ -46,7 +48,7 @@ def test_explore_collapse_relayout_and_export(
     assert "stem (collapsed)" in {i.node.title for i in window.scene.nodes.values()}
 
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
-        window.rankdir_action.trigger()
+        window.views.rankdir_action.trigger()
     assert window.result.style.rankdir == "LR"
     assert window.result.layout.width > window.result.layout.height
 

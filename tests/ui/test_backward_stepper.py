@@ -68,12 +68,12 @@ def test_gradient_colours_legend_and_inspector(stepped: MainWindow) -> None:
     assert stepped.legend.isVisible() and stepped.legend.ramp is not None
     leaf = next(n for n in stepped.result.graph.nodes if n.leaf_name == "fc1.weight")
     item = stepped.scene.nodes[leaf.id]
-    assert item._fill != item._kind_fill
+    assert item.fill_color() != item.theme.kind_fill[leaf.kind]
     stepped.scene.select_node(leaf.id)
     text = stepped.inspector.toPlainText()
     assert ".grad after" in text and "(16, 8)" in text
     stepped.stepper_panel.colour_box.setChecked(False)
-    assert item._fill == item._kind_fill and not stepped.legend.isVisible()
+    assert item.fill_color() == item.theme.kind_fill[leaf.kind] and not stepped.legend.isVisible()
 
 
 def test_a_second_backward_without_retain_graph_is_explained(qtbot, stepped: MainWindow) -> None:

@@ -17,7 +17,7 @@ WAIT_MS = 60_000
 def test_find_walks_through_the_matching_nodes(qtbot, window: MainWindow) -> None:
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         window.open_model(resolve_model("two_layer_net"))
-    window.find_action.trigger()
+    window.views.find_action.trigger()
     qtbot.keyClicks(window.find_bar.edit, "linear fc2")
     graph = window.result.visible
     expected = [n.id for n in graph.nodes if n.op == "linear" and n.module == "fc2"]
