@@ -102,9 +102,10 @@ def module_paths(graph: AutogradGraph) -> list[str]:
 
 
 def modules_at_depth(graph: AutogradGraph, depth: int) -> frozenset[str]:
-    """The modules to collapse to show ``depth`` levels (1 = top-level children only)."""
+    """The modules to collapse to show ``depth`` levels (1 = top-level children only,
+    0 = the whole model as one node)."""
     if depth < 1:
-        return frozenset(p for p in module_paths(graph) if "." not in p)
+        return frozenset({""})
     return frozenset(p for p in module_paths(graph) if p.count(".") == depth - 1)
 
 
@@ -180,6 +181,9 @@ class _Resolver:
         return self._cache[module]
 
     def _outermost(self, module: str) -> str | None:
+        whole_model = self._by_module.get("")  # "" is the model itself: it holds every path
+        if whole_model is not None:
+            return whole_model
         start = 0
         while True:
             end = module.find(".", start)
@@ -233,7 +237,8 @@ def _group_node(summary: GroupSummary, fold: Fold | None) -> Node:
         kind = f" {fold.type_name}" if fold.type_name else ""
         title, text = fold.title, f"{len(fold.modules)}{kind} like {fold.shown}: {text}"
     else:
-        title = f"{summary.module} ({summary.type_name or 'collapsed'})"
+        name = summary.module or "the whole model"
+        title = f"{name} ({summary.type_name or 'collapsed'})"
     return Node(
         id=summary.id, name=text, kind=NodeKind.MODULE, module=summary.module, leaf_name=title
     )

@@ -82,7 +82,7 @@ def node_html(graph: AutogradGraph, node: Node, step: BackwardStep | None = None
         ("forward op", node.op),
         ("module", _module_text(node)),
         ("source", _source_text(node)),
-        ("sequence nr", None if node.sequence_nr is None else str(node.sequence_nr)),
+        ("sequence nr", _sequence_text(node.sequence_nr)),
     ]
     parts = [f"<h3>{escape(node.title)}</h3>"]
     if node.leaf_name:
@@ -199,3 +199,11 @@ def _links(title: str, graph: AutogradGraph, node_ids: list[str]) -> str:
 def _table(rows: list[tuple[str, str]]) -> str:
     body = "".join(f"<tr><td class='key'>{k}</td><td>{v}</td></tr>" for k, v in rows)
     return f"<table>{body}</table>"
+
+
+def _sequence_text(sequence_nr: int | None) -> str | None:
+    """AccumulateGrad nodes carry UINT64_MAX: the engine runs them as soon as they are
+    ready, not in creation order, so there is no number to show."""
+    if sequence_nr is None:
+        return None
+    return "none (runs when ready)" if sequence_nr >= 2**63 else str(sequence_nr)

@@ -54,10 +54,11 @@ class StepperPanel(QWidget):
         self.speed = QSlider(Qt.Orientation.Horizontal)
         self.speed.setRange(1, 20)  # steps per second
         self.speed.setValue(4)
-        self.speed.setMaximumWidth(90)
+        self.speed.setMinimumWidth(70)
+        self.speed.setMaximumWidth(110)
         self.speed.setToolTip("Playback speed: steps per second")
-        self.chain_view = QTextBrowser()
-        self.chain_view.setMaximumHeight(120)
+        self.speed_label = QLabel("Speed")
+        self.chain_view = QTextBrowser()  # takes the dock's spare height
         self._lay_out()
         self.set_step_count(0)
 
@@ -72,6 +73,7 @@ class StepperPanel(QWidget):
             self.next_button,
             self.last_button,
             self.slider,
+            self.speed_label,
             self.speed,
             self.colour_box,
         ):

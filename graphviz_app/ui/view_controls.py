@@ -125,6 +125,7 @@ class ViewControls(QObject):
             return
         deepest = max((p.count(".") + 1 for p in module_paths(result.graph)), default=0)
         self.depth_box.addItem("all levels", ALL_LEVELS)
+        self.depth_box.addItem("0: whole model", 0)
         for depth in range(1, deepest + 1):
             self.depth_box.addItem(str(depth), depth)
         self.depth_box.setCurrentIndex(self._depth_index(result))

@@ -166,3 +166,16 @@ def test_the_hard_cap_refuses_a_graph_no_collapse_can_shrink() -> None:
     graph = forward_and_capture(nn.Identity(), (y,), lambda out, _: out.sum()).graph
     with pytest.raises(LayoutTooLargeError, match="Export it as DOT"):
         capped_collapse(graph, frozenset(), cap=10)
+
+
+def test_depth_zero_draws_the_whole_model_as_one_node() -> None:
+    graph = nested_graph()
+    whole = modules_at_depth(graph, 0)
+    assert whole == {""}
+    visible = collapse_modules(graph, whole)
+    inside = [n for n in graph.nodes if n.module is not None and n.kind is not NodeKind.OUTPUT]
+    outside = [n for n in graph.nodes if n.module is None or n.kind is NodeKind.OUTPUT]
+    groups = [n for n in visible.nodes if n.kind is NodeKind.MODULE]
+    assert len(groups) == 1 and inside
+    assert groups[0].leaf_name.startswith("the whole model")
+    assert len(visible.nodes) == len(outside) + 1

@@ -67,7 +67,11 @@ def test_collapse_depth_control(qtbot, window: MainWindow) -> None:
     box = window.views.depth_box
     assert box.itemText(0) == "all levels" and box.count() >= 3
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
-        box.activated.emit(1)  # the user picks "1"
+        box.activated.emit(1)  # the user picks "0: whole model"
+    modules = [n for n in window.result.visible.nodes if n.kind is NodeKind.MODULE]
+    assert [n.module for n in modules] == [""] and box.currentText() == "0: whole model"
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        box.activated.emit(2)  # the user picks "1"
     graph = window.result.graph
     assert window.result.style.collapsed == modules_at_depth(graph, 1)
     assert all(n.module is None or "." not in n.module for n in window.result.visible.nodes)
