@@ -236,7 +236,8 @@ def _run_backward(
                 f"Backward ran twice through the same graph. {SECOND_BACKWARD_HINT}", text
             ) from exc
         if "modified by an inplace operation" in text:
-            raise BackwardError(INPLACE_HINT, text) from exc
+            torch_says = text.splitlines()[0].split(" Hint:")[0]
+            raise BackwardError(f"{torch_says} {INPLACE_HINT}", text) from exc
         raise BackwardError(f"Backward raised RuntimeError: {text.splitlines()[0]}", text) from exc
 
 
