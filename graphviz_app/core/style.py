@@ -64,6 +64,8 @@ class GraphStyle:
     show_values: bool = False  # a value-summary line on each node
     font_size: float = 10.0
     collapsed: frozenset[str] = frozenset()  # module paths drawn as one node each
+    # Repeated blocks drawn folded ("x11"), named by the first module of their run.
+    folded: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.rankdir not in ("TB", "LR", "BT", "RL"):
