@@ -22,7 +22,7 @@ from graphviz_app.core.backward import BackwardTrace, record_backward
 from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.capture import CaptureOptions
 from graphviz_app.core.collapse import collapse_modules, fitting_collapse
-from graphviz_app.core.compare import GradComparison, GradSnapshot, compare_grads, snapshot_grads
+from graphviz_app.core.compare import GradComparison, GradSnapshot, compare_grads, gradients_of
 from graphviz_app.core.devices import DeviceError, DeviceInfo, explain_device_error, list_devices
 from graphviz_app.core.engine import GraphvizEngine, find_engine
 from graphviz_app.core.forward import ForwardRun, LossFn, forward_and_capture
@@ -250,7 +250,7 @@ class ModelSession:
     def train_step(
         self, settings: TrainSettings, style: GraphStyle
     ) -> tuple[PictureResult, BackwardResult, TrainRecord]:
-        """One optimizer step (see :meth:`train_one`) as (picture, backward, record)."""
+        """:meth:`train_one` as (picture, backward, record)."""
         step = self.train_one(settings, style)
         return step.picture, step.backward, step.record
 
@@ -302,16 +302,17 @@ class ModelSession:
         self.forward()
         return self.picture(style)
 
-    @staticmethod
-    def devices() -> tuple[DeviceInfo, ...]:
-        """The devices the selector lists (unavailable ones with the reason)."""
+    def prepare_training(self) -> tuple[DeviceInfo, ...]:
+        """Create the training state now and list the devices (unavailable ones with
+        the reason). The first optimizer imports ``torch._dynamo`` (1 s alone, far
+        more next to a busy GUI thread): better while the user reads the graph."""
+        self.training  # noqa: B018 (created for its side effect)
         return list_devices()
 
     def set_device(self, device: str, dtype: str, style: GraphStyle) -> DeviceSwitchResult:
-        """Move model, batch and optimizer state to ``device`` in ``dtype``, run forward
-        and a recorded backward there, and compare the gradients with the previous
-        device/dtype's on the example batch. On failure the model goes back to where
-        it was and the result says why."""
+        """Move model, batch and optimizer state to ``device``/``dtype``, run forward and
+        a recorded backward there, and compare the example batch's gradients with the
+        previous device/dtype's. On failure the model goes back and the result says why."""
         state = self.training
         previous = (state.device, state.dtype)
         before = self._example_grads()
@@ -345,22 +346,9 @@ class ModelSession:
         return DeviceSwitchResult(*previous, self.picture(style), error=message, details=details)
 
     def _example_grads(self) -> GradSnapshot:
-        """Every parameter's gradient of the chosen loss on the example batch, in eval
-        mode (dropout off, so two devices compute the same function); ``.grad`` is
-        left alone."""
-        state, model = self.training, self._require_loaded().model
+        state = self.training
         batch = dataclasses.replace(state.next_batch(), inputs=state.inputs)
-        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-        was_training = model.training
-        model.eval()
-        try:
-            with torch.enable_grad():
-                run = self._capture(batch.inputs, state.loss_for(batch))
-                total = torch.stack([r.sum() for r in run.roots]).sum()
-                grads = torch.autograd.grad(total, [p for _, p in named], allow_unused=True)
-        finally:
-            model.train(was_training)
-        return snapshot_grads(named, list(grads))
+        return gradients_of(state.model, batch.inputs, state.loss_for(batch), state.device)
 
     def check_gradients(
         self,

@@ -7,7 +7,8 @@ comparison itself is plain numbers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -72,6 +73,31 @@ def snapshot_grads(
         if grad is not None
     )
     return GradSnapshot(str(first.device), dtype_name(first.dtype), kept)
+
+
+def gradients_of(
+    model: torch.nn.Module,
+    inputs: Sequence[torch.Tensor],
+    loss: Callable[..., torch.Tensor] | None,
+    device: str = "cpu",
+) -> GradSnapshot:
+    """Every parameter's gradient of ``loss(model(*inputs), *inputs)`` (the outputs'
+    sum without a loss), in eval mode so that dropout does not make two devices
+    compute different functions; ``.grad`` is left alone. Tensors the loss creates
+    are made on ``device``."""
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    was_training = model.training
+    model.eval()
+    where = torch.device(device) if device != "cpu" else contextlib.nullcontext()
+    try:
+        with torch.enable_grad(), where:
+            output = model(*inputs)
+            value = loss(output, *inputs) if loss is not None else output
+            total = value.sum()
+            grads = torch.autograd.grad(total, [p for _, p in named], allow_unused=True)
+    finally:
+        model.train(was_training)
+    return snapshot_grads(named, list(grads))
 
 
 def compare_grads(before: GradSnapshot, after: GradSnapshot) -> GradComparison:

@@ -67,8 +67,8 @@ class TrainSettings:
         return kwargs
 
     def describe(self) -> str:
-        """A short line such as ``SGD lr 0.1, momentum 0.9 (Nesterov)``."""
-        text = f"{self.optimizer} lr {self.lr:g}"
+        """A short line such as ``SGD, lr 0.1, momentum 0.9 (Nesterov)``."""
+        text = f"{self.optimizer}, lr {self.lr:g}"
         if self.optimizer in WITH_MOMENTUM and self.momentum:
             text += f", momentum {self.momentum:g}" + (" (Nesterov)" if self.nesterov else "")
         if self.weight_decay:

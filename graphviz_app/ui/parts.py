@@ -24,8 +24,9 @@ def window_parts() -> list[WindowPart]:
     Imported here, lazily, so that a part may import ``main_window`` itself.
     """
     from graphviz_app.ui.opener import ModelOpener
+    from graphviz_app.ui.training_part import TrainingControls
 
-    return [ModelOpener]
+    return [TrainingControls, ModelOpener]
 
 
 def install_parts(window: MainWindow) -> dict[str, object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ class RunControls(QObject):
         self.window = window
         self._make_actions()
         self.train_settings = TrainSettings()
+        #: Set by the Training dock: Ctrl+T then trains with the dock's settings and plots.
+        self.train_handler: Callable[[], None] | None = None
         self.set_model_open(False)
         window.controller.trained.connect(self._on_controller_trained)
         window.controller.backward_ready.connect(self._on_controller_backward_ready)
@@ -65,8 +68,8 @@ class RunControls(QObject):
             "&Train one step",
             self._on_train_triggered,
             "Ctrl+T",
-            "Forward, recorded backward and an optimizer step (SGD, lr 0.1); "
-            "the graph and the gradients of that step are shown",
+            "Forward, recorded backward and an optimizer step (the Training dock's "
+            "settings); the graph and the gradients of that step are shown",
         )
 
     def set_model_open(self, is_open: bool) -> None:
@@ -97,10 +100,12 @@ class RunControls(QObject):
         self.window.controller.backward(self.retain_action.isChecked())
 
     def _on_train_triggered(self) -> None:
-        self.window.controller.train_step(self.train_settings, self.window.style_options)
+        if self.train_handler is not None:
+            self.train_handler()
+        else:
+            self.window.controller.train_step(self.train_settings, self.window.style_options)
 
     def _on_controller_trained(self, record: TrainRecord) -> None:
-        settings = self.train_settings
         biggest = max(record.params, key=lambda p: p.update_ratio, default=None)
         ratio = (
             f"; largest update/weight {biggest.update_ratio:.2g} ({biggest.name})"
@@ -108,8 +113,7 @@ class RunControls(QObject):
             else ""
         )
         self.window.status.showMessage(
-            f"Step {record.step} ({settings.optimizer}, lr {settings.lr:g}): "
-            f"loss {record.loss:.4g}{ratio}",
+            f"Step {record.step} ({record.settings.describe()}): loss {record.loss:.4g}{ratio}",
             15000,
         )
 

@@ -1,0 +1,294 @@
+"""The Training dock: train step by step or N steps, plots, devices and dtypes, and
+the gradient check. Every job runs through ``window.controller.submit``."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QSplitter, QTabWidget
+
+from graphviz_app.core.cancel import CancelToken
+from graphviz_app.core.gradcheck import GradcheckReport
+from graphviz_app.core.graph import NodeKind
+from graphviz_app.core.training import TrainRecord
+from graphviz_app.session import (
+    DeviceSwitchResult,
+    ModelSession,
+    PictureResult,
+    StepResult,
+    TrainRunResult,
+)
+from graphviz_app.ui.actions import make_action
+from graphviz_app.ui.device_controls import DevicePanel
+from graphviz_app.ui.gradcheck_view import GradcheckView
+from graphviz_app.ui.parts import menu_named
+from graphviz_app.ui.step_feed import StepFeed
+from graphviz_app.ui.training_dock import TrainingPanel
+from graphviz_app.ui.training_inspector import TrainingInspector
+from graphviz_app.ui.training_plots import TrainingPlots
+
+if TYPE_CHECKING:
+    from graphviz_app.ui.main_window import MainWindow
+
+logger = logging.getLogger(__name__)
+POLL_MS = 10  # how often the GUI looks for new training steps while a run goes on
+
+
+class TrainingControls(QObject):
+    """The window part that trains the open model and shows what each step did."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.panel = TrainingPanel()
+        self.plots = TrainingPlots()
+        self.devices = DevicePanel()
+        self.gradcheck = GradcheckView()
+        self.inspector = TrainingInspector()
+        self._tokens: list[CancelToken] = []
+        self.feed = StepFeed()  # polled by a timer: see step_feed.py
+        self._runs = 0  # training runs queued or running
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._on_steps_waiting)
+        self._model_path = ""
+        self._build_dock()
+        self._build_actions()
+        self._connect()
+
+    def _build_dock(self) -> None:
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.panel)
+        splitter.addWidget(self.plots)
+        splitter.setStretchFactor(1, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(splitter, "Train")
+        self.tabs.addTab(self.devices, "Device && dtype")
+        self.tabs.addTab(self.gradcheck, "Gradient check")
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.dock = self.window.add_dock("Training", "training_dock", self.tabs, bottom, 330)
+
+    def _build_actions(self) -> None:
+        self.check_action = make_action(
+            self,
+            "Check &gradients",
+            self._on_check_action_triggered,
+            "Ctrl+G",
+            "Finite differences against backward, float64 and float32 side by side "
+            "(the selected parameter, or all)",
+        )
+        self.check_action.setEnabled(False)
+        menu = menu_named(self.window, "&Run")
+        menu.addSeparator()
+        menu.addAction(self.check_action)
+        menu.addAction(self.dock.toggleViewAction())
+        self.window.run.train_handler = lambda: self.train(1)
+
+    def _connect(self) -> None:
+        panel, window = self.panel, self.window
+        panel.step_button.clicked.connect(lambda: self.train(1))
+        panel.run_button.clicked.connect(lambda: self.train(panel.steps.value()))
+        panel.stop_button.clicked.connect(self.stop)
+        panel.reset_button.clicked.connect(self.reset)
+        panel.settings_changed.connect(self._on_panel_settings_changed)
+        self.plots.param_clicked.connect(self.select_parameter)
+        self.devices.switch_requested.connect(self.switch_device)
+        self.gradcheck.check_requested.connect(self.check_gradients)
+        window.picture_shown.connect(self._on_window_picture_shown)
+        window.scene.node_selected.connect(self._on_scene_node_selected)
+        window.cancel_action.triggered.connect(self.stop)
+        window.controller.busy_changed.connect(self._on_controller_busy_changed)
+        add_extra = getattr(window.inspector, "add_extra", None)
+        if add_extra is not None:  # the inspector grows this hook (issue 4)
+            add_extra(self.inspector)
+
+    # --- jobs -----------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """True while a training run or a gradient check is under way."""
+        return bool(self._tokens)
+
+    def train(self, steps: int) -> None:
+        """Run ``steps`` training steps on the worker, drawing each as it comes."""
+        if self.window.result is None:
+            return
+        token = self._new_token()  # a run asked for while one goes on is queued after it
+        self._runs += 1
+        settings, style = self.panel.settings(), self.window.style_options
+
+        def task(session: ModelSession) -> TrainRunResult:
+            return session.train(settings, style, steps, token, self.feed.put)
+
+        self.panel.set_running(True)
+        self._poll.start()
+        self.window.controller.submit(f"Training {steps} steps", task, self._on_run_finished)
+
+    def stop(self) -> None:
+        """Stop the run (or check) after the step that is running."""
+        for token in self._tokens:
+            token.cancel()
+
+    def reset(self) -> None:
+        """Weights back to their state at load, a new forward, empty plots."""
+        style = self.window.style_options
+        self.window.controller.submit(
+            "Resetting weights", lambda s: s.reset_weights(style), self._on_reset_done
+        )
+
+    def switch_device(self, device: str, dtype: str) -> None:
+        """Move the training state to ``device``/``dtype`` and compare gradients."""
+        style = self.window.style_options
+        self.window.controller.submit(
+            f"Switching to {device} {dtype}",
+            lambda s: s.set_device(device, dtype, style),
+            self._on_switch_done,
+        )
+
+    def check_gradients(self, names: tuple[str, ...] | None) -> None:
+        """Finite differences for ``names`` (None: every parameter), cancellable."""
+        if self.running:
+            return
+        token = self._new_token()
+        settings = self.panel.settings()
+        self.gradcheck.summary.setText("Checking...")
+        self.window.controller.submit(
+            "Checking gradients",
+            lambda s: s.check_gradients(settings, names, token),
+            self._on_check_done,
+        )
+
+    def select_parameter(self, name: str) -> None:
+        """Select and centre the node of parameter ``name`` (a plot curve's click)."""
+        result = self.window.result
+        node = (
+            next((n for n in result.visible.nodes if n.leaf_name == name), None) if result else None
+        )
+        if node is None:
+            self.window.status.showMessage(
+                f"{name} is not drawn (inside a collapsed module?)", 5000
+            )
+            return
+        self.window.scene.select_node(node.id)
+        item = self.window.scene.nodes.get(node.id)
+        if item is not None:
+            self.window.view.centerOn(item)
+
+    def _new_token(self) -> CancelToken:
+        token = CancelToken()
+        self._tokens.append(token)
+        return token
+
+    # --- results (GUI thread) ---------------------------------------------------
+    def _on_steps_waiting(self) -> None:
+        """Plot every new step; draw the latest one's graph and backward pass."""
+        records, step = self.feed.take()
+        try:
+            if step is not None:
+                self._show_step(records, step)
+        finally:
+            self.feed.drawn()
+
+    def _show_step(self, records: list[TrainRecord], step: StepResult) -> None:
+        self.plots.add_records(records)
+        self.inspector.record = step.record
+        controller = self.window.controller
+        controller.picture_ready.emit(step.picture)
+        controller.backward_ready.emit(step.backward)
+        controller.trained.emit(step.record)  # Run > Train one step's listeners
+        record = step.record
+        text = f"Step {record.step} ({record.settings.describe()}): loss {record.loss:.4g}."
+        message = " ".join(n for n in (text, step.change.describe(), step.note) if n)
+        self.panel.status.setText(message)
+        self.window.status.showMessage(message, 15000)
+
+    def _on_run_finished(self, result: object) -> None:
+        assert isinstance(result, TrainRunResult)
+        self._on_steps_waiting()  # steps the timer has not taken yet
+        self._runs = max(0, self._runs - 1)
+        if result.stopped:
+            done = len(result.records)
+            self.panel.status.setText(f"Stopped after {done} of {result.requested} steps.")
+        if not self._runs:
+            self._end_job()
+
+    def _on_reset_done(self, result: object) -> None:
+        assert isinstance(result, PictureResult)
+        self.plots.clear()
+        self.inspector.record = None
+        self.window.controller.picture_ready.emit(result)
+        self.panel.status.setText("Weights, buffers and optimizer state reset to load time.")
+
+    def _on_switch_done(self, result: object) -> None:
+        assert isinstance(result, DeviceSwitchResult)
+        if result.picture is not None:
+            self.window.controller.picture_ready.emit(result.picture)
+        if result.backward is not None:
+            self.window.controller.backward_ready.emit(result.backward)
+        self.devices.show_current(result.device, result.dtype)
+        if result.comparison is not None:
+            self.devices.show_comparison(result.comparison)
+        if not result.ok:
+            self.window.show_error(result.error, result.details)
+
+    def _on_check_done(self, result: object) -> None:
+        assert isinstance(result, GradcheckReport)
+        self.gradcheck.show_report(result)
+        self._end_job()
+
+    def _end_job(self) -> None:
+        self._runs = 0
+        self._poll.stop()
+        self._tokens.clear()
+        self.panel.set_running(False)
+
+    # --- window events ------------------------------------------------------------
+    def _on_controller_busy_changed(self, busy: bool, description: str) -> None:
+        if not busy and self.running:  # a failed or cancelled job never reports back
+            self._end_job()
+            if self.gradcheck.summary.text() == "Checking...":
+                self.gradcheck.summary.setText("Cancelled.")
+
+    def _on_window_picture_shown(self) -> None:
+        result = self.window.result
+        if result is None:
+            return
+        self.panel.set_model_open(True)
+        self.devices.set_model_open(True)
+        self.check_action.setEnabled(True)
+        if result.model_path != self._model_path:
+            self._on_new_model(result)
+
+    def _on_new_model(self, result: PictureResult) -> None:
+        self._model_path = result.model_path
+        self.plots.clear()
+        self.inspector.record = None
+        names = tuple(
+            n.leaf_name for n in result.graph.nodes if n.kind is NodeKind.PARAMETER and n.leaf_name
+        )
+        self.gradcheck.set_parameters(names)
+        self.window.controller.submit(
+            "Preparing training", lambda s: s.prepare_training(), self._on_devices_listed
+        )
+
+    def _on_devices_listed(self, devices: object) -> None:
+        self.devices.set_devices(devices)  # type: ignore[arg-type]
+        self.devices.show_current("cpu", "float32")
+
+    def _on_scene_node_selected(self, node_id: str) -> None:
+        result = self.window.result
+        if result is not None and node_id in result.visible:
+            name = result.visible.node(node_id).leaf_name
+            if name:
+                self.gradcheck.select_parameter(name)
+
+    def _on_panel_settings_changed(self, settings: object) -> None:
+        self.window.run.train_settings = settings  # type: ignore[assignment]
+
+    def _on_check_action_triggered(self) -> None:
+        self.dock.show()
+        self.dock.raise_()
+        self.tabs.setCurrentWidget(self.gradcheck)
+        choice = self.gradcheck.target.currentText()
+        self.check_gradients(None if choice == "all parameters" else (choice,))

@@ -1,0 +1,123 @@
+"""The Training dock: steps through the worker, a responsive GUI, cancel, plots,
+devices and the gradient check."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QStandardItemModel
+
+from graphviz_app.core.graph import NodeKind
+from graphviz_app.io.builtin import resolve_model
+from graphviz_app.ui.training_part import TrainingControls
+
+WAIT_MS = 30_000
+
+
+def _open(qtbot, window, name: str = "two_layer_net") -> TrainingControls:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        window.open_model(resolve_model(name))
+    part = window.parts["TrainingControls"]
+    qtbot.waitUntil(lambda: part.devices.device.count() > 0, timeout=WAIT_MS)
+    return part
+
+
+def test_n_steps_keep_the_gui_responsive_and_stop_on_cancel(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window)
+    ticks: list[int] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(len(part.plots.steps)))
+    timer.start(10)
+    part.panel.steps.setValue(100_000)
+    qtbot.mouseClick(part.panel.run_button, Qt.MouseButton.LeftButton)
+    assert part.running and part.panel.stop_button.isEnabled()
+    assert not part.panel.step_button.isEnabled()
+    qtbot.waitUntil(lambda: len(part.plots.steps) >= 3, timeout=WAIT_MS)
+    # The timer fired while steps came in: the GUI thread was never blocked.
+    qtbot.waitUntil(lambda: len(set(ticks)) >= 3, timeout=WAIT_MS)
+    qtbot.mouseClick(part.panel.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not part.running and not window.controller.busy, timeout=WAIT_MS)
+    timer.stop()
+    done = len(part.plots.steps)
+    assert 3 <= done < 100_000
+    assert part.plots.steps == list(range(1, done + 1))
+    assert part.panel.status.text() == f"Stopped after {done} of 100000 steps."
+    assert part.panel.step_button.isEnabled() and not part.panel.stop_button.isEnabled()
+
+
+def test_a_step_draws_plots_and_the_inspector_shows_the_update(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window)
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        qtbot.mouseClick(part.panel.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    assert part.plots.steps == [1] and len(part.plots.losses) == 1
+    assert set(part.plots.parameter_names()) == {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"}
+    graph = window.result.visible
+    bias = next(n for n in graph.nodes if n.leaf_name == "fc2.bias")
+    html = part.inspector(graph, bias.id)
+    assert "update applied" in html and "-lr x grad" in html
+    output = next(n for n in graph.nodes if n.kind is not NodeKind.PARAMETER)
+    assert part.inspector(graph, output.id) == ""
+
+
+def test_clicking_a_parameter_curve_selects_its_node(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window)
+    part.train(2)
+    qtbot.waitUntil(lambda: len(part.plots.steps) == 2 and not part.running, timeout=WAIT_MS)
+    curve = part.plots.curve("ratio", "fc1.weight")
+    curve.sigClicked.emit(curve, None)
+    selected = window.scene.selected_node_id()
+    assert window.result.visible.node(selected).leaf_name == "fc1.weight"
+
+
+def test_ctrl_t_trains_with_the_dock_settings(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window)
+    part.panel.optimizer.setCurrentText("Adam")
+    part.panel.lr.setValue(0.02)
+    window.run.train_action.trigger()
+    qtbot.waitUntil(lambda: len(part.plots.steps) == 1 and not part.running, timeout=WAIT_MS)
+    assert part.inspector.record is not None
+    assert part.inspector.record.settings.optimizer == "Adam"
+    assert part.inspector.record.settings.lr == 0.02
+
+
+def test_zero_grad_off_shows_a_warning(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window)
+    assert part.panel.warning.isHidden()
+    part.panel.zero_grad.setChecked(False)
+    assert not part.panel.warning.isHidden() and "accumulate" not in part.panel.warning.text()
+    assert "adds its gradient" in part.panel.warning.text()
+    assert window.run.train_settings.zero_grad is False
+
+
+def test_unavailable_devices_are_disabled_with_the_reason(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window)
+    combo = part.devices.device
+    model = combo.model()
+    assert isinstance(model, QStandardItemModel)
+    assert combo.itemData(0) == "cpu" and model.item(0).isEnabled()
+    for row in range(combo.count()):
+        if "unavailable" in combo.itemText(row):
+            assert not model.item(row).isEnabled()
+            assert ":" in combo.itemData(row, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_switching_to_float64_shows_the_comparison(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window)
+    part.devices.dtype.setCurrentText("float64")
+    qtbot.mouseClick(part.devices.switch_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: part.devices.table.rowCount() == 4, timeout=WAIT_MS)
+    assert "cpu float32 -> cpu float64" in part.devices.summary.text()
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    tensors = [n.tensor for n in window.result.graph.nodes if n.tensor is not None]
+    assert {t.dtype for t in tensors} == {"float64"}
+
+
+def test_check_gradients_fills_both_columns(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window, "custom_relu")
+    window.parts["TrainingControls"].check_action.trigger()
+    qtbot.waitUntil(lambda: part.gradcheck.table.rowCount() == 4, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not part.running, timeout=WAIT_MS)
+    table = part.gradcheck.table
+    assert [table.item(r, 3).text() for r in range(4)] == ["pass"] * 4
+    assert "FAIL" in [table.item(r, 5).text() for r in range(4)]
+    assert "7 significant digits" in part.gradcheck.explanation.text()
