@@ -69,6 +69,10 @@ class TrainingControls(QObject):
         self.tabs.addTab(self.gradcheck, "Gradient check")
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.dock = self.window.add_dock("Training", "training_dock", self.tabs, bottom, 330)
+        backward = getattr(self.window, "backward_dock", None)
+        if backward is not None:  # share the bottom's full width, as a tab beside it
+            self.window.tabifyDockWidget(backward, self.dock)
+            backward.raise_()
 
     def _build_actions(self) -> None:
         self.check_action = make_action(

@@ -29,8 +29,9 @@ class TrainingPlots(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.loss_plot = _plot("loss", log=False)
-        self.grad_plot = _plot("gradient norm", log=True)
-        self.ratio_plot = _plot("|update| / |weight|", log=True)
+        self.grad_plot = _plot("|grad|", log=True)
+        self.ratio_plot = _plot("|update|/|w|", log=True)
+        self.ratio_plot.setLabel("bottom", "step")
         self.grad_plot.addLegend(offset=(-5, 5), labelTextSize="7pt")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -107,7 +108,6 @@ class TrainingPlots(QWidget):
 def _plot(title: str, log: bool) -> pg.PlotWidget:
     plot = pg.PlotWidget(background="w")
     plot.setLabel("left", title)
-    plot.setLabel("bottom", "step")
     plot.showGrid(x=True, y=True, alpha=0.2)
     plot.setLogMode(y=log)
     for side in ("left", "bottom"):
