@@ -15,12 +15,13 @@ from graphviz_app.core.engine import EngineError, find_engine
 from graphviz_app.core.graph import AutogradGraph
 from graphviz_app.core.layout import to_dot
 from graphviz_app.core.style import GraphStyle, grad_fills, grad_text
+from graphviz_app.core.threads import configure_torch_threads
 from graphviz_app.errors import USER_ERRORS, user_message
 from graphviz_app.io.builtin import list_builtin_models, resolve_model
 from graphviz_app.io.export import format_for, write_atomic
 from graphviz_app.io.request import LoadRequest, request_from_args
 from graphviz_app.pdf import render_export
-from graphviz_app.session import ModelSession, PictureResult, configure_torch_threads
+from graphviz_app.session import ModelSession, PictureResult
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,16 +21,16 @@ import torch
 from graphviz_app.core.backward import BackwardTrace, record_backward
 from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.capture import CaptureOptions
-from graphviz_app.core.collapse import collapse_modules, fitting_collapse
+from graphviz_app.core.collapse import Fold, VisibleGraph
 from graphviz_app.core.compare import GradComparison, GradSnapshot, compare_grads, gradients_of
 from graphviz_app.core.devices import DeviceError, DeviceInfo, explain_device_error, list_devices
+from graphviz_app.core.drawing import Drawer
 from graphviz_app.core.engine import GraphvizEngine, find_engine
 from graphviz_app.core.forward import ForwardRun, LossFn, forward_and_capture
 from graphviz_app.core.gradcheck import GradcheckReport, check_gradients
 from graphviz_app.core.graph import AutogradGraph
 from graphviz_app.core.graph_diff import StructureChange, structure_change
-from graphviz_app.core.layout import GraphLayout, compute_layout, to_dot
-from graphviz_app.core.layout_cache import LayoutCache
+from graphviz_app.core.layout import GraphLayout, to_dot
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.core.train_loop import TrainingState
 from graphviz_app.core.training import TrainRecord, TrainSettings
@@ -39,8 +39,6 @@ from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.io.request import LoadRequest
 
 _T = TypeVar("_T")
-AUTO_COLLAPSE_ABOVE = 1500  # nodes; Graphviz needs seconds beyond a few thousand
-THREADS_ENV = "GRAPHVIZ_APP_TORCH_THREADS"
 
 
 @dataclass(frozen=True)
@@ -51,13 +49,27 @@ class PictureResult:
     model_path: str
     doc: str
     graph: AutogradGraph  # everything captured
-    visible: AutogradGraph  # what is drawn: ``graph`` with collapsed modules merged
+    view: VisibleGraph  # what is drawn: collapsed modules and folds merged, and the mapping
     layout: GraphLayout
-    style: GraphStyle
-    dot: str
+    style: GraphStyle  # as drawn (the hard cap may have collapsed more than asked)
     engine: str
     parameter_count: int
     timings: tuple[tuple[str, float], ...] = field(default=())
+    folds: tuple[Fold, ...] = ()  # repeated blocks drawn as one node each
+    foldable: frozenset[str] = frozenset()  # first modules of the runs that can fold
+    notice: str | None = None  # why more is collapsed than asked, if it is
+    notes: tuple[str, ...] = ()  # what loading the file skipped or could not import
+
+    @property
+    def visible(self) -> AutogradGraph:
+        """The drawn graph."""
+        return self.view.graph
+
+    @cached_property
+    def dot(self) -> str:
+        """The DOT text of the drawn graph (made when first asked: exports need it, a
+        spliced or cached layout does not)."""
+        return to_dot(self.visible, self.style)
 
     def total_seconds(self) -> float:
         """Wall time of all steps that produced this picture."""
@@ -117,37 +129,28 @@ class DeviceSwitchResult:
         return not self.error
 
 
-def configure_torch_threads() -> int:
-    """Give torch's intra-op pool fewer threads than cores, and return the count.
-
-    On a 2-core machine torch's default pool fights the GUI thread and Graphviz:
-    a deep conv net's forward took 39 s with 2 threads and 0.4 s with 1 while
-    another process held a core. Leaving one core free keeps the window responsive.
-    ``GRAPHVIZ_APP_TORCH_THREADS`` overrides the choice.
-    """
-    wanted = os.environ.get(THREADS_ENV, "")
-    threads = (
-        int(wanted) if wanted.isdigit() and int(wanted) > 0 else max(1, (os.cpu_count() or 2) - 1)
-    )
-    torch.set_num_threads(threads)
-    return threads
-
-
 class ModelSession:
     """The model currently open and its latest forward run (worker-thread only)."""
 
     def __init__(
         self, engine: GraphvizEngine | None = None, options: CaptureOptions | None = None
     ) -> None:
-        self.engine = engine or find_engine()
+        self.drawer = Drawer(engine or find_engine())
         self.options = options or CaptureOptions()
         self.loaded: LoadedModel | None = None
         self.run: ForwardRun | None = None
-        self._cache: LayoutCache[tuple[str, GraphLayout]] = LayoutCache()
         self._timings: list[tuple[str, float]] = []
-        self.auto_collapse_above = AUTO_COLLAPSE_ABOVE
         self._training: TrainingState | None = None
         self._layout_hit = False  # the last picture's layout came from the cache
+
+    @property
+    def engine(self) -> GraphvizEngine:
+        """The Graphviz engine layouts and exports run with."""
+        return self.drawer.engine
+
+    @engine.setter
+    def engine(self, engine: GraphvizEngine) -> None:
+        self.drawer.use_engine(engine)
 
     def open(
         self,
@@ -157,16 +160,15 @@ class ModelSession:
     ) -> PictureResult:
         """Load a model file, run its forward pass and lay out the captured graph.
 
-        A graph above ``auto_collapse_above`` nodes opens collapsed to the deepest
-        module level that fits (the result's style says which modules).
+        A big graph opens with its repeated blocks folded and its modules collapsed to
+        the deepest level that draws quickly (the result's style says which).
         """
         self.load(source)
         _check(cancel)
         graph = self.forward()
         _check(cancel)
-        if not style.collapsed:
-            fitting = fitting_collapse(graph, self.auto_collapse_above)
-            style = dataclasses.replace(style, collapsed=fitting) if fitting else style
+        if not style.collapsed and not style.folded:
+            style = self.drawer.opening_style(graph, style)
         return self.picture(style, cancel)
 
     def load(self, source: str | Path | LoadRequest) -> LoadedModel:
@@ -175,6 +177,7 @@ class ModelSession:
         self._timings = []
         request = LoadRequest.of(source)
         self.loaded = self._timed("load", lambda: load_model(request))
+        self.drawer.set_model(self.loaded.model)
         self._training = None
         return self.loaded
 
@@ -203,21 +206,24 @@ class ModelSession:
         loaded, run = self._require_loaded(), self.run
         if run is None:
             raise RuntimeError("No forward pass has run yet.")
-        visible = collapse_modules(run.graph, style.collapsed)
-        dot, layout = self._timed("layout", lambda: self._layout(visible, style, cancel))
+        drawing = self._timed("layout", lambda: self.drawer.draw(run.graph, style, cancel))
+        self._layout_hit = drawing.layout_kind == "cached"
         timings, self._timings = tuple(self._timings), []
         return PictureResult(
             model_name=loaded.name,
             model_path=str(loaded.path),
             doc=loaded.doc,
             graph=run.graph,
-            visible=visible,
-            layout=layout,
-            style=style,
-            dot=dot,
+            view=drawing.view,
+            layout=drawing.layout,
+            style=drawing.style,
             engine=self.engine.describe(),
             parameter_count=sum(p.numel() for p in loaded.model.parameters()),
             timings=timings,
+            folds=drawing.folds,
+            foldable=drawing.foldable,
+            notice=drawing.notice,
+            notes=tuple(getattr(loaded, "notes", ())),
         )
 
     def backward(self, retain_graph: bool = False) -> BackwardResult:
@@ -362,19 +368,6 @@ class ModelSession:
         batch = state.next_batch()
         loss = state.loss_for(batch)
         return check_gradients(state.model, batch.inputs, loss, names, cancel=cancel)
-
-    def _layout(
-        self, graph: AutogradGraph, style: GraphStyle, cancel: CancelToken | None
-    ) -> tuple[str, GraphLayout]:
-        """DOT text and layout, from the cache when this structure was drawn before."""
-        key = LayoutCache.picture_key(graph, style, self.engine)
-        cached = self._cache.get(key)
-        self._layout_hit = cached is not None
-        if cached is None:
-            dot = to_dot(graph, style)
-            cached = (dot, compute_layout(dot, self.engine, cancel=cancel))
-            self._cache.put(key, cached)
-        return cached
 
     def _timed(self, name: str, step: Callable[[], _T]) -> _T:
         start = time.perf_counter()

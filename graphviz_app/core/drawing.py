@@ -57,9 +57,19 @@ class Drawer:
     def __init__(self, engine: GraphvizEngine, model: torch.nn.Module | None = None) -> None:
         self._lazy = LazyLayouter(engine)
         self._placed: Placed | None = None
-        self._types = module_types(model.named_modules()) if model is not None else {}
+        self._types: dict[str, str] = {}
+        self._graph: AutogradGraph | None = None  # the graph ``_runs`` were found in
         self._runs: tuple[RepeatRun, ...] = ()
         self.hard_cap = LAYOUT_HARD_CAP  # drawn nodes; more is collapsed, never laid out
+        self.fold_above = FOLD_ABOVE
+        self.auto_collapse_above = AUTO_COLLAPSE_ABOVE
+        if model is not None:
+            self.set_model(model)
+
+    def set_model(self, model: torch.nn.Module) -> None:
+        """A new model is open: its module types name the collapsed and folded nodes."""
+        self._types = module_types(model.named_modules())
+        self._placed, self._graph, self._runs = None, None, ()
 
     @property
     def engine(self) -> GraphvizEngine:
@@ -71,9 +81,11 @@ class Drawer:
         self._lazy = LazyLayouter(engine)
         self._placed = None
 
-    def new_graph(self, graph: AutogradGraph) -> None:
-        """A forward pass made ``graph``: find its repeated blocks."""
-        self._runs = detect_repeats(graph, self._types)
+    def runs(self, graph: AutogradGraph) -> tuple[RepeatRun, ...]:
+        """The repeated blocks of ``graph`` (found once per graph)."""
+        if graph is not self._graph:
+            self._graph, self._runs = graph, detect_repeats(graph, self._types)
+        return self._runs
 
     def opening_style(self, graph: AutogradGraph, style: GraphStyle) -> GraphStyle:
         """``style`` with what a first picture of ``graph`` should fold and collapse.
@@ -83,15 +95,15 @@ class Drawer:
         picture under :data:`FOLDED_LIMIT` nodes; a graph without repeats above
         :data:`AUTO_COLLAPSE_ABOVE` nodes is collapsed to the deepest level that fits.
         """
-        if len(graph.nodes) <= FOLD_ABOVE:
+        if len(graph.nodes) <= self.fold_above:
             return dataclasses.replace(style, collapsed=frozenset(), folded=frozenset())
-        outer = outermost_runs(self._runs)
+        outer = outermost_runs(self.runs(graph))
         if outer:
             folds = tuple(run.fold() for run in outer)
             collapsed = deepest_fitting(graph, folds, FOLDED_LIMIT)
             folded = frozenset(run.modules[0] for run in outer)
             return dataclasses.replace(style, collapsed=collapsed, folded=folded)
-        fitting = fitting_collapse(graph, AUTO_COLLAPSE_ABOVE) or frozenset()
+        fitting = fitting_collapse(graph, self.auto_collapse_above) or frozenset()
         return dataclasses.replace(style, collapsed=fitting, folded=frozenset())
 
     def draw(
@@ -100,14 +112,15 @@ class Drawer:
         """Lay out ``graph`` as ``style`` says (spliced into the previous picture when
         it only expands some of its nodes). Raises ``LayoutTooLargeError`` when even
         collapsing every module leaves too much for Graphviz."""
-        folds = tuple(run.fold() for run in self._runs if run.modules[0] in style.folded)
+        runs = self.runs(graph)
+        folds = tuple(run.fold() for run in runs if run.modules[0] in style.folded)
         collapsed, notice = capped_collapse(graph, style.collapsed, folds, self.hard_cap)
         if notice is not None:
             style = dataclasses.replace(style, collapsed=collapsed)
         view = visible_graph(graph, style.collapsed, folds, self._types)
         layout = self._lazy.layout(view, style, self._placed, cancel)
         self._placed = Placed(view, layout)
-        foldable = frozenset(run.modules[0] for run in outermost_runs(self._runs))
+        foldable = frozenset(run.modules[0] for run in outermost_runs(runs))
         return Drawing(view, layout, style, folds, foldable, notice, self._lazy.last_kind)
 
 

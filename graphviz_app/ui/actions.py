@@ -38,6 +38,7 @@ MENUS = (
             "views.values_action",
             "-",
             "views.collapse_action",
+            "views.fold_action",
             "views.expand_action",
             "-",
             "appearance.presentation_action",

@@ -14,8 +14,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
 from graphviz_app.core.engine import EngineError, find_engine
+from graphviz_app.core.threads import configure_torch_threads
 from graphviz_app.io.builtin import DEFAULT_MODEL, resolve_model
-from graphviz_app.session import configure_torch_threads
 from graphviz_app.ui.main_window import MainWindow
 
 logger = logging.getLogger(__name__)

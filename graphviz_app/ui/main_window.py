@@ -12,6 +12,7 @@ from PySide6.QtCore import QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QWidget
 
+from graphviz_app.core.drawing import toggle_module
 from graphviz_app.core.graph import TensorInfo
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.session import BackwardResult, PictureResult
@@ -27,7 +28,7 @@ from graphviz_app.ui.model_list import ModelList
 from graphviz_app.ui.parts import install_parts
 from graphviz_app.ui.run_controls import RunControls
 from graphviz_app.ui.scene import GraphScene
-from graphviz_app.ui.status import AppStatusBar, ErrorReporter
+from graphviz_app.ui.status import AppStatusBar, ErrorReporter, picture_message
 from graphviz_app.ui.stepper import BackwardStepper, GradLegend, StepperPanel
 from graphviz_app.ui.trust import TrustStore
 from graphviz_app.ui.view import GraphView
@@ -251,12 +252,9 @@ class MainWindow(QMainWindow):
         self.minimap.refresh()
         if not same_model:
             self.lesson.show_lesson(result.doc)
-        if not same_model and result.style.collapsed:
-            self.status.showMessage(
-                f"Large graph ({len(result.graph.nodes):,} nodes): opened with "
-                f"{len(result.style.collapsed)} modules collapsed. Double-click one to expand it.",
-                15000,
-            )
+        message = picture_message(result, opened=not same_model)
+        if message:
+            self.status.showMessage(message, 15000)
         self.export_action.setEnabled(True)
         self.picture_shown.emit()
 
@@ -327,7 +325,9 @@ class MainWindow(QMainWindow):
         menu.popup(where)
 
     def _on_scene_module_toggled(self, module: str) -> None:
-        self.set_collapsed(self.style_options.collapsed ^ {module})
+        folds = self.result.folds if self.result is not None else ()
+        style = toggle_module(self.style_options, folds, module)  # a fold opens up
+        self.restyle(collapsed=style.collapsed, folded=style.folded)
 
     def set_collapsed(self, modules: frozenset[str]) -> None:
         """Draw ``modules`` collapsed (one node each) and every other module expanded."""

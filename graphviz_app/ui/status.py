@@ -22,6 +22,22 @@ def tensor_facts(graph: AutogradGraph) -> tuple[str, str]:
     return ", ".join(devices) or "no tensors", ", ".join(dtypes)
 
 
+def picture_message(result: PictureResult, opened: bool) -> str:
+    """What the status bar says about a new picture: why more is collapsed than asked,
+    and, when a model was just opened, what was folded or collapsed and what loading
+    skipped."""
+    parts = [result.notice] if result.notice else []
+    if opened and (result.style.collapsed or result.folds):
+        folded = f"{len(result.folds)} runs of repeated blocks folded, " if result.folds else ""
+        parts.append(
+            f"Large graph ({len(result.graph.nodes):,} nodes): opened with {folded}"
+            f"{len(result.style.collapsed)} modules collapsed. Double-click one to open it."
+        )
+    if opened and result.notes:
+        parts.append(" ".join(result.notes))
+    return " ".join(parts)
+
+
 class AppStatusBar(QStatusBar):
     """Permanent facts on the right, passing messages on the left."""
 

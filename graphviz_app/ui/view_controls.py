@@ -108,6 +108,15 @@ class ViewControls(QObject):
             "Ctrl+Shift+X",
             "Draw every node of every module",
         )
+        self.fold_action = self._action(
+            "F&old repeated blocks",
+            self._on_fold_toggled,
+            "Ctrl+Shift+F",
+            "Draw each run of identical blocks (transformer layers, ResNet blocks) as one "
+            "node beside its first block; double-click the folded node to open it",
+        )
+        self.fold_action.setCheckable(True)
+        explain_when_disabled(self.fold_action, "this graph has no run of 3 identical blocks")
 
     def add_to_toolbar(self, toolbar: QToolBar) -> None:
         """The depth control, after the toolbar's actions."""
@@ -121,6 +130,10 @@ class ViewControls(QObject):
             action.setEnabled(result is not None)
         self.depth_box.setEnabled(result is not None)
         self.depth_box.clear()
+        self.fold_action.blockSignals(True)
+        self.fold_action.setEnabled(result is not None and bool(result.foldable))
+        self.fold_action.setChecked(result is not None and bool(result.style.folded))
+        self.fold_action.blockSignals(False)
         if result is None:
             return
         deepest = max((p.count(".") + 1 for p in module_paths(result.graph)), default=0)
@@ -146,6 +159,11 @@ class ViewControls(QObject):
             return
         collapsed = frozenset() if depth == ALL_LEVELS else modules_at_depth(result.graph, depth)
         self.window.set_collapsed(collapsed)
+
+    def _on_fold_toggled(self, checked: bool) -> None:
+        result = self.window.result
+        if result is not None:
+            self.window.restyle(folded=result.foldable if checked else frozenset())
 
     def _on_depth_box_activated(self, index: int) -> None:
         self.set_depth(int(self.depth_box.itemData(index)))

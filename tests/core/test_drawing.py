@@ -31,14 +31,12 @@ def _gpt(layers: int) -> tuple[TinyGPT, AutogradGraph]:
 def big() -> tuple[Drawer, AutogradGraph]:
     model, graph = _gpt(12)
     drawer = Drawer(find_engine(), model)
-    drawer.new_graph(graph)
     return drawer, graph
 
 
 def test_a_small_graph_opens_whole() -> None:
     model, graph = _gpt(1)
     drawer = Drawer(find_engine(), model)
-    drawer.new_graph(graph)
     assert len(graph.nodes) <= FOLD_ABOVE
     style = drawer.opening_style(graph, GraphStyle(collapsed=frozenset({"h"})))
     assert style.collapsed == frozenset() and style.folded == frozenset()
@@ -89,7 +87,6 @@ def test_fold_all_and_none(big: tuple[Drawer, AutogradGraph]) -> None:
 def test_the_hard_cap_collapses_instead_of_laying_out_too_much() -> None:
     model, graph = _gpt(12)
     drawer = Drawer(find_engine(), model)
-    drawer.new_graph(graph)
     drawer.hard_cap = 200  # the graph has more; pretend Graphviz could only take this many
     assert drawer.hard_cap < LAYOUT_HARD_CAP and count_visible(graph, frozenset(), []) > 200
     drawing = drawer.draw(graph, GraphStyle())

@@ -44,11 +44,12 @@ def test_values_on_labels_are_part_of_the_key() -> None:
 
 def test_a_big_graph_opens_collapsed_to_the_deepest_level_that_fits() -> None:
     session = ModelSession()
-    session.auto_collapse_above = 10  # residual_cnn has 26 nodes; its depth 1 has 9
+    # residual_cnn has 26 nodes (no repeated blocks); its depth 1 has 9
+    session.drawer.fold_above = session.drawer.auto_collapse_above = 10
     result = session.open(resolve_model("residual_cnn"), GraphStyle())
     assert result.style.collapsed == {"stem", "block", "pool", "head"}
     assert len(result.visible.nodes) <= 10 < len(result.graph.nodes)
-    session.auto_collapse_above = 22  # depth 2 opens block's children: 20 nodes
+    session.drawer.auto_collapse_above = 22  # depth 2 opens block's children: 20 nodes
     deeper = session.open(resolve_model("residual_cnn"), GraphStyle())
     assert "block.conv1" in deeper.style.collapsed and "block" not in deeper.style.collapsed
     assert len(deeper.visible.nodes) <= 22
@@ -57,7 +58,7 @@ def test_a_big_graph_opens_collapsed_to_the_deepest_level_that_fits() -> None:
 def test_a_graph_that_fits_or_a_chosen_collapse_is_left_alone() -> None:
     session = ModelSession()
     assert not session.open(resolve_model("residual_cnn"), GraphStyle()).style.collapsed
-    session.auto_collapse_above = 10
+    session.drawer.fold_above = session.drawer.auto_collapse_above = 10
     chosen = GraphStyle(collapsed=frozenset({"head"}))
     assert session.open(resolve_model("residual_cnn"), chosen).style.collapsed == {"head"}
 

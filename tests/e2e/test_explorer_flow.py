@@ -45,7 +45,7 @@ def test_explore_collapse_relayout_and_export(
 
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         double_click_module(window, "stem")
-    assert "stem (collapsed)" in {i.node.title for i in window.scene.nodes.values()}
+    assert any(i.node.title.startswith("stem (") for i in window.scene.nodes.values())
 
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         window.views.rankdir_action.trigger()

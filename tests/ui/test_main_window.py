@@ -87,7 +87,7 @@ def test_double_clicking_a_module_collapses_and_expands_it(
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         double_click_module(window, "block")
     collapsed = [i for i in window.scene.nodes.values() if i.node.module == "block"]
-    assert len(collapsed) == 1 and collapsed[0].node.leaf_name == "block (collapsed)"
+    assert len(collapsed) == 1 and collapsed[0].node.leaf_name == "block (ResidualBlock)"
     assert len(window.scene.nodes) < full_count
     assert "block" not in {c.module for c in window.scene.clusters.values()}
     window.view.centerOn(collapsed[0])
@@ -98,7 +98,8 @@ def test_double_clicking_a_module_collapses_and_expands_it(
 
 
 def test_a_big_graph_opens_collapsed_and_says_so(qtbot, window: MainWindow) -> None:
-    window.controller._worker._session_or_new().auto_collapse_above = 10
+    drawer = window.controller._worker._session_or_new().drawer
+    drawer.fold_above = drawer.auto_collapse_above = 10
     open_and_wait(qtbot, window, resolve_model("residual_cnn"))
     assert window.style_options.collapsed == {"stem", "block", "pool", "head"}
     assert "modules collapsed" in window.status.currentMessage()
