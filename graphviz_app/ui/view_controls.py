@@ -130,8 +130,8 @@ class ViewControls(QObject):
             action.setEnabled(result is not None)
         self.depth_box.setEnabled(result is not None)
         self.depth_box.clear()
-        self.fold_action.blockSignals(True)
         self.fold_action.setEnabled(result is not None and bool(result.foldable))
+        self.fold_action.blockSignals(True)  # showing the state is not a user's toggle
         self.fold_action.setChecked(result is not None and bool(result.style.folded))
         self.fold_action.blockSignals(False)
         if result is None:
