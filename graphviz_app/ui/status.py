@@ -28,14 +28,23 @@ def picture_message(result: PictureResult, opened: bool) -> str:
     skipped."""
     parts = [result.notice] if result.notice else []
     if opened and (result.style.collapsed or result.folds):
-        folded = f"{len(result.folds)} runs of repeated blocks folded, " if result.folds else ""
+        done = [
+            _count(len(result.folds), "run of repeated blocks", "runs of repeated blocks")
+            + " folded",
+            _count(len(result.style.collapsed), "module", "modules") + " collapsed",
+        ]
+        chosen = " and ".join(d for d in done if not d.startswith("0 "))
         parts.append(
-            f"Large graph ({len(result.graph.nodes):,} nodes): opened with {folded}"
-            f"{len(result.style.collapsed)} modules collapsed. Double-click one to open it."
+            f"Large graph ({len(result.graph.nodes):,} nodes): opened with {chosen}. "
+            "Double-click one to open it."
         )
     if opened and result.notes:
         parts.append(" ".join(result.notes))
     return " ".join(parts)
+
+
+def _count(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
 
 
 class AppStatusBar(QStatusBar):

@@ -58,7 +58,8 @@ class StepperPanel(QWidget):
         self.speed.setMaximumWidth(110)
         self.speed.setToolTip("Playback speed: steps per second")
         self.speed_label = QLabel("Speed")
-        self.chain_view = QTextBrowser()  # takes the dock's spare height
+        self.chain_view = QTextBrowser()
+        self.chain_view.setMaximumHeight(160)
         self._lay_out()
         self.set_step_count(0)
 
@@ -82,6 +83,7 @@ class StepperPanel(QWidget):
         column.addLayout(row)
         column.addWidget(self.label)  # its own line: a step's description is long
         column.addWidget(self.chain_view)
+        column.addStretch(1)  # spare height below, not between the lines
 
     def set_step_count(self, count: int) -> None:
         """Size the scrubber for ``count`` steps (0 disables it)."""

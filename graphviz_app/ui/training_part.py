@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QSplitter, QTabWidget
+from PySide6.QtWidgets import QScrollArea, QSplitter, QTabWidget
 
 from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.gradcheck import GradcheckReport
@@ -67,12 +67,17 @@ class TrainingControls(QObject):
         self.tabs.addTab(splitter, "Train")
         self.tabs.addTab(self.devices, "Device && dtype")
         self.tabs.addTab(self.gradcheck, "Gradient check")
+        # Scrollable, so the dock may be shorter than its form and the graph keeps the room.
+        scroll = QScrollArea()
+        scroll.setWidget(self.tabs)
+        scroll.setWidgetResizable(True)
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self.dock = self.window.add_dock("Training", "training_dock", self.tabs, bottom, 330)
+        self.dock = self.window.add_dock("Training", "training_dock", scroll, bottom, 240)
         backward = getattr(self.window, "backward_dock", None)
         if backward is not None:  # share the bottom's full width, as a tab beside it
             self.window.tabifyDockWidget(backward, self.dock)
             backward.raise_()
+            self.window.resizeDocks([backward], [240], Qt.Orientation.Vertical)
 
     def _build_actions(self) -> None:
         self.check_action = make_action(

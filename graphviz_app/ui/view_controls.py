@@ -32,6 +32,7 @@ class ViewControls(QObject):
         self._make_zoom_actions()
         self._make_picture_actions()
         self.depth_box = QComboBox()
+        self.depth_box.setPlaceholderText("mixed")  # modules collapsed one by one
         self.depth_box.setToolTip(
             "Module depth drawn: 1 = each top-level module as one node, 2 = one level "
             "deeper, ... (double-click a module's box to toggle just that one)"

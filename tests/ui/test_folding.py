@@ -60,7 +60,7 @@ def test_a_big_model_opens_folded_and_a_double_click_opens_the_fold(
     _open_folded(qtbot, window, stack_file)
     assert window.style_options.folded == {"0"}
     assert _fold_items(window) == ["1 .. 5 x5"]
-    assert "repeated blocks folded" in window.status.currentMessage()
+    assert "1 run of repeated blocks folded." in window.status.currentMessage()
     assert window.views.fold_action.isEnabled() and window.views.fold_action.isChecked()
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         window.scene.toggle_module("1")  # what double-clicking the folded node sends
