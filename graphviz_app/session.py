@@ -247,9 +247,12 @@ class ModelSession:
         """The open model's training state (its weights at load time kept for reset)."""
         loaded = self._require_loaded()
         if self._training is None:
-            target = getattr(loaded, "example_target", None)  # newer loaders provide it
             self._training = TrainingState(
-                loaded.model, loaded.inputs, loaded.make_batch, loaded.loss_fn, target
+                loaded.model,
+                loaded.inputs,
+                loaded.make_batch,
+                loaded.loss_fn,
+                loaded.example_target,
             )
         return self._training
 

@@ -48,6 +48,7 @@ class LoadedModel:
     format: str = "python"
     notes: tuple[str, ...] = field(default=())  # what the user should know: skipped code...
     structure_only: bool = False  # on the meta device: the graph, no values
+    example_target: torch.Tensor | None = None  # what a chosen standard loss compares with
 
 
 @dataclass(frozen=True)

@@ -146,3 +146,37 @@ def test_structure_only_builds_on_the_meta_device() -> None:
     assert loaded.structure_only
     assert all(p.is_meta for p in loaded.model.parameters())
     assert all(x.is_meta for x in loaded.inputs)
+
+
+TARGETED = '''
+import torch
+from torch import nn
+
+def build_model():
+    torch.manual_seed(0)
+    return nn.Linear(3, 4)
+
+def example_inputs():
+    return torch.randn(6, 3, generator=torch.Generator().manual_seed(2))
+
+def example_target():
+    return torch.tensor([0, 1, 2, 3, 0, 1])
+'''
+
+
+def test_example_target_feeds_a_standard_loss(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from graphviz_app.core.style import GraphStyle
+    from graphviz_app.core.training import TrainSettings
+    from graphviz_app.session import ModelSession
+
+    path = tmp_path / "targeted.py"
+    path.write_text(TARGETED)
+    session = ModelSession()
+    loaded = session.load(path)
+    assert loaded.example_target is not None
+    assert loaded.example_target.tolist() == [0, 1, 2, 3, 0, 1]
+    model, x = loaded.model, loaded.inputs[0]
+    with torch.no_grad():
+        expected = torch.nn.functional.cross_entropy(model(x), loaded.example_target)
+    step = session.train_one(TrainSettings(loss="CrossEntropy"), GraphStyle())
+    assert step.record.loss == pytest.approx(float(expected))

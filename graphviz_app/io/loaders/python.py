@@ -57,7 +57,21 @@ def load_python(request: LoadRequest) -> LoadedModel:
         doc=(module.__doc__ or "").strip(),
         notes=imported.notes(),
         structure_only=request.structure_only,
+        example_target=_example_target(module, path, request),
     )
+
+
+def _example_target(module: Any, path: Path, request: LoadRequest) -> torch.Tensor | None:
+    """The file's ``example_target()``, when it has one (and values are wanted)."""
+    make = getattr(module, "example_target", None)
+    if not callable(make) or request.structure_only:
+        return None
+    target = run_user(path, "example_target()", make)
+    if not isinstance(target, torch.Tensor):
+        raise ModelFileError(
+            f"{path.name}: example_target() returned {type(target).__name__}, not a tensor."
+        )
+    return target
 
 
 def build_from(
