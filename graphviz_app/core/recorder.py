@@ -51,12 +51,10 @@ _BINARY_DUNDERS = frozenset(
 
 _TORCH_DIR = os.path.dirname(torch.__file__)
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The app's own layers are never "the user's line"; built-in models (shipped inside
-# the package when installed) are, so they are not skipped.
-_SKIPPED_DIRS = (
-    _TORCH_DIR + os.sep,
-    *(os.path.join(_PACKAGE_DIR, layer) + os.sep for layer in ("core", "io", "ui")),
-)
+# The app's own code (session.py, cli.py, core/, ...) is never "the user's line";
+# built-in models are, also when an installed wheel ships them inside the package.
+_SKIPPED_DIRS = (_TORCH_DIR + os.sep, _PACKAGE_DIR + os.sep)
+_BUILTIN_MODELS_DIR = os.path.join(_PACKAGE_DIR, "_builtin_models") + os.sep
 
 
 @dataclass(frozen=True)
@@ -245,4 +243,6 @@ def user_source_location(frame: FrameType | None = None) -> SourceLocation | Non
 
 
 def _is_skipped(filename: str) -> bool:
+    if filename.startswith(_BUILTIN_MODELS_DIR):
+        return False
     return filename.startswith(_SKIPPED_DIRS) or filename.startswith("<frozen")

@@ -348,3 +348,21 @@ def test_meta_device_capture_has_no_values(run: ForwardRun) -> None:
     assert {i.device for i in infos} == {"meta"}
     assert all(i.stats is None and i.preview == () for i in infos)
     assert graph.structure_key() == run.graph.structure_key()
+
+
+def test_an_all_torch_sequential_has_no_source_line_inside_the_app() -> None:
+    # nn.Sequential of torch layers: no frame of the user's runs the ops, and the app's
+    # own files (session.py calling forward) must not be offered as "the user's line".
+    import graphviz_app
+    from graphviz_app.io.builtin import resolve_model
+    from graphviz_app.session import ModelSession
+
+    session = ModelSession()
+    session.load(resolve_model("train_vs_eval"))
+    graph = session.forward()
+    package = Path(graphviz_app.__file__).parent
+    models = package.parent / "models"
+    for node in graph.nodes:
+        if node.source is not None:
+            source = Path(node.source.file)
+            assert package not in source.parents or models in source.parents, node.source
