@@ -243,6 +243,7 @@ class MainWindow(QMainWindow):
         self.view.fit_all()
         if selected in self.scene.nodes:
             self.scene.select_node(selected)
+        self.refresh_inspector()  # the new graph's node, or nothing for another model
         self.settings.setValue("last_model", result.model_path)
         self.setWindowTitle(f"{result.model_name} - graphviz_app")
         self.status.show_picture(result)

@@ -130,3 +130,12 @@ def test_the_source_link_opens_the_users_file(qtbot, window: MainWindow, monkeyp
     assert "Open two_layer_net.py in the editor" in window.inspector.toPlainText()
     window.inspector.anchorClicked.emit(QUrl.fromLocalFile(relu.source.file))
     assert opened == [relu.source.file]
+
+
+def test_opening_another_model_clears_the_inspector(qtbot, window: MainWindow) -> None:
+    open_and_wait(qtbot, window, resolve_model("two_layer_net"))
+    window.scene.select_node(next(iter(window.scene.nodes)))
+    assert "Click a node" not in window.inspector.toPlainText()
+    open_and_wait(qtbot, window, resolve_model("residual_cnn"))
+    assert "Click a node" in window.inspector.toPlainText()
+    assert window.histograms.values.histogram is None and window.histograms.grads.histogram is None
