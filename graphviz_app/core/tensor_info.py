@@ -72,7 +72,8 @@ def describe_tensor(
 
     Meta tensors, sparse tensors and ``with_values=False`` give a record without
     values. The preview is the first ``preview_limit`` elements in row-major order;
-    the histogram (:data:`HISTOGRAM_BINS` bins) covers all finite values.
+    the histogram (about sqrt(n) bins, at most :data:`HISTOGRAM_BINS`) covers all finite
+    values.
     """
     shape = tuple(int(d) for d in t.shape)
     base = {
@@ -105,16 +106,24 @@ def describe_tensor(
     )
 
 
+def bins_for(count: int) -> int:
+    """Bins for ``count`` values: about the square root (8 values in 24 bins would be
+    mostly empty bars), at most :data:`HISTOGRAM_BINS`."""
+    return max(1, min(HISTOGRAM_BINS, math.ceil(math.sqrt(count))))
+
+
 def histogram_of_values(
-    values: list[float], stats: TensorStats, bins: int = HISTOGRAM_BINS
+    values: list[float], stats: TensorStats, bins: int | None = None
 ) -> Histogram | None:
-    """The histogram of the finite ``values`` over [stats.min, stats.max], in Python."""
+    """The histogram of the finite ``values`` over [stats.min, stats.max], in Python
+    (``bins`` defaults to :func:`bins_for` their count)."""
     finite = [v for v in values if math.isfinite(v)]
     if not finite:
         return None
     low, high = stats.min, stats.max
     if high <= low:
         return Histogram(low, high, (len(finite),))
+    bins = bins or bins_for(len(finite))
     counts = [0] * bins
     scale = bins / (high - low)
     for v in finite:

@@ -119,6 +119,8 @@ def _saved_table(saved: tuple[SavedValue, ...]) -> str:
         info = value.tensor
         stats = info.stats
         summary = "" if stats is None else f"mean {stats.mean:.3g}, std {stats.std:.3g}"
+        if 0 in info.shape:  # e.g. batch norm's saved batch statistics in eval mode
+            summary = "empty (no elements)"
         if stats is not None and stats.has_non_finite:
             summary = f"<span class='error'>{stats.nan_count} NaN, {stats.inf_count} Inf</span>"
         preview = ", ".join(f"{v:.3g}" for v in info.preview[:SAVED_PREVIEW])
