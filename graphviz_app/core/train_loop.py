@@ -66,7 +66,9 @@ class TrainingState:
 
     def next_batch(self) -> Batch:
         """The next step's batch, on the current device and in the current dtype."""
-        batch = batch_at(self.make_batch, self.trainer.steps, self.inputs, self.example_target)
+        index = self.trainer.steps  # step n (from 1) trains on make_batch(n - 1)
+        batch = batch_at(self.make_batch, index, self.inputs, self.example_target)
+        self.trainer.batch = batch_label(self.make_batch is not None, index)
         dtype = parse_dtype(self.dtype)
         target = batch.target
         return Batch(
@@ -113,3 +115,8 @@ class TrainingState:
             self.trainer.replace_optimizer(optimizer)
         self.inputs = tuple(move_tensor(x, device, torch_dtype) for x in self.inputs)
         self.device, self.dtype = device, dtype
+
+
+def batch_label(has_make_batch: bool, index: int) -> str:
+    """How a step's record names its batch: ``make_batch(index)`` or the example."""
+    return f"make_batch({index})" if has_make_batch else "the example input"

@@ -111,6 +111,7 @@ class TrainRecord:
     loss: float
     params: tuple[ParamUpdate, ...]
     settings: TrainSettings = TrainSettings()
+    batch: str = ""  # what the step trained on: "make_batch(0)" for step 1, or the example
 
     def param(self, name: str) -> ParamUpdate | None:
         """The update of parameter ``name`` (None if it has none)."""
@@ -132,7 +133,8 @@ class Trainer:
         self.model = model
         self.settings = settings
         self.optimizer = make_optimizer(model.parameters(), settings)
-        self.steps = 0
+        self.steps = 0  # steps made; step n (counted from 1) is the n-th optimizer.step()
+        self.batch = ""  # the next record's batch, set by whoever makes the batch
         self.history: list[TrainRecord] = []
 
     def configure(self, settings: TrainSettings) -> str:
@@ -170,6 +172,7 @@ class Trainer:
             float(loss.detach().sum()),
             tuple(_update(name, param, before[name]) for name, param in named),
             self.settings,
+            self.batch,
         )
         self.history.append(record)
         return record

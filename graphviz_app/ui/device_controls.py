@@ -7,6 +7,7 @@ from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import (
 from graphviz_app.core.compare import GradComparison
 from graphviz_app.core.devices import DTYPES, DeviceInfo
 
+HINT = "Gradients are compared after a switch."
+DEVICE_CHARS, DTYPE_CHARS = 28, 9  # combo widths, in characters ("cuda:0 (NVIDIA H100 ...)")
 COMPARE_COLUMNS = (
     "parameter",
     "shape",
@@ -37,7 +40,15 @@ class DevicePanel(QWidget):
         super().__init__(parent)
         self.device = QComboBox()
         self.device.setToolTip("Where the model, its batch and optimizer state live")
+        self.device.setMinimumContentsLength(DEVICE_CHARS)
+        self.device.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.dtype = QComboBox()
+        self.dtype.setMinimumContentsLength(DTYPE_CHARS)
+        self.dtype.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.dtype.setToolTip("The floating-point type of parameters, batch and gradients")
         self.switch_button = QPushButton("Switch and compare")
         self.switch_button.setToolTip(
@@ -45,18 +56,22 @@ class DevicePanel(QWidget):
             "compare each parameter's gradient with the previous device/dtype"
         )
         self.switch_button.clicked.connect(self._on_switch_clicked)
-        self.summary = QLabel("Gradients are compared after a switch.")
+        self.summary = QLabel(HINT)
         self.summary.setWordWrap(True)
         self.table = QTableWidget(0, len(COMPARE_COLUMNS))
         self.table.setHorizontalHeaderLabels(COMPARE_COLUMNS)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow("Device", self.device)
         form.addRow("dtype", self.dtype)
+        row = QHBoxLayout()  # the combos keep their width; the rest of the row stays empty
+        row.addLayout(form)
+        row.addWidget(self.switch_button, 0, Qt.AlignmentFlag.AlignBottom)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.switch_button)
+        layout.addLayout(row)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         self.device.currentIndexChanged.connect(self._on_device_changed)
@@ -93,6 +108,11 @@ class DevicePanel(QWidget):
             if is_open
             else "Open a model first"
         )
+
+    def clear_comparison(self) -> None:
+        """Forget the last comparison (another model was opened)."""
+        self.table.setRowCount(0)
+        self.summary.setText(HINT)
 
     def show_comparison(self, comparison: GradComparison) -> None:
         """One row per parameter: how much its gradient moved with the switch."""

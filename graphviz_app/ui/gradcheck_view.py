@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graphviz_app.core.gradcheck import GradcheckReport, ParamCheck
+from graphviz_app.core.gradcheck import WIDE_FLOAT32, GradcheckReport, GradcheckRun, ParamCheck
 
 ALL = "all parameters"
 COLUMNS = (
@@ -25,6 +25,8 @@ COLUMNS = (
     "float64",
     "float32 max error",
     "float32",
+    "float32, h = 1e-3: max error",
+    "float32, h = 1e-3",
 )
 PASS_COLOUR, FAIL_COLOUR = QColor("#009E73"), QColor("#D55E00")
 
@@ -41,7 +43,7 @@ class GradcheckView(QWidget):
         self.check_button = QPushButton("Check gradients")
         self.check_button.setToolTip(
             "Finite differences against backward, in float64 and float32, on a copy of "
-            "the model (large parameters: a random sample of their elements)"
+            "the model in eval mode (parameters over 256 elements: a random sample)"
         )
         self.check_button.clicked.connect(self._on_check_clicked)
         self.summary = QLabel("")
@@ -77,25 +79,36 @@ class GradcheckView(QWidget):
         if index >= 0:
             self.target.setCurrentIndex(index)
 
+    def clear(self) -> None:
+        """Forget the last report (another model was opened)."""
+        self.table.setRowCount(0)
+        self.summary.setText("")
+        self.explanation.setText("")
+
     def show_report(self, report: GradcheckReport) -> None:
-        """Fill the table: one row per parameter, both dtypes."""
-        f64, f32 = report.run("float64"), report.run("float32")
-        self.table.setRowCount(len(f64.params))
-        for row, (a, b) in enumerate(zip(f64.params, f32.params, strict=True)):
-            checked = f"{a.checked} of {a.numel}" + (" (sample)" if a.checked < a.numel else "")
-            cells = [(a.name, None), (checked, None), *_verdict(a), *_verdict(b)]
+        """Fill the table: one row per parameter, one column pair per run."""
+        runs = [
+            report.run(label)
+            for label in ("float64", "float32", WIDE_FLOAT32)
+            if report.has_run(label)
+        ]
+        self.table.setRowCount(len(runs[0].params))
+        for row, checks in enumerate(zip(*(run.params for run in runs), strict=True)):
+            first = checks[0]
+            sample = " (sample)" if first.checked < first.numel else ""
+            cells: list[tuple[str, bool | None]] = [
+                (first.name, None),
+                (f"{first.checked} of {first.numel}{sample}", None),
+            ]
+            for check in checks:
+                cells += _verdict(check)
             for column, (text, ok) in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if ok is not None:
                     item.setForeground(PASS_COLOUR if ok else FAIL_COLOUR)
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
-        self.summary.setText(
-            f"float64: {'passed' if f64.passed else 'FAILED'} (max error {f64.max_abs_err:.2g}, "
-            f"{f64.seconds:.2f} s); float32: {'passed' if f32.passed else 'failed'} "
-            f"(max error {f32.max_abs_err:.2g}). Step h = {report.eps:g}, pass when "
-            f"|analytic - numeric| <= {report.atol:g} + {report.rtol:g} x |numeric|."
-        )
+        self.summary.setText(_summary(report, runs))
         self.explanation.setText(report.explanation)
 
     def _on_check_clicked(self) -> None:
@@ -108,3 +121,17 @@ def _verdict(check: ParamCheck) -> list[tuple[str, bool | None]]:
         (f"{check.max_abs_err:.2g} (rel {check.max_rel_err:.2g})", None),
         ("pass" if check.passed else "FAIL", check.passed),
     ]
+
+
+def _summary(report: GradcheckReport, runs: list[GradcheckRun]) -> str:
+    outcomes = "; ".join(
+        f"{run.dtype}: {'passed' if run.passed else 'FAILED'} "
+        f"(max error {run.max_abs_err:.2g}, {run.seconds:.2f} s)"
+        for run in runs
+    )
+    return (
+        f"Checked on a copy of the model in eval mode (dropout off, batch norm's running "
+        f"statistics), so your model and its .grad are untouched. {outcomes}. "
+        f"Step h = {report.eps:g}, pass when |analytic - numeric| <= {report.atol:g} + "
+        f"{report.rtol:g} x |numeric| (torch.autograd.gradcheck's defaults)."
+    )

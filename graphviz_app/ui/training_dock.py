@@ -78,13 +78,20 @@ class TrainingPanel(QWidget):
 
     def _make_buttons(self) -> None:
         self.step_button = QPushButton("Step")
-        self.step_button.setToolTip("One step: forward, recorded backward, optimizer.step()")
+        self.step_button.setToolTip(
+            "One step: forward, recorded backward, optimizer.step(). Steps count from 1; "
+            "step n trains on the model file's make_batch(n - 1) (its batches count from "
+            "0), or on the example input when the file has no make_batch"
+        )
         self.steps = QSpinBox()
         self.steps.setRange(1, 100_000)
         self.steps.setValue(50)
         self.steps.setToolTip("How many steps Run makes")
         self.run_button = QPushButton("Run")
-        self.run_button.setToolTip("Run that many steps, drawing each; Stop ends the run")
+        self.run_button.setToolTip(
+            "Run that many steps, drawing each; Stop ends the run. Step n trains on "
+            "make_batch(n - 1)"
+        )
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop after the step that is running")
         self.reset_button = QPushButton("Reset weights")

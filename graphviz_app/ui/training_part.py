@@ -4,6 +4,7 @@ the gradient check. Every job runs through ``window.controller.submit``."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 POLL_MS = 10  # how often the GUI looks for new training steps while a run goes on
+PREPARING = "Preparing training"
+MESSAGE_MS = 15000
 
 
 class TrainingControls(QObject):
@@ -54,6 +57,8 @@ class TrainingControls(QObject):
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self._on_steps_waiting)
         self._model_path = ""
+        self._opened_message = ""  # the window's message on opening, shown again after PREPARING
+        self._descriptions: set[str] = set()  # of this part's jobs, to clear their "..." message
         self._build_dock()
         self._build_actions()
         self._connect()
@@ -109,6 +114,9 @@ class TrainingControls(QObject):
         window.scene.node_selected.connect(self._on_scene_node_selected)
         window.cancel_action.triggered.connect(self.stop)
         window.controller.busy_changed.connect(self._on_controller_busy_changed)
+        themes = window.appearance.themes
+        themes.theme_changed.connect(self.plots.set_theme)
+        self.plots.set_theme(themes.theme)
         add_extra = getattr(window.inspector, "add_extra", None)
         if add_extra is not None:  # the inspector grows this hook (issue 4)
             add_extra(self.inspector)
@@ -132,7 +140,7 @@ class TrainingControls(QObject):
 
         self.panel.set_running(True)
         self._poll.start()
-        self.window.controller.submit(f"Training {steps} steps", task, self._on_run_finished)
+        self._submit(f"Training {steps} steps", task, self._on_run_finished)
 
     def stop(self) -> None:
         """Stop the run (or check) after the step that is running."""
@@ -142,14 +150,12 @@ class TrainingControls(QObject):
     def reset(self) -> None:
         """Weights back to their state at load, a new forward, empty plots."""
         style = self.window.style_options
-        self.window.controller.submit(
-            "Resetting weights", lambda s: s.reset_weights(style), self._on_reset_done
-        )
+        self._submit("Resetting weights", lambda s: s.reset_weights(style), self._on_reset_done)
 
     def switch_device(self, device: str, dtype: str) -> None:
         """Move the training state to ``device``/``dtype`` and compare gradients."""
         style = self.window.style_options
-        self.window.controller.submit(
+        self._submit(
             f"Switching to {device} {dtype}",
             lambda s: s.set_device(device, dtype, style),
             self._on_switch_done,
@@ -162,7 +168,7 @@ class TrainingControls(QObject):
         token = self._new_token()
         settings = self.panel.settings()
         self.gradcheck.summary.setText("Checking...")
-        self.window.controller.submit(
+        self._submit(
             "Checking gradients",
             lambda s: s.check_gradients(settings, names, token),
             self._on_check_done,
@@ -183,6 +189,15 @@ class TrainingControls(QObject):
         item = self.window.scene.nodes.get(node.id)
         if item is not None:
             self.window.view.centerOn(item)
+
+    def _submit(
+        self,
+        description: str,
+        task: Callable[[ModelSession], object],
+        done: Callable[[object], None],
+    ) -> None:
+        self._descriptions.add(description)
+        self.window.controller.submit(description, task, done)
 
     def _new_token(self) -> CancelToken:
         token = CancelToken()
@@ -207,10 +222,11 @@ class TrainingControls(QObject):
         controller.backward_ready.emit(step.backward)
         controller.trained.emit(step.record)  # Run > Train one step's listeners
         record = step.record
-        text = f"Step {record.step} ({record.settings.describe()}): loss {record.loss:.4g}."
+        on = f" on {record.batch}" if record.batch else ""
+        text = f"Step {record.step}{on} ({record.settings.describe()}): loss {record.loss:.4g}."
         message = " ".join(n for n in (text, step.change.describe(), step.note) if n)
         self.panel.status.setText(message)
-        self.window.status.showMessage(message, 15000)
+        self.window.status.showMessage(message, MESSAGE_MS)
 
     def _on_run_finished(self, result: object) -> None:
         assert isinstance(result, TrainRunResult)
@@ -254,10 +270,23 @@ class TrainingControls(QObject):
 
     # --- window events ------------------------------------------------------------
     def _on_controller_busy_changed(self, busy: bool, description: str) -> None:
-        if not busy and self.running:  # a failed or cancelled job never reports back
+        if busy:
+            return
+        self._clear_job_message()
+        if self.running:  # a failed or cancelled job never reports back
             self._end_job()
             if self.gradcheck.summary.text() == "Checking...":
                 self.gradcheck.summary.setText("Cancelled.")
+
+    def _clear_job_message(self) -> None:
+        """The status bar shows "<job>..." while a long job runs and keeps it after the
+        job ends: once this part's jobs are done, put back what was there before."""
+        status = self.window.status
+        shown = status.currentMessage()
+        if shown == PREPARING + "..." and self._opened_message:
+            status.showMessage(self._opened_message, MESSAGE_MS)
+        elif shown in {d + "..." for d in self._descriptions}:
+            status.clearMessage()
 
     def _on_window_picture_shown(self) -> None:
         result = self.window.result
@@ -270,16 +299,20 @@ class TrainingControls(QObject):
             self._on_new_model(result)
 
     def _on_new_model(self, result: PictureResult) -> None:
+        """Forget every result of the previous model: plots, the last step, the
+        comparison, the gradient check."""
         self._model_path = result.model_path
+        self._opened_message = self.window.status.currentMessage()
         self.plots.clear()
         self.inspector.record = None
+        self.panel.status.setText("")
+        self.devices.clear_comparison()
+        self.gradcheck.clear()
         names = tuple(
             n.leaf_name for n in result.graph.nodes if n.kind is NodeKind.PARAMETER and n.leaf_name
         )
         self.gradcheck.set_parameters(names)
-        self.window.controller.submit(
-            "Preparing training", lambda s: s.prepare_training(), self._on_devices_listed
-        )
+        self._submit(PREPARING, lambda s: s.prepare_training(), self._on_devices_listed)
 
     def _on_devices_listed(self, devices: object) -> None:
         self.devices.set_devices(devices)  # type: ignore[arg-type]

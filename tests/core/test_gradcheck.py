@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pytest
@@ -9,24 +10,38 @@ import torch
 from torch.func import functional_call
 
 from graphviz_app.core.cancel import Cancelled, CancelToken
-from graphviz_app.core.gradcheck import check_gradients, sample_indices
+from graphviz_app.core.gradcheck import (
+    BOTH_PASSED,
+    FLOAT64_BUG,
+    WIDE_FLOAT32,
+    check_gradients,
+    sample_indices,
+)
 from graphviz_app.core.training import TrainSettings
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.io.model_file import load_model_file
 from graphviz_app.session import ModelSession
 
 
-def _torch_gradcheck(model: torch.nn.Module, x: torch.Tensor, loss: Any) -> bool:
-    """torch's own check, over all parameters, in float64."""
-    model = model.double().eval()
+def _torch_gradcheck(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    loss: Any,
+    dtype: torch.dtype = torch.float64,
+    **tolerance: float,
+) -> bool:
+    """torch's own check, over all parameters, in float64 (or ``dtype``)."""
+    model = model.to(dtype).eval()
     names = [n for n, _ in model.named_parameters()]
     params = tuple(p.detach().clone().requires_grad_(True) for p in model.parameters())
 
     def objective(*values: torch.Tensor) -> torch.Tensor:
-        out = functional_call(model, dict(zip(names, values, strict=True)), (x.double(),))
-        return loss(out, x.double())
+        out = functional_call(model, dict(zip(names, values, strict=True)), (x.to(dtype),))
+        return loss(out, x.to(dtype))
 
-    return bool(torch.autograd.gradcheck(objective, params, raise_exception=False))
+    with warnings.catch_warnings():  # float32 inputs: torch warns, we know
+        warnings.simplefilter("ignore", UserWarning)
+        return bool(torch.autograd.gradcheck(objective, params, raise_exception=False, **tolerance))
 
 
 @pytest.mark.parametrize("name", ["two_layer_net", "custom_relu"])
@@ -39,6 +54,30 @@ def test_float64_passes_like_torchs_gradcheck_and_float32_shows_larger_errors(na
     assert f64.passed and f64.max_abs_err < 1e-7
     assert f32.max_abs_err > 1000 * f64.max_abs_err and not f32.passed
     assert "7 significant digits" in report.explanation
+    # float32 with a step suited to it passes, here and in torch's own gradcheck.
+    wide = report.run(WIDE_FLOAT32)
+    assert wide.passed and wide.tolerance.eps == 1e-3 and wide.tolerance.rtol == 1e-2
+    fresh = load_model_file(resolve_model(name)).model
+    assert _torch_gradcheck(fresh, x, loaded.loss_fn, torch.float32, eps=1e-3, atol=1e-3, rtol=1e-2)
+    assert "agrees with backward" in report.explanation
+
+
+def test_small_parameters_are_checked_element_by_element() -> None:
+    loaded = load_model_file(resolve_model("two_layer_net"))
+    report = check_gradients(loaded.model, loaded.inputs, loaded.loss_fn, ["fc1.weight"])
+    (weight,) = report.run("float64").params
+    assert weight.numel == 128 and weight.checked == 128 and not report.sampled
+
+
+def test_both_dtypes_passing_says_so() -> None:
+    model = torch.nn.Linear(2, 1)
+    torch.nn.init.zeros_(model.weight)
+    torch.nn.init.zeros_(model.bias)
+    x = torch.tensor([[1.0, 2.0]])  # a linear loss with exact values: float32 loses nothing
+    assert _torch_gradcheck(torch.nn.Linear(2, 1), x, lambda out, *_: out.sum())
+    report = check_gradients(model, (x,), None)
+    assert report.run("float64").passed and report.run("float32").passed
+    assert report.explanation == BOTH_PASSED
 
 
 class _WrongRelu(torch.autograd.Function):
@@ -72,6 +111,7 @@ def test_a_wrong_backward_fails_in_float64_as_it_does_for_torch() -> None:
     report = check_gradients(model, (x,), loss)
     failing = {p.name for p in report.run("float64").params if not p.passed}
     assert "fc1.weight" in failing and "fc2.weight" not in failing  # fc2 is above the bug
+    assert report.explanation == FLOAT64_BUG and "real bug" in report.explanation
 
 
 def test_a_selected_parameter_is_checked_alone_and_the_model_is_untouched() -> None:

@@ -182,3 +182,27 @@ def test_eval_mode_turns_dropout_off_in_the_step() -> None:
     trainer.before_forward()
     x = torch.ones(2, 4)
     assert not model.training and torch.equal(model(x), model(x))
+
+
+def test_step_one_trains_on_make_batch_zero_and_its_record_says_so() -> None:
+    session = _open()
+    loaded = session.loaded
+    assert loaded is not None and loaded.make_batch is not None
+    style = GraphStyle()
+    first = session.train_one(TrainSettings(), style).record
+    second = session.train_one(TrainSettings(), style).record
+    assert (first.step, first.batch) == (1, "make_batch(0)")
+    assert (second.step, second.batch) == (2, "make_batch(1)")
+    # The batch named is the one trained on: step 1's loss is make_batch(0)'s at load.
+    fresh = load_model_file(resolve_model("two_layer_net"))
+    x, _ = loaded.make_batch(0)
+    assert fresh.loss_fn is not None
+    expected = float(fresh.loss_fn(fresh.model.train()(x), x).detach())
+    assert first.loss == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_model_without_make_batch_trains_on_its_example_input() -> None:
+    session = _open("custom_relu")
+    assert session.loaded is not None and session.loaded.make_batch is None
+    record = session.train_one(TrainSettings(), GraphStyle()).record
+    assert (record.step, record.batch) == (1, "the example input")
