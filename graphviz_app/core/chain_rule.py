@@ -1,7 +1,9 @@
 """The chain rule for one backward step, in words and, for small tensors, in numbers.
 
 Each rule says how a node turns the gradient it received (``grad``) into the
-gradients it sends to its inputs: "grad in = upstream grad x local derivative".
+gradients it sends to its inputs. Its header depends on the node's kind: an ordinary
+op multiplies by its local derivative, a view only moves the gradient's values back
+into its input's layout, AccumulateGrad adds into ``.grad`` and sends nothing on.
 Where every tensor involved is small and fully recorded, the numbers are shown and
 the product is recomputed from them, so a learner can check the arithmetic; the
 result is the one the engine actually sent (from the trace), never a re-derivation.
@@ -13,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from graphviz_app.core.backward import BackwardStep
-from graphviz_app.core.graph import Node, TensorInfo
+from graphviz_app.core.graph import Node, NodeKind, TensorInfo
 
 NUMBERS_UP_TO = 8  # tensors with at most this many values are written out
 
@@ -53,6 +55,22 @@ RULES: dict[str, tuple[str, ...]] = {
         "grad of the base = grad, with the slice's part replaced by the in-place op's gradient",
     ),
 }
+CHAIN_RULE = "grad in = upstream grad x local derivative"
+#: The one-line summary above a node's rules, by kind (others: :data:`CHAIN_RULE`).
+HEADERS: dict[NodeKind, str] = {
+    NodeKind.PARAMETER: "the end of the line: .grad += upstream grad (nothing is sent on)",
+    NodeKind.INPUT: "the end of the line: .grad += upstream grad (nothing is sent on)",
+    NodeKind.VIEW: (
+        "grad in = upstream grad moved back to the input's shape and layout"
+        " (a view copies no data: the values are the same numbers)"
+    ),
+    NodeKind.COPY_SLICES: (
+        "grad in = upstream grad for the base; the written slice's part goes"
+        " through the in-place op's own backward"
+    ),
+    NodeKind.OUTPUT: "the root: backward starts here with the gradient given to it",
+    NodeKind.MODULE: "a collapsed module: the chain rule through every node inside it",
+}
 _SUFFIX = re.compile(r"Backward\d*$")
 _ELEMENTWISE = {"Mul": ("other", "self")}
 
@@ -64,6 +82,7 @@ class ChainRule:
     title: str
     rules: tuple[str, ...]
     lines: tuple[str, ...]
+    header: str = CHAIN_RULE  # what kind of rule this is, in one line
 
 
 def explain_step(node: Node, step: BackwardStep) -> ChainRule:
@@ -80,7 +99,14 @@ def explain_step(node: Node, step: BackwardStep) -> ChainRule:
         lines.append(f".grad before = {values_text(step.leaf_grad_before)}")
         lines.append(f".grad after  = {values_text(step.leaf_grad_after)}")
     title = f"{node.title}: {node.name}" if node.leaf_name else node.name
-    return ChainRule(title, rules, tuple(lines))
+    return ChainRule(title, rules, tuple(lines), rule_header(node))
+
+
+def rule_header(node: Node) -> str:
+    """The one-line rule for ``node``'s kind (a leaf accumulates, a view reshapes)."""
+    if node.is_leaf:
+        return HEADERS[NodeKind.PARAMETER]
+    return HEADERS.get(node.kind, CHAIN_RULE)
 
 
 def _sent_lines(step: BackwardStep) -> list[str]:

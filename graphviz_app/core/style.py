@@ -44,7 +44,9 @@ KIND_LABEL: dict[NodeKind, str] = {
 }
 EDGE_COLOR = "#555555"
 NON_FINITE_COLOR = "#d00000"  # NaN/Inf: red, thick, dashed border in every renderer
-SELECTED_COLOR = "#d55e00"  # Okabe-Ito vermillion
+# The light theme's link blue: vermillion was also CopySlices' colour, and orange is
+# the backward step being executed; the window draws selection as a dashed ring.
+SELECTED_COLOR = "#0056a0"
 HIGHLIGHT_COLOR = "#0072b2"  # Okabe-Ito blue
 CLUSTER_BORDER = "#9a9ab0"
 CLUSTER_FILL = "#f4f4fa"
@@ -128,8 +130,11 @@ def node_size_pt(lines: list[str], font_size: float) -> tuple[float, float]:
     return max(width, 48.0), height
 
 
-#: Viridis (perceptually uniform, colour-blind safe), for gradient magnitudes.
-VIRIDIS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
+#: Viridis (perceptually uniform, colour-blind safe) for gradient magnitudes, cut
+#: before its yellow end: yellow (and orange) are node-kind colours (view, input,
+#: CopySlices), and a lesson's "the yellow node" must not also mean "a large gradient".
+#: Dark purple to green is still monotone in lightness, so the order reads in grey too.
+VIRIDIS = ("#440154", "#3b528b", "#21918c", "#5ec962")
 ZERO_GRAD_FILL = "#f0f0f0"  # no gradient reached the node, or it is exactly zero
 
 

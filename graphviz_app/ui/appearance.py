@@ -116,8 +116,11 @@ class Appearance(QObject):
             self.legend.show_colouring(None, self.theme)
             return
         shown = colouring(self.mode, result.visible, self.theme, self._grad_norms())
+        # By gradient, the stepper fills the nodes backward has reached by the step
+        # shown; the others keep their kind colour (no gradient exists for them yet).
+        fills = {} if self.mode is ColourMode.GRADIENT else shown.fills
         for node_id, item in self.window.scene.nodes.items():
-            item.set_base_fill(shown.fills.get(node_id))
+            item.set_base_fill(fills.get(node_id))
         # The stepper draws its own gradient legend (top left).
         legend = None if self.mode is ColourMode.GRADIENT else shown
         self.legend.show_colouring(legend, self.theme)
@@ -126,7 +129,7 @@ class Appearance(QObject):
     def current_fills(self) -> dict[str, str]:
         """Node id -> fill, as drawn now (for exports)."""
         stepper_fills = self.window.stepper.current_fills()
-        if stepper_fills or self.window.result is None:
+        if stepper_fills or self.window.result is None or self.mode is ColourMode.GRADIENT:
             return stepper_fills
         shown = colouring(self.mode, self.window.result.visible, self.theme, self._grad_norms())
         return dict(shown.fills)

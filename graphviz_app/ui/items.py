@@ -24,6 +24,9 @@ MIN_TEXT_PX = 5.5  # node labels smaller than this on screen are not drawn
 CURRENT_COLOR = "#e69f00"  # Okabe-Ito orange: the node backward is executing
 DONE_COLOR = "#009e73"  # bluish green: executed
 WAITING_COLOR = "#56b4e9"  # sky blue: waiting for gradients
+SELECTION_GAP = 4.5  # the selection ring sits this far outside the border
+STRIPE_PX = 8  # the kind's colour at a node's left edge when its fill says something else
+EDGE_LABEL_PX = 12  # gradient labels on edges; not drawn below MIN_TEXT_PX on screen
 
 
 class StepState(Enum):
@@ -52,7 +55,8 @@ class NodeItem(QGraphicsItem):
         self.lines = lines
         self._font = font
         self._rect = QRectF(-box.width / 2, -box.height / 2, box.width, box.height)
-        self._outer = self._rect.adjusted(-10, -8, 10, 2)  # room for the step badge
+        # Room for the step badge (top right) and the selection ring all round.
+        self._outer = self._rect.adjusted(-10, -8, 10, 7)
         self.theme = LIGHT
         self._base: str | None = None  # colour-by fill (None: the kind's colour)
         self._override: str | None = None  # the backward stepper's gradient fill
@@ -83,8 +87,15 @@ class NodeItem(QGraphicsItem):
     ) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         painter.setBrush(QBrush(self._fill))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawRoundedRect(self._rect, 4, 4)
+        if self._fill != QColor(self.theme.kind_fill[self.node.kind]):
+            self._paint_kind_stripe(painter)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(self._border_pen())
         painter.drawRoundedRect(self._rect, 4, 4)
+        if self.isSelected():
+            self._paint_selection(painter)
         if lod * self._font.pixelSize() < MIN_TEXT_PX:  # unreadable: a plain box is faster
             return
         painter.setFont(self._font)
@@ -92,6 +103,41 @@ class NodeItem(QGraphicsItem):
         text_rect = self._rect.adjusted(2, 2, -2, -2)
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, "\n".join(self.lines))
         self._paint_step_badge(painter)
+
+    def _paint_kind_stripe(self, painter: QPainter) -> None:
+        """The kind's colour down the left edge: the fill shows a gradient (or module,
+        dtype...), and "the yellow node" of a lesson must still be findable."""
+        kind = self.node.kind
+        theme = self.theme
+        # Dark kind fills vanish on dark ramp colours; their borders are the bright ones.
+        color = theme.kind_border[kind] if theme.dark else theme.kind_fill[kind]
+        clip = QPainterPath()
+        clip.addRoundedRect(self._rect, 4, 4)
+        stripe = QRectF(self._rect.left(), self._rect.top(), STRIPE_PX, self._rect.height())
+        painter.save()
+        painter.setClipPath(clip)
+        painter.fillRect(stripe, QColor(color))
+        painter.setPen(QPen(QColor(theme.kind_border[kind]), 1))
+        painter.drawLine(stripe.topRight(), stripe.bottomRight())
+        painter.restore()
+
+    def _paint_selection(self, painter: QPainter) -> None:
+        """A dashed ring outside the border, in the link colour: unlike any kind colour
+        and unlike the current step's orange border, and both show on one node."""
+        gap = SELECTION_GAP + self.theme.border_width / 2
+        painter.setPen(self.selection_pen())
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(self._rect.adjusted(-gap, -gap, gap, gap), 6, 6)
+
+    def selection_pen(self) -> QPen:
+        """The pen of the selection ring (drawn only while the node is selected)."""
+        return QPen(
+            QColor(self.theme.link), 2.5 + self.theme.border_width - 1.2, Qt.PenStyle.DashLine
+        )
+
+    def label_pixel_size(self) -> int:
+        """The label font's height in scene pixels (at zoom 1)."""
+        return int(self._font.pixelSize())
 
     def _paint_step_badge(self, painter: QPainter) -> None:
         """A tick on executed nodes; the pending-gradient count on waiting ones."""
@@ -172,8 +218,6 @@ class NodeItem(QGraphicsItem):
         extra = self.theme.border_width - 1.2  # thicker everywhere in presentation mode
         if self.step_state is StepState.CURRENT:
             return QPen(QColor(CURRENT_COLOR), 4 + extra)
-        if self.isSelected():
-            return QPen(QColor(self.theme.selected), 3 + extra)
         if self.highlighted:
             return QPen(QColor(self.theme.highlight), 2.5 + extra)
         if self.non_finite:  # NaN/Inf: red, thick and dashed, as in exports
@@ -238,7 +282,8 @@ class EdgeItem(QGraphicsItem):
         painter.drawPath(self._path)
         painter.setBrush(QBrush(color))
         painter.drawPolygon(self._arrow)
-        if self.label:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if self.label and lod * EDGE_LABEL_PX >= MIN_TEXT_PX:  # a smudge otherwise
             self._paint_label(painter)
 
     def _paint_label(self, painter: QPainter) -> None:
@@ -246,9 +291,9 @@ class EdgeItem(QGraphicsItem):
         # labels placed there would overlap.
         middle = self._path.pointAtPercent(0.35)
         font = painter.font()
-        font.setPixelSize(11)
+        font.setPixelSize(EDGE_LABEL_PX)
         painter.setFont(font)
-        rect = QRectF(middle.x() + 6, middle.y() - 9, 300, 18)
+        rect = QRectF(middle.x() + 6, middle.y() - 10, 300, 20)
         width = painter.fontMetrics().horizontalAdvance(self.label) + 8
         rect.setWidth(width)
         painter.setPen(QPen(QColor(CURRENT_COLOR), 1))

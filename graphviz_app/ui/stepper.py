@@ -3,8 +3,11 @@
 A step is an index into the recorded :class:`BackwardTrace`, never a re-run. At step
 ``i`` the node of step ``i`` is executing (orange border); earlier ones are done
 (green tick); the others show how many gradients they still wait for (blue count);
-the gradients the current node sends on label its input edges. Node fills show the
-magnitude of the gradient that reached each node, on a log scale (legend top left).
+the gradients the current node sends on label its input edges. The fills of the
+nodes that have run so far (and the current one) show the magnitude of the gradient
+that reached them, on a log scale over the whole pass (legend top left); nodes still
+waiting keep their kind colour, so the picture never shows a gradient before it
+exists. Stepping keeps the current node on screen, zoomed in until labels are legible.
 """
 
 from __future__ import annotations
@@ -31,9 +34,12 @@ from graphviz_app.core.graph import AutogradGraph
 from graphviz_app.core.style import VIRIDIS, GradRamp, grad_fills, grad_text
 from graphviz_app.session import BackwardResult
 from graphviz_app.ui.actions import make_action
-from graphviz_app.ui.items import StepState
+from graphviz_app.ui.items import NodeItem, StepState
 from graphviz_app.ui.scene import GraphScene
 from graphviz_app.ui.theme import LIGHT, Theme
+from graphviz_app.ui.view import GraphView
+
+READABLE_TEXT_PX = 9.0  # stepping zooms in until labels are at least this tall
 
 
 class StepperPanel(QWidget):
@@ -157,7 +163,7 @@ class BackwardStepper(QObject):
         self.timer.timeout.connect(self._on_timer_timeout)
         panel.speed.valueChanged.connect(self._on_speed_changed)
         self._on_speed_changed(panel.speed.value())
-        panel.slider.valueChanged.connect(self.go_to)
+        panel.slider.valueChanged.connect(self._on_slider_value_changed)
         self.actions = self._make_actions()
         self.play_action = self.actions[2]
         self._enable_actions()
@@ -165,11 +171,13 @@ class BackwardStepper(QObject):
 
     def _make_actions(self) -> list[QAction]:
         actions = [
-            make_action(self, "First step", lambda: self.go_to(0), "Home"),
+            make_action(self, "First step", lambda: self.go_to(0, follow=True), "Home"),
             make_action(self, "Step back", lambda: self.step_by(-1), "Left"),
             make_action(self, "Play", self.set_playing, "Space", "Play or pause the steps"),
             make_action(self, "Step forward", lambda: self.step_by(1), "Right"),
-            make_action(self, "Last step", lambda: self.go_to(self.step_count - 1), "End"),
+            make_action(
+                self, "Last step", lambda: self.go_to(self.step_count - 1, follow=True), "End"
+            ),
         ]
         actions[2].setCheckable(True)
         panel = self.panel
@@ -198,7 +206,6 @@ class BackwardStepper(QObject):
         self.result = result
         self.panel.set_step_count(self.step_count)
         self._enable_actions()
-        self._apply_fills()
         self.go_to(self.step_count - 1)
 
     def clear(self) -> None:
@@ -212,25 +219,55 @@ class BackwardStepper(QObject):
         self.reapply()
 
     def step_for(self, node_id: str) -> BackwardStep | None:
-        """The recorded step of ``node_id``, if backward ran it."""
+        """The recorded step of ``node_id``, if backward ran it (at any step of the pass)."""
         return self.result.trace.step_for(node_id) if self.result else None
 
-    def go_to(self, index: int) -> None:
-        """Show the pass as it was while step ``index`` ran (clamped to the steps)."""
+    def reached_step(self, node_id: str) -> BackwardStep | None:
+        """The step of ``node_id`` if it has run by the step shown now (else None)."""
+        step = self.step_for(node_id)
+        return step if step is not None and step.index <= self.index else None
+
+    def inspector_section(self, graph: AutogradGraph, node_id: str) -> str:
+        """Inspector HTML for a node backward has not reached at the step shown."""
+        step = self.step_for(node_id)
+        if step is None or step.index <= self.index:
+            return ""
+        return (
+            "<h4>Gradient</h4><p class='muted'>Not reached yet: backward runs this node at"
+            f" step {step.index + 1}; the pass is at step {self.index + 1} of"
+            f" {self.step_count}.</p>"
+        )
+
+    def go_to(self, index: int, follow: bool = False) -> None:
+        """Show the pass as it was while step ``index`` ran (clamped to the steps);
+        ``follow`` scrolls (and zooms in, if labels are unreadable) to its node."""
         if not self.step_count:
             return
         self.index = min(max(index, 0), self.step_count - 1)
         self.panel.slider.blockSignals(True)
         self.panel.slider.setValue(self.index)
         self.panel.slider.blockSignals(False)
-        self._apply_states()  # fills depend on the whole pass, not on the step
+        self._apply_fills()  # only the nodes that have run so far are coloured
+        self._apply_states()
+        if follow:
+            self.reveal_current()
         self.step_changed.emit(self.index)
+
+    def reveal_current(self) -> None:
+        """Bring the current step's node into every view, at a zoom where it reads."""
+        steps = self.result.trace.steps if self.result else ()
+        item = self.scene.nodes.get(steps[self.index].node_id) if steps else None
+        if item is None:
+            return
+        for view in self.scene.views():
+            if isinstance(view, GraphView):
+                view.reveal(item.node_rect(), readable_scale(item))
 
     def set_playing(self, playing: bool) -> None:
         """Play (advance one step per tick from the current one) or pause."""
         if playing and self.step_count:
             if self.index >= self.step_count - 1:
-                self.go_to(0)  # play from the start when at the end
+                self.go_to(0, follow=True)  # play from the start when at the end
             self.timer.start()
         else:
             self.timer.stop()
@@ -247,7 +284,7 @@ class BackwardStepper(QObject):
         """Show the step that ran ``node_id``; False when backward did not run it."""
         step = self.step_for(node_id)
         if step is not None:
-            self.go_to(step.index)
+            self.go_to(step.index, follow=True)
         return step is not None
 
     def _on_timer_timeout(self) -> None:
@@ -259,9 +296,12 @@ class BackwardStepper(QObject):
     def _on_speed_changed(self, steps_per_second: int) -> None:
         self.timer.setInterval(int(1000 / max(steps_per_second, 1)))
 
+    def _on_slider_value_changed(self, index: int) -> None:
+        self.go_to(index, follow=True)
+
     def step_by(self, delta: int) -> None:
-        """Move ``delta`` steps forward (negative: back)."""
-        self.go_to(self.index + delta)
+        """Move ``delta`` steps forward (negative: back), keeping its node on screen."""
+        self.go_to(self.index + delta, follow=True)
 
     def reapply(self) -> None:
         """Draw the current step again (after the scene's items were rebuilt)."""
@@ -269,9 +309,17 @@ class BackwardStepper(QObject):
         self._apply_states()
 
     def current_fills(self) -> dict[str, str]:
-        """Node id -> fill colour by gradient, as drawn now (empty when colouring is off)."""
+        """Node id -> fill colour by gradient, as drawn now (empty when colouring is off).
+
+        Only the nodes that have run by the current step, and the current one, have a
+        fill; the ramp spans the whole pass, so a node's colour does not change as later
+        steps run.
+        """
         norms = self.result.grad_norms() if self.result else {}
-        return grad_fills(norms) if norms and self.panel.colour_box.isChecked() else {}
+        if not norms or not self.panel.colour_box.isChecked() or self.result is None:
+            return {}
+        reached = {s.node_id for s in self.result.trace.steps[: self.index + 1]}
+        return {k: v for k, v in grad_fills(norms).items() if k in reached}
 
     def _apply_fills(self) -> None:
         norms = self.result.grad_norms() if self.result else {}
@@ -325,6 +373,11 @@ class BackwardStepper(QObject):
         self._apply_fills()
 
 
+def readable_scale(item: NodeItem) -> float:
+    """The zoom at which ``item``'s label is comfortably legible."""
+    return READABLE_TEXT_PX / max(item.label_pixel_size(), 1)
+
+
 def chain_rule_html(graph: AutogradGraph, step: BackwardStep, accent: str = "#00529b") -> str:
     """The chain-rule panel for ``step``: the rule, then the step's numbers."""
     if step.node_id not in graph:
@@ -333,6 +386,6 @@ def chain_rule_html(graph: AutogradGraph, step: BackwardStep, accent: str = "#00
     rules = "<br>".join(escape(r) for r in rule.rules)
     lines = "<br>".join(escape(line) for line in rule.lines)
     return (
-        f"<b>{escape(rule.title)}</b> &mdash; grad in = upstream grad x local derivative"
+        f"<b>{escape(rule.title)}</b> &mdash; {escape(rule.header)}"
         f"<br><span style='color:{accent}'>{rules}</span><br><tt>{lines}</tt>"
     )

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QGraphicsView, QWidget
 MIN_SCALE = 0.02
 MAX_SCALE = 8.0
 WHEEL_STEP = 1.15
+REVEAL_MARGIN = 60  # pixels kept around a node scrolled into view (its edges show)
 
 
 class GraphView(QGraphicsView):
@@ -91,6 +92,15 @@ class GraphView(QGraphicsView):
             self.fit_all()
         else:
             self._fit_rect(rect.adjusted(-80, -80, 80, 80), max_scale=2.0)
+
+    def reveal(self, rect: QRectF, min_scale: float) -> None:
+        """Bring ``rect`` (scene coordinates) into view; first zoom in to ``min_scale``
+        around it when the view is zoomed out further (labels would not be drawn)."""
+        if self.current_scale() < min_scale:
+            self.zoom_by(min_scale / self.current_scale())
+            self.centerOn(rect.center())
+        else:
+            self.ensureVisible(rect, REVEAL_MARGIN, REVEAL_MARGIN)
 
     def _fit_rect(self, rect: QRectF, max_scale: float) -> None:
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)

@@ -6,7 +6,7 @@ import torch
 
 from graphviz_app.core.backward import BackwardTrace, record_backward
 from graphviz_app.core.capture import capture_walk
-from graphviz_app.core.chain_rule import RULES, explain_step, values_text
+from graphviz_app.core.chain_rule import CHAIN_RULE, RULES, explain_step, values_text
 from graphviz_app.core.graph import AutogradGraph
 from graphviz_app.core.recorder import ForwardRecorder
 from graphviz_app.core.walk import walk_autograd
@@ -65,3 +65,34 @@ def test_an_unknown_op_gets_the_general_rule() -> None:
     trace = record_backward(walk)
     erf = next(s for s in trace.steps if graph.node(s.node_id).name == "ErfBackward0")
     assert "not spelled out" in explain_step(graph.node(erf.node_id), erf).rules[0]
+
+
+def _header_of(graph: AutogradGraph, trace: BackwardTrace, name: str) -> str:
+    step = next(s for s in trace.steps if graph.node(s.node_id).name == name)
+    return explain_step(graph.node(step.node_id), step).header
+
+
+def test_the_header_fits_the_kind_of_node() -> None:
+    a = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    with ForwardRecorder():
+        loss = (a.t() * a).sum()
+    walk = walk_autograd([loss])
+    graph = capture_walk(walk, inputs={"a": a})
+    trace = record_backward(walk)
+    assert _header_of(graph, trace, "MulBackward0") == CHAIN_RULE
+    accumulate = _header_of(graph, trace, "AccumulateGrad")
+    assert ".grad +=" in accumulate and "local derivative" not in accumulate
+    view = _header_of(graph, trace, "TBackward0")
+    assert "shape" in view and "local derivative" not in view
+
+
+def test_copy_slices_gets_its_own_header() -> None:
+    a = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with ForwardRecorder():
+        b = a * 1.0
+        b[:2].mul_(3.0)
+        loss = b.sum()
+    walk = walk_autograd([loss])
+    graph = capture_walk(walk, inputs={"a": a})
+    trace = record_backward(walk)
+    assert "in-place" in _header_of(graph, trace, "CopySlices")

@@ -112,3 +112,14 @@ def test_same_layout_updates_records_without_rebuilding_items(view: GraphView, c
     assert scene.nodes == items_before  # the very same items
     assert scene.nodes["n2"].node.op == "changed-op"
     assert scene.selected_node_id() == "n2"
+
+
+def test_reveal_zooms_in_only_when_labels_would_be_unreadable(view: GraphView) -> None:
+    items = list(view.scene().nodes.values())
+    view.zoom_by(0.1 / view.current_scale())
+    view.reveal(items[0].node_rect(), 0.7)
+    assert view.current_scale() == pytest.approx(0.7)
+    view.reveal(items[-1].node_rect(), 0.3)  # readable already: scroll, keep the zoom
+    assert view.current_scale() == pytest.approx(0.7)
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert shown.contains(items[-1].node_rect())
