@@ -28,6 +28,7 @@ COLUMNS = (
     "float32, h = 1e-3: max error",
     "float32, h = 1e-3",
 )
+TARGET_CHARS = 28  # "encoder.layers.0.linear1.weight" and the like
 PASS_COLOUR, FAIL_COLOUR = QColor("#009E73"), QColor("#D55E00")
 
 
@@ -40,6 +41,10 @@ class GradcheckView(QWidget):
         super().__init__(parent)
         self.target = QComboBox()
         self.target.setToolTip("Check every parameter, or only one (the selected node's)")
+        self.target.setMinimumContentsLength(TARGET_CHARS)
+        self.target.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.check_button = QPushButton("Check gradients")
         self.check_button.setToolTip(
             "Finite differences against backward, in float64 and float32, on a copy of "
@@ -55,8 +60,9 @@ class GradcheckView(QWidget):
         self.explanation = QLabel("")
         self.explanation.setWordWrap(True)
         row = QHBoxLayout()
-        row.addWidget(self.target, 1)
+        row.addWidget(self.target)
         row.addWidget(self.check_button)
+        row.addStretch(1)  # the box keeps its width; the rest of the row stays empty
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.summary)

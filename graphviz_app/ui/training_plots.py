@@ -156,6 +156,7 @@ class TrainingPlots(QWidget):
         for index, name in enumerate(self._colours):
             self._colours[name] = _colour(theme, index)
             self._recolour(name)
+        self.loss_curve.setPen(pg.mkPen(theme.text, width=1))
         _set_points(self.loss_curve, list(zip(self.steps, self.losses, strict=True)), theme.text)
 
     @staticmethod

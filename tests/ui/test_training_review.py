@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from graphviz_app.core.training import Trainer, TrainRecord, TrainSettings
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.ui.device_controls import HINT, DevicePanel
+from graphviz_app.ui.gradcheck_view import GradcheckView
 from graphviz_app.ui.theme import DARK, LIGHT
 from graphviz_app.ui.training_part import PREPARING, TrainingControls
 from graphviz_app.ui.training_plots import AXIS_WIDTH, FEW_POINTS, MAX_LOG_TICKS, TrainingPlots
@@ -121,6 +122,7 @@ def test_plots_follow_the_windows_theme(qtbot, window) -> None:  # type: ignore[
     for plot in (part.plots.loss_plot, part.plots.grad_plot, part.plots.ratio_plot):
         assert plot.backgroundBrush().color().name() == DARK.background
     assert part.plots.curve("grad", "0.weight").opts["pen"].color().name() == DARK.categorical[0]
+    assert part.plots.loss_curve.opts["pen"].color().name() == DARK.text
     window.appearance.themes.choose("light")
     assert part.plots.loss_plot.backgroundBrush().color().name() == LIGHT.background
 
@@ -133,6 +135,12 @@ def test_device_and_dtype_boxes_keep_a_sensible_width(qtbot) -> None:  # type: i
     qtbot.waitExposed(panel)
     assert 120 < panel.device.width() < 400
     assert 60 < panel.dtype.width() < 200
+    check = GradcheckView()
+    qtbot.addWidget(check)
+    check.resize(1400, 300)
+    check.show()
+    qtbot.waitExposed(check)
+    assert 120 < check.target.width() < 400
 
 
 def test_the_gradient_check_says_eval_mode_and_shows_float32_with_a_larger_step(
