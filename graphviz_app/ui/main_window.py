@@ -62,7 +62,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.view)
         self.inspector = InspectorView(self)
         self.histograms = HistogramPanel(self)
-        self.models = ModelList(self)
+        self.models = ModelList(self.settings, self)
         self.lesson = LessonView(self)
         self.find_bar = FindBar(self)
         self.find_results = FindResults(self.find_bar, self)
@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.errors = ErrorReporter(self)
         self._connect()
+        self.inspector.add_extra(self.stepper.inspector_section)
         self.parts = install_parts(self)
         restore_window(self)
         self.appearance.apply_theme()
@@ -193,6 +194,7 @@ class MainWindow(QMainWindow):
         self.lesson.node_requested.connect(self._on_lesson_node_requested)
         self.find_bar.hit_selected.connect(self._on_inspector_link_clicked)
         self.models.model_chosen.connect(self.open_model)
+        self.models.node_chosen.connect(self._on_inspector_link_clicked)
 
     # --- public API ---------------------------------------------------------
     def open_model(self, path: str | Path) -> None:
@@ -245,6 +247,7 @@ class MainWindow(QMainWindow):
             self.scene.select_node(selected)
         self.refresh_inspector()  # the new graph's node, or nothing for another model
         self.settings.setValue("last_model", result.model_path)
+        self.models.show_model(result.model_path, result.graph)
         self.setWindowTitle(f"{result.model_name} - graphviz_app")
         self.status.show_picture(result)
         self.find_bar.set_graph(result.visible, incoming_grads(self.stepper.result))
@@ -302,9 +305,10 @@ class MainWindow(QMainWindow):
         """Describe the selected node (and its gradients, when backward ran it)."""
         node_id = self.scene.selected_node_id()
         if node_id and self.result is not None:
-            step = self.stepper.step_for(node_id)
+            step = self.stepper.reached_step(node_id)  # None: backward is not there yet
             self.inspector.show_node(self.result.visible, node_id, step)
-            grad = incoming_grads(self.stepper.result).get(node_id)
+            grads = incoming_grads(self.stepper.result)
+            grad = grads.get(node_id) if step is not None else None
             self.histograms.show_tensors(self.result.visible.node(node_id).tensor, grad)
         else:
             self.inspector.show_nothing()

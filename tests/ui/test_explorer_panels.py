@@ -291,4 +291,5 @@ def test_each_theme_draws_selected_nodes_in_its_colour(qtbot, window, name: str)
     window.appearance.themes.choose(name)
     item = next(iter(window.scene.nodes.values()))
     window.scene.select_node(item.node_id)
-    assert item._border_pen().color().name() == window.appearance.theme.selected
+    theme = window.appearance.theme
+    assert item.selection_pen().color().name() == theme.link == theme.selected
