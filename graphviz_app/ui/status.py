@@ -52,6 +52,8 @@ class AppStatusBar(QStatusBar):
 
     def __init__(self, cancel_action: QAction, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._job_message = ""  # the running job's "Doing x..." while it is shown
+        self._before_job = ""  # the message that one replaced
         self.model_label = QLabel("no model")
         self.model_label.setToolTip("The open model and its parameter count")
         self.device_label = QLabel("")
@@ -106,16 +108,25 @@ class AppStatusBar(QStatusBar):
         self.progress.setToolTip(description)
         if busy:
             if self.progress.isVisible():
-                self.showMessage(description + "...")
+                self._show_job_message(description)
             else:
                 self._busy_timer.start()
         else:
             self._busy_timer.stop()
+            if self._job_message and self.currentMessage() == self._job_message:
+                self.showMessage(self._before_job, MESSAGE_MS)  # "Opening x..." is over
+            self._job_message = ""
             self._show_busy(False)
+
+    def _show_job_message(self, description: str) -> None:
+        if self.currentMessage() != self._job_message:  # a result came between two jobs
+            self._before_job = self.currentMessage()  # it comes back when they end
+        self._job_message = description + "..."
+        self.showMessage(self._job_message)
 
     def _show_busy(self, shown: bool) -> None:
         if shown:  # a quick job leaves the message of the one before in place
-            self.showMessage(self.progress.toolTip() + "...")
+            self._show_job_message(self.progress.toolTip())
         self.progress.setVisible(shown)
         self.cancel_button.setVisible(shown)
 

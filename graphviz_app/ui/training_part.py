@@ -57,8 +57,6 @@ class TrainingControls(QObject):
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self._on_steps_waiting)
         self._model_path = ""
-        self._opened_message = ""  # the window's message on opening, shown again after PREPARING
-        self._descriptions: set[str] = set()  # of this part's jobs, to clear their "..." message
         self._build_dock()
         self._build_actions()
         self._connect()
@@ -196,7 +194,6 @@ class TrainingControls(QObject):
         task: Callable[[ModelSession], object],
         done: Callable[[object], None],
     ) -> None:
-        self._descriptions.add(description)
         self.window.controller.submit(description, task, done)
 
     def _new_token(self) -> CancelToken:
@@ -272,21 +269,10 @@ class TrainingControls(QObject):
     def _on_controller_busy_changed(self, busy: bool, description: str) -> None:
         if busy:
             return
-        self._clear_job_message()
         if self.running:  # a failed or cancelled job never reports back
             self._end_job()
             if self.gradcheck.summary.text() == "Checking...":
                 self.gradcheck.summary.setText("Cancelled.")
-
-    def _clear_job_message(self) -> None:
-        """The status bar shows "<job>..." while a long job runs and keeps it after the
-        job ends: once this part's jobs are done, put back what was there before."""
-        status = self.window.status
-        shown = status.currentMessage()
-        if shown == PREPARING + "..." and self._opened_message:
-            status.showMessage(self._opened_message, MESSAGE_MS)
-        elif shown in {d + "..." for d in self._descriptions}:
-            status.clearMessage()
 
     def _on_window_picture_shown(self) -> None:
         result = self.window.result
@@ -302,7 +288,6 @@ class TrainingControls(QObject):
         """Forget every result of the previous model: plots, the last step, the
         comparison, the gradient check."""
         self._model_path = result.model_path
-        self._opened_message = self.window.status.currentMessage()
         self.plots.clear()
         self.inspector.record = None
         self.panel.status.setText("")

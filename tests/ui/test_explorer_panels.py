@@ -293,3 +293,17 @@ def test_each_theme_draws_selected_nodes_in_its_colour(qtbot, window, name: str)
     window.scene.select_node(item.node_id)
     theme = window.appearance.theme
     assert item.selection_pen().color().name() == theme.link == theme.selected
+
+
+def test_a_finished_jobs_message_leaves_the_status_bar(qtbot, window: MainWindow) -> None:
+    status = window.status
+    status.showMessage("Large graph: opened folded")
+    status.set_busy(True, "Preparing training")
+    status._show_busy(True)  # as if it had run past the busy delay
+    assert status.currentMessage() == "Preparing training..."
+    status.set_busy(False, "")
+    assert status.currentMessage() == "Large graph: opened folded"  # what it replaced
+    status.showMessage("Exported g.svg")
+    status.set_busy(True, "Laying out")
+    status.set_busy(False, "")  # quick: never shown, so the last message stays
+    assert status.currentMessage() == "Exported g.svg"
