@@ -128,7 +128,7 @@ def to_dot(
 ) -> str:
     """DOT text for ``graph`` in ``style``: one box per node, one box per module.
 
-    ``highlighted`` node ids (an export of the selection) get a thick vermillion
+    ``highlighted`` node ids (an export of the selection) get a thick dashed blue
     border, and their edges a thick blue line, as the window draws them. ``fills``
     overrides node fill colours (colouring by gradient magnitude). Neither changes
     the layout. ``extra_lines`` adds a last label line to some nodes (their gradient,
@@ -232,8 +232,8 @@ def _node_attrs(node: Node, style: GraphStyle, marks: _Marks) -> dict[str, str]:
     fill = marks.fills.get(node.id)
     if fill is not None:
         attrs.update(fillcolor=fill, fontcolor=text_color_on(fill))
-    if node.id in marks.highlighted:
-        attrs.update(color=SELECTED_COLOR, penwidth="3")
+    if node.id in marks.highlighted:  # dashed, as the window's selection ring
+        attrs.update(color=SELECTED_COLOR, penwidth="3", style="rounded,filled,dashed")
     return attrs
 
 
