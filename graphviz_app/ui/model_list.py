@@ -31,7 +31,7 @@ class ModelList(QTreeWidget):
     def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
-        self.setHeaderLabels(["Model / parameter", "shape", "values"])
+        self.setHeaderHidden(True)  # one column: the dock is narrow
         self.setRootIsDecorated(True)
         self.builtin = self._section("Built-in models")
         self.recent = self._section("Recent files")
@@ -41,7 +41,6 @@ class ModelList(QTreeWidget):
         self._show_recent()
         self.itemActivated.connect(self._on_item_activated)
         self.itemClicked.connect(self._on_item_clicked)
-        self.setColumnWidth(0, 150)
 
     def _section(self, title: str) -> QTreeWidgetItem:
         item = QTreeWidgetItem(self, [title])
@@ -69,9 +68,9 @@ class ModelList(QTreeWidget):
         self.parameters.takeChildren()
         for node in graph.nodes:
             if node.kind is NodeKind.PARAMETER and node.tensor is not None:
-                shape = node.tensor.shape
-                values = f"{math.prod(shape):,}"
-                item = QTreeWidgetItem(self.parameters, [node.title, str(shape), values])
+                shape, values = node.tensor.shape, math.prod(node.tensor.shape)
+                item = QTreeWidgetItem(self.parameters, [f"{node.title} {shape}"])
+                item.setToolTip(0, f"{node.title}: shape {shape}, {values:,} values")
                 item.setData(0, _NODE, node.id)
         self.parameters.setText(0, f"Parameters ({self.parameters.childCount()})")
 

@@ -32,9 +32,10 @@ def test_parameters_are_listed_with_shapes_and_counts_and_select_their_node(
     _open(qtbot, window, resolve_model("two_layer_net"))
     section = window.models.parameters
     rows = {section.child(i).text(0): section.child(i) for i in range(section.childCount())}
-    assert rows["fc1.weight"].text(1) == "(16, 8)" and rows["fc1.weight"].text(2) == "128"
+    weight = rows["fc1.weight (16, 8)"]
+    assert weight.toolTip(0) == "fc1.weight: shape (16, 8), 128 values"
     assert section.text(0) == "Parameters (4)"
-    window.models.itemClicked.emit(rows["fc2.bias"], 0)
+    window.models.itemClicked.emit(rows["fc2.bias (4,)"], 0)
     assert window.scene.nodes[window.scene.selected_node_id()].node.title == "fc2.bias"
 
 
