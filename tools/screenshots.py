@@ -1,11 +1,12 @@
 """Render the real window offscreen in each theme and save the README's screenshots.
 
-    python -m tools.screenshots                  # assets/screenshot-{light,dark,presentation}.png
+    python -m tools.screenshots    # assets/screenshot-<light|dark|...|training>.png
     python -m tools.screenshots --model two_layer_net --out /tmp/shots
 
 Each shot opens the model in a fresh MainWindow (settings in a temporary file, so
 yours are untouched), runs and records backward, selects a parameter node and saves
-``window.grab()``.
+``window.grab()``. The "backward" shot stops halfway through the pass on the residual
+CNN; the "training" shot trains 20 steps first and shows the Training dock.
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ from graphviz_app.io.builtin import resolve_model
 from graphviz_app.ui.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
-SHOTS = {"light": ("light", False), "dark": ("dark", False), "presentation": ("light", True)}
+SHOTS = {
+    "light": ("light", False),
+    "dark": ("dark", False),
+    "presentation": ("light", True),
+    "backward": ("light", False),
+    "training": ("light", False),
+}
+TRAIN_STEPS = 20
 SIZE = (1440, 900)
 WAIT_MS = 120_000
 
@@ -52,15 +60,36 @@ def shoot(name: str, model: str, node: str, target: Path) -> None:
         window.show()
         window.appearance.themes.choose(theme)
         window.appearance.themes.set_presentation(presentation)
+        if name == "backward":
+            model, node = "residual_cnn", "block.conv1.weight"
         wait_for(window.picture_shown, lambda: window.open_model(resolve_model(model)))
-        wait_for(window.controller.backward_ready, window.run.backward_action.trigger)
+        if name == "training":
+            train(window)  # each step already ran (and recorded) backward
+        else:
+            wait_for(window.controller.backward_ready, window.run.backward_action.trigger)
         chosen = next(n for n in window.result.visible.nodes if n.title == node)  # type: ignore[union-attr]
         window.scene.select_node(chosen.id)
+        if name == "backward":
+            window.stepper.go_to(window.stepper.step_count // 2, follow=True)
         for _ in range(3):
             QApplication.processEvents()
         window.grab().save(str(target))
         window.close()
     logger.info("wrote %s", target)
+
+
+def train(window: MainWindow) -> None:
+    """Train TRAIN_STEPS steps with the Training dock and bring it to the front."""
+    part = window.parts["TrainingControls"]
+    part.dock.raise_()  # type: ignore[attr-defined]
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.timeout.connect(lambda: None if part.running else loop.quit())  # type: ignore[attr-defined]
+    part.train(TRAIN_STEPS)  # type: ignore[attr-defined]
+    timer.start(50)
+    QTimer.singleShot(WAIT_MS, loop.quit)
+    loop.exec()
+    timer.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
