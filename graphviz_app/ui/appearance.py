@@ -185,6 +185,15 @@ class Appearance(QObject):
         self.apply_colours()
         self._apply_font_size(theme)
 
+    def _place_find_bar(self, own_row: bool) -> None:
+        """Large fonts leave no room for the find box beside the toolbar's buttons."""
+        find = getattr(self.window, "find_toolbar", None)
+        if find is None:
+            return
+        self.window.removeToolBarBreak(find)
+        if own_row:
+            self.window.insertToolBarBreak(find)
+
     def _apply_font_size(self, theme: Theme) -> None:
         """Presentation mode lays the graph out again with larger labels."""
         size = PRESENTATION_FONT if theme.presentation else GraphStyle().font_size
@@ -197,4 +206,5 @@ class Appearance(QObject):
 
     def _on_themes_theme_changed(self, theme: Theme) -> None:
         self.presentation_action.setChecked(theme.presentation)
+        self._place_find_bar(theme.presentation)
         self.apply_theme()

@@ -167,7 +167,9 @@ class MainWindow(QMainWindow):
         for name in TOOLBAR:
             toolbar.addActions(self._actions_named(name))
         self.views.add_to_toolbar(toolbar)
-        toolbar.addWidget(self.find_bar)
+        self.find_toolbar = self.addToolBar("Find")  # its own row in presentation mode
+        self.find_toolbar.setObjectName("find_toolbar")
+        self.find_toolbar.addWidget(self.find_bar)
         view_menu = next(m for m in self.menuBar().findChildren(QMenu) if m.title() == "&View")
         view_menu.addSeparator()
         for menu in (self.appearance.theme_menu, self.appearance.colour_menu, self.panels_menu):
