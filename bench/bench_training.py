@@ -86,8 +86,9 @@ def visible_steps_per_second(bench: BenchModel, steps: int) -> tuple[float, floa
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
+    from graphviz_app.ui.grad_legend import GradLegend
     from graphviz_app.ui.scene import GraphScene
-    from graphviz_app.ui.stepper import BackwardStepper, GradLegend, StepperPanel
+    from graphviz_app.ui.stepper import BackwardStepper, StepperPanel
     from graphviz_app.ui.view import GraphView
 
     app = QApplication.instance() or QApplication([])

@@ -29,8 +29,9 @@ def time_step_render(nodes: int, repeats: int) -> tuple[int, float]:
     from graphviz_app.core.layout import compute_layout, to_dot
     from graphviz_app.core.style import GraphStyle
     from graphviz_app.session import BackwardResult
+    from graphviz_app.ui.grad_legend import GradLegend
     from graphviz_app.ui.scene import GraphScene
-    from graphviz_app.ui.stepper import BackwardStepper, GradLegend, StepperPanel
+    from graphviz_app.ui.stepper import BackwardStepper, StepperPanel
     from graphviz_app.ui.view import GraphView
 
     app = QApplication.instance() or QApplication([])

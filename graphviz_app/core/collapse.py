@@ -279,6 +279,20 @@ def _edge_counts(graph: AutogradGraph, owner: Mapping[str, str]) -> dict[tuple[s
     return counts
 
 
+def group_grad_summary(
+    view: VisibleGraph, graph: AutogradGraph, group_id: str, grad_norms: Mapping[str, float]
+) -> GradSummary | None:
+    """The gradient norms that reached the nodes inside drawn group ``group_id``
+    (None when it is not a group): how many, the largest, and the norm of all its
+    parameters' gradients together."""
+    group = view.groups.get(group_id)
+    if group is None:
+        return None
+    members = [graph.node(m) for m in group.members if m in graph]
+    params = [n for n in members if n.kind is NodeKind.PARAMETER]
+    return _grad_summary(members, params, grad_norms)
+
+
 def group_grad_norms(view: VisibleGraph, grad_norms: Mapping[str, float]) -> dict[str, float]:
     """``grad_norms`` for the drawn nodes: a group gets its members' largest norm
     (NaN/inf when any member's is), so colouring by gradient covers groups too."""

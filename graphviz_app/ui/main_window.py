@@ -20,6 +20,8 @@ from graphviz_app.ui.actions import MENUS, TOOLBAR, Shortcut, explain_when_disab
 from graphviz_app.ui.appearance import Appearance
 from graphviz_app.ui.dialogs import ask_export_target, ask_model_file, dropped_model_file
 from graphviz_app.ui.find_bar import FindBar, FindResults
+from graphviz_app.ui.grad_legend import GradLegend
+from graphviz_app.ui.group_section import group_section
 from graphviz_app.ui.histogram import HistogramPanel
 from graphviz_app.ui.inspector import InspectorView
 from graphviz_app.ui.lesson import LessonView, find_node
@@ -29,7 +31,7 @@ from graphviz_app.ui.parts import install_parts
 from graphviz_app.ui.run_controls import RunControls
 from graphviz_app.ui.scene import GraphScene
 from graphviz_app.ui.status import AppStatusBar, ErrorReporter, picture_message
-from graphviz_app.ui.stepper import BackwardStepper, GradLegend, StepperPanel
+from graphviz_app.ui.stepper import BackwardStepper, StepperPanel
 from graphviz_app.ui.trust import TrustStore
 from graphviz_app.ui.view import GraphView
 from graphviz_app.ui.view_controls import NO_GRAPH, ViewControls
@@ -79,6 +81,7 @@ class MainWindow(QMainWindow):
         self.errors = ErrorReporter(self)
         self._connect()
         self.inspector.add_extra(self.stepper.inspector_section)
+        self.inspector.add_extra(group_section(self))
         self.parts = install_parts(self)
         restore_window(self)
         self.appearance.apply_theme()
@@ -237,6 +240,7 @@ class MainWindow(QMainWindow):
         selected = self.scene.selected_node_id() if same_model else ""
         new_graph = self.result is None or self.result.graph is not result.graph
         self.result = result
+        self.stepper.set_view(result.view)
         self.style_options = result.style  # an auto-collapsed open chose the modules
         self.scene.show_graph(result.visible, result.layout, result.style)
         if new_graph:

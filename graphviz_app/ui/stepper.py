@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QLinearGradient, QPainter, QPaintEvent
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -30,13 +30,14 @@ from PySide6.QtWidgets import (
 
 from graphviz_app.core.backward import BackwardStep, pending_counts
 from graphviz_app.core.chain_rule import explain_step
+from graphviz_app.core.collapse import VisibleGraph, group_grad_norms
 from graphviz_app.core.graph import AutogradGraph
-from graphviz_app.core.style import VIRIDIS, GradRamp, grad_fills, grad_text
+from graphviz_app.core.style import GradRamp, grad_fills, grad_text
 from graphviz_app.session import BackwardResult
 from graphviz_app.ui.actions import make_action
+from graphviz_app.ui.grad_legend import GradLegend
 from graphviz_app.ui.items import NodeItem, StepState
 from graphviz_app.ui.scene import GraphScene
-from graphviz_app.ui.theme import LIGHT, Theme
 from graphviz_app.ui.view import GraphView
 
 READABLE_TEXT_PX = 9.0  # stepping zooms in until labels are at least this tall
@@ -100,54 +101,6 @@ class StepperPanel(QWidget):
         self.slider.setEnabled(count > 0)
 
 
-class GradLegend(QWidget):
-    """The colour ramp of gradient magnitudes, drawn over the graph's corner."""
-
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.ramp: GradRamp | None = None
-        self.theme = LIGHT
-        self.setFixedSize(230, 44)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.hide()
-
-    def set_theme(self, theme: Theme) -> None:
-        """Background and text colours (and size, in presentation mode) from ``theme``."""
-        self.theme = theme
-        self.setFixedSize(int(230 * theme.font_scale), int(44 * theme.font_scale))
-        self.update()
-
-    def set_ramp(self, ramp: GradRamp | None) -> None:
-        """Show ``ramp`` (None hides the legend)."""
-        self.ramp = ramp
-        self.setVisible(ramp is not None)
-        self.update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        if self.ramp is None:
-            return
-        painter = QPainter(self)
-        background = QColor(self.theme.background)
-        background.setAlpha(225)
-        painter.fillRect(self.rect(), background)
-        painter.scale(self.theme.font_scale, self.theme.font_scale)
-        font = painter.font()
-        font.setPixelSize(12)  # the painter is scaled already: not the window's font too
-        painter.setFont(font)
-        width = 230
-        bar = QRectF(8, 6, width - 16, 12)
-        gradient = QLinearGradient(bar.topLeft(), bar.topRight())
-        for i, color in enumerate(VIRIDIS):
-            gradient.setColorAt(i / (len(VIRIDIS) - 1), QColor(color))
-        painter.fillRect(bar, gradient)
-        painter.setPen(QColor(self.theme.text))
-        text = QRectF(8, 20, width - 16, 20)
-        painter.drawText(text, Qt.AlignmentFlag.AlignLeft, f"{self.ramp.low:.2g}")
-        painter.drawText(text, Qt.AlignmentFlag.AlignCenter, "|grad| (log scale)")
-        painter.drawText(text, Qt.AlignmentFlag.AlignRight, f"{self.ramp.high:.2g}")
-        painter.end()
-
-
 class BackwardStepper(QObject):
     """Holds the recorded backward pass and shows step ``index`` of it in the scene."""
 
@@ -158,6 +111,7 @@ class BackwardStepper(QObject):
         super().__init__(panel)
         self.scene, self.panel, self.legend = scene, panel, legend
         self.result: BackwardResult | None = None
+        self.view: VisibleGraph | None = None
         self.index = -1
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._on_timer_timeout)
@@ -315,14 +269,34 @@ class BackwardStepper(QObject):
         fill; the ramp spans the whole pass, so a node's colour does not change as later
         steps run.
         """
-        norms = self.result.grad_norms() if self.result else {}
+        norms = self.drawn_norms()
         if not norms or not self.panel.colour_box.isChecked() or self.result is None:
             return {}
-        reached = {s.node_id for s in self.result.trace.steps[: self.index + 1]}
+        reached = {self._drawn(s.node_id) for s in self.result.trace.steps[: self.index + 1]}
         return {k: v for k, v in grad_fills(norms).items() if k in reached}
 
-    def _apply_fills(self) -> None:
+    def set_view(self, view: VisibleGraph | None) -> None:
+        """The drawn graph: a collapsed module or fold stands for the nodes inside it,
+        so it is coloured and marked by theirs."""
+        self.view = view
+
+    def drawn_norms(self) -> dict[str, float]:
+        """Gradient norm per drawn node over the whole pass (a group: its largest)."""
         norms = self.result.grad_norms() if self.result else {}
+        return group_grad_norms(self.view, norms) if self.view is not None else norms
+
+    def reached_norms(self) -> dict[str, float]:
+        """Gradient norm per captured node, for the nodes run by the current step."""
+        if self.result is None or self.index < 0:
+            return {}
+        reached = {s.node_id for s in self.result.trace.steps[: self.index + 1]}
+        return {k: v for k, v in self.result.grad_norms().items() if k in reached}
+
+    def _drawn(self, node_id: str) -> str:
+        return self.view.owner.get(node_id, node_id) if self.view is not None else node_id
+
+    def _apply_fills(self) -> None:
+        norms = self.drawn_norms()
         fills = self.current_fills()
         on = bool(fills)
         for node_id, item in self.scene.nodes.items():
@@ -338,10 +312,11 @@ class BackwardStepper(QObject):
             return
         steps = self.result.trace.steps
         current = steps[self.index]
-        done = {s.node_id for s in steps[: self.index]}
+        later = {self._drawn(s.node_id) for s in steps[self.index :]}
+        done = {self._drawn(s.node_id) for s in steps[: self.index]} - later  # groups: all
         waiting = pending_counts(self.result.graph, self.result.trace, self.index - 1)
         for node_id, item in self.scene.nodes.items():
-            if node_id == current.node_id:
+            if node_id == self._drawn(current.node_id):
                 item.set_step_state(StepState.CURRENT)
             elif node_id in done:
                 item.set_step_state(StepState.DONE)

@@ -127,7 +127,8 @@ def export_walkthrough_headless(
 ) -> list[Path]:
     """The walk-through without a window (the command line): an offscreen Qt scene."""
     ensure_gui_application()
-    from graphviz_app.ui.stepper import GradLegend, StepperPanel
+    from graphviz_app.ui.grad_legend import GradLegend
+    from graphviz_app.ui.stepper import StepperPanel
 
     scene = GraphScene()
     scene.show_graph(picture.visible, picture.layout, picture.style)

@@ -16,6 +16,7 @@ from graphviz_app.core.collapse import (
     collapse_modules,
     count_visible,
     group_grad_norms,
+    group_grad_summary,
     group_id,
     module_paths,
     module_types,
@@ -146,6 +147,9 @@ def test_group_summary_counts_parameters_and_gradients_like_torch() -> None:
     node = view.graph.node(group.id)
     assert node.leaf_name == "1 (Block)" and "|g| max" in node.name
     assert group_grad_norms(view, norms)[group.id] == max(inside)
+    plain = visible_graph(run.graph, {"1"})  # drawn without norms: the window's case
+    assert group_grad_summary(plain, run.graph, group.id, norms) == group.grad
+    assert group_grad_summary(plain, run.graph, "n0", norms) is None  # not a group
 
 
 def test_the_hard_cap_collapses_instead_of_laying_out_everything() -> None:
