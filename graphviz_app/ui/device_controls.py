@@ -38,18 +38,10 @@ class DevicePanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.device = QComboBox()
-        self.device.setToolTip("Where the model, its batch and optimizer state live")
-        self.device.setMinimumContentsLength(DEVICE_CHARS)
-        self.device.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        self.device = _combo(DEVICE_CHARS, "Where the model, its batch and optimizer state live")
+        self.dtype = _combo(
+            DTYPE_CHARS, "The floating-point type of parameters, batch and gradients"
         )
-        self.dtype = QComboBox()
-        self.dtype.setMinimumContentsLength(DTYPE_CHARS)
-        self.dtype.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.dtype.setToolTip("The floating-point type of parameters, batch and gradients")
         self.switch_button = QPushButton("Switch and compare")
         self.switch_button.setToolTip(
             "Move model, batch and optimizer state; run forward and backward there; "
@@ -147,3 +139,12 @@ class DevicePanel(QWidget):
 
     def _on_switch_clicked(self) -> None:
         self.switch_requested.emit(str(self.device.currentData()), self.dtype.currentText())
+
+
+def _combo(chars: int, tip: str) -> QComboBox:
+    """A combo box about ``chars`` characters wide (not the whole row)."""
+    combo = QComboBox()
+    combo.setToolTip(tip)
+    combo.setMinimumContentsLength(chars)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    return combo
