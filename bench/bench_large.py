@@ -30,25 +30,26 @@ from bench.models import GPT2, BenchModel, deep_resnet, gpt2, resnet50
 from graphviz_app.core.capture import CaptureOptions
 from graphviz_app.core.collapse import (
     Fold,
-    count_visible,
     fitting_collapse,
-    module_paths,
     module_types,
-    modules_at_depth,
     visible_graph,
 )
-from graphviz_app.core.drawing import Drawer, Drawing, toggle_module
+from graphviz_app.core.drawing import (
+    AUTO_COLLAPSE_ABOVE,
+    FOLDED_LIMIT,
+    Drawer,
+    Drawing,
+    deepest_fitting,
+    toggle_module,
+)
 from graphviz_app.core.engine import EngineError, GraphvizEngine, find_engine
 from graphviz_app.core.forward import ForwardRun, forward_and_capture
-from graphviz_app.core.graph import AutogradGraph
 from graphviz_app.core.layout import compute_layout, to_dot
 from graphviz_app.core.lazy_layout import LazyLayouter, Placed
 from graphviz_app.core.meta import capture_structure
 from graphviz_app.core.repeats import detect_repeats, outermost_runs
 from graphviz_app.core.style import GraphStyle
 
-OPEN_LIMIT = 1500  # the session's AUTO_COLLAPSE_ABOVE
-FOLDED_LIMIT = 400  # a folded first picture: small enough to lay out in well under 1 s
 FULL_LIMIT, QUICK_FULL_LIMIT = 4000, 1000  # full-graph layouts above this are skipped
 FULL_TIMEOUT_S = 240.0
 MODELS = ("gpt2", "gpt48", "resnet50", "deep_resnet", "meta800m")
@@ -109,24 +110,12 @@ def first_picture(
     graph = run.graph
     runs = outermost_runs(detect_repeats(graph, types)) if fold else ()
     folds = tuple(r.fold() for r in runs)
-    collapsed = fitting_collapse(graph, OPEN_LIMIT) or frozenset()
+    collapsed = fitting_collapse(graph, AUTO_COLLAPSE_ABOVE) or frozenset()
     if folds:  # folded, the first picture can afford more levels open in fewer nodes
-        collapsed = _deepest_fitting(graph, folds, FOLDED_LIMIT)
+        collapsed = deepest_fitting(graph, folds, FOLDED_LIMIT)
     view = visible_graph(graph, collapsed, folds, types)
     layout = layouter.layout(view, STYLE)
     return Opened(collapsed, folds, Placed(view, layout), time.perf_counter() - start)
-
-
-def _deepest_fitting(graph: AutogradGraph, folds: tuple[Fold, ...], limit: int) -> frozenset[str]:
-    """The most levels open (all, if they fit) with at most ``limit`` nodes drawn."""
-    deepest = max((p.count(".") + 1 for p in module_paths(graph)), default=0)
-    best = modules_at_depth(graph, 1)
-    for depth in range(2, deepest + 2):
-        candidate = modules_at_depth(graph, depth) if depth <= deepest else frozenset()
-        if count_visible(graph, candidate, folds) > limit:
-            break
-        best = candidate
-    return best
 
 
 def expand_one(

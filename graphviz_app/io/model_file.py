@@ -186,7 +186,7 @@ def run_user(path: Path, what: str, fn: Callable[[], Any]) -> Any:
     except Exception as exc:  # the user's code may raise anything: report, don't crash
         if isinstance(exc, RuntimeError) and any(w in str(exc) for w in _MEMORY_WORDS):
             raise _too_large(path, what, exc) from exc
-        problem = f"{type(exc).__name__}: {_first_line(exc)}{_where(exc, path)}"
+        problem = f"{type(exc).__name__}: {first_line(exc)}{_where(exc, path)}"
         details = traceback.format_exc()
         raise ModelFileError(f"{path.name}: {what} raised {problem}", details) from exc
 
@@ -194,14 +194,15 @@ def run_user(path: Path, what: str, fn: Callable[[], Any]) -> Any:
 def _too_large(path: Path, what: str, exc: BaseException) -> ModelTooLargeError:
     return ModelTooLargeError(
         f"{path.name}: {what} needs more memory than this machine has "
-        f"({_first_line(exc)[-120:]}). Open it structure-only instead: the model is built "
+        f"({first_line(exc)[-120:]}). Open it structure-only instead: the model is built "
         "on the meta device, so the graph is drawn without values (--structure-only on the "
         "command line).",
         traceback.format_exc(),
     )
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message (its type's name when it has none)."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 

@@ -11,9 +11,9 @@ import torch
 from graphviz_app.io.input_spec import TensorSpec, make_inputs
 from graphviz_app.io.load_errors import ModelFileError
 from graphviz_app.io.loaders.detect import FileFormat
-from graphviz_app.io.loaders.inputs import resolve_inputs
+from graphviz_app.io.loaders.inputs import binary_model
 from graphviz_app.io.loaders.registry import register
-from graphviz_app.io.model_file import LoadedModel
+from graphviz_app.io.model_file import LoadedModel, first_line
 from graphviz_app.io.request import LoadRequest
 
 
@@ -29,23 +29,11 @@ def load_exported(request: LoadRequest) -> LoadedModel:
         program = torch.export.load(str(path))
         model = program.module()
     except Exception as exc:  # a damaged or incompatible archive: say so, don't crash
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelFileError(
-            f"{path.name} is not a loadable torch.export archive: {first}"
+            f"{path.name} is not a loadable torch.export archive: {first_line(exc)}"
         ) from exc
-    if request.structure_only:
-        model = model.to("meta")
-    return LoadedModel(
-        name=path.stem,
-        path=path,
-        model=model,
-        inputs=resolve_inputs(request, path, recorded_inputs(program)),
-        loss_fn=None,
-        make_batch=None,
-        doc=f"torch.export program `{path.name}`.",
-        format=FileFormat.EXPORTED.value,
-        structure_only=request.structure_only,
-    )
+    doc = f"torch.export program `{path.name}`."
+    return binary_model(request, path, model, doc, FileFormat.EXPORTED, recorded_inputs(program))
 
 
 def recorded_inputs(program: Any) -> tuple[torch.Tensor, ...]:

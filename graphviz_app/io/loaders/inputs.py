@@ -8,6 +8,7 @@ In order: the request's input spec; else ``NAME.inputs.pt`` beside the model fil
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 import torch
@@ -15,6 +16,7 @@ import torch
 from graphviz_app.core.forward import as_input_tuple
 from graphviz_app.io.input_spec import make_inputs, parse_input_spec
 from graphviz_app.io.load_errors import ChoiceNeededError, ModelFileError
+from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.io.request import LoadRequest
 
 SIDECAR_SUFFIX = ".inputs.pt"
@@ -43,6 +45,31 @@ def resolve_inputs(
             f"'1x3x32x32:float32', or save them beside it as {sidecar.name}."
         )
     return tuple(t.to("meta") for t in inputs) if device else inputs
+
+
+def binary_model(
+    request: LoadRequest,
+    path: Path,
+    model: torch.nn.Module,
+    doc: str,
+    file_format: Enum,
+    recorded: tuple[torch.Tensor, ...] | None = None,
+) -> LoadedModel:
+    """A model read from a binary file (no loss, no batches of its own), on the meta
+    device when the request wants structure only; inputs as the module docstring says."""
+    if request.structure_only:
+        model = model.to("meta")
+    return LoadedModel(
+        name=path.stem,
+        path=path,
+        model=model,
+        inputs=resolve_inputs(request, path, recorded),
+        loss_fn=None,
+        make_batch=None,
+        doc=doc,
+        format=str(file_format.value),
+        structure_only=request.structure_only,
+    )
 
 
 def _read_sidecar(sidecar: Path) -> tuple[torch.Tensor, ...]:

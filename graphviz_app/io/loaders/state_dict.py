@@ -25,10 +25,10 @@ from graphviz_app.io.load_errors import (
     StateDictMismatchError,
 )
 from graphviz_app.io.loaders.detect import FileFormat
-from graphviz_app.io.loaders.inputs import resolve_inputs
+from graphviz_app.io.loaders.inputs import binary_model
 from graphviz_app.io.loaders.python import load_python
 from graphviz_app.io.loaders.registry import register
-from graphviz_app.io.model_file import LoadedModel
+from graphviz_app.io.model_file import LoadedModel, first_line
 from graphviz_app.io.request import LoadRequest
 
 CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model")
@@ -63,7 +63,9 @@ def load_torch_save(request: LoadRequest) -> LoadedModel:
             raise PickleConsentError(_consent_text(path, exc)) from exc
         value = _unpickle(path)
     except Exception as exc:  # truncated or not a torch file at all
-        raise ModelFileError(f"{path.name} cannot be read by torch.load: {_first(exc)}") from exc
+        raise ModelFileError(
+            f"{path.name} cannot be read by torch.load: {first_line(exc)}"
+        ) from exc
     if isinstance(value, torch.nn.Module):
         return _whole_module(request, path, value)
     return apply_state_dict(request, path, state_dict_in(path, value), FileFormat.TORCH_SAVE.value)
@@ -72,7 +74,7 @@ def load_torch_save(request: LoadRequest) -> LoadedModel:
 def _consent_text(path: Path, exc: BaseException) -> str:
     return (
         f"{path.name} is not plain weights: loading it runs code stored in the file "
-        f"(pickled objects; {_first(exc)[:160]}). Load it only if you trust where it came "
+        f"(pickled objects; {first_line(exc)[:160]}). Load it only if you trust where it came "
         "from (in the window: agree when asked; on the command line: --allow-pickle)."
     )
 
@@ -82,30 +84,19 @@ def _unpickle(path: Path) -> Any:
         return torch.load(path, weights_only=False, map_location="cpu")  # consent given
     except (AttributeError, ModuleNotFoundError) as exc:
         raise ModelFileError(
-            f"{path.name} holds a pickled object whose class cannot be found ({_first(exc)}). "
+            f"{path.name} holds a pickled object whose class cannot be found ({first_line(exc)}). "
             "A whole pickled model needs the code of its class; save a state_dict instead "
             "(torch.save(model.state_dict(), ...)) and pick the architecture's .py file."
         ) from exc
     except Exception as exc:  # the file's own code may raise anything
         raise ModelFileError(
-            f"Unpickling {path.name} raised {type(exc).__name__}: {_first(exc)}"
+            f"Unpickling {path.name} raised {type(exc).__name__}: {first_line(exc)}"
         ) from exc
 
 
 def _whole_module(request: LoadRequest, path: Path, model: torch.nn.Module) -> LoadedModel:
-    if request.structure_only:
-        model = model.to("meta")
-    return LoadedModel(
-        name=path.stem,
-        path=path,
-        model=model,
-        inputs=resolve_inputs(request, path),
-        loss_fn=None,
-        make_batch=None,
-        doc=f"Pickled module `{type(model).__name__}` from `{path.name}`.",
-        format=FileFormat.TORCH_SAVE.value,
-        structure_only=request.structure_only,
-    )
+    doc = f"Pickled module `{type(model).__name__}` from `{path.name}`."
+    return binary_model(request, path, model, doc, FileFormat.TORCH_SAVE)
 
 
 def state_dict_in(path: Path, value: object) -> dict[str, torch.Tensor]:
@@ -179,8 +170,3 @@ def _listed(what: str, keys: list[str]) -> str:
         return ""
     more = f" and {len(keys) - LISTED} more" if len(keys) > LISTED else ""
     return f"{len(keys)} {what}: {', '.join(keys[:LISTED])}{more}"
-
-
-def _first(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -14,9 +14,9 @@ import torch
 
 from graphviz_app.io.load_errors import ModelFileError
 from graphviz_app.io.loaders.detect import FileFormat
-from graphviz_app.io.loaders.inputs import resolve_inputs
+from graphviz_app.io.loaders.inputs import binary_model
 from graphviz_app.io.loaders.registry import register
-from graphviz_app.io.model_file import LoadedModel
+from graphviz_app.io.model_file import LoadedModel, first_line
 from graphviz_app.io.request import LoadRequest
 
 
@@ -34,16 +34,8 @@ def load_torchscript(request: LoadRequest) -> LoadedModel:
             str(path), map_location="meta" if request.structure_only else "cpu"
         )
     except Exception as exc:  # a damaged or incompatible archive: say so, don't crash
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelFileError(f"{path.name} is not a loadable TorchScript archive: {first}") from exc
-    return LoadedModel(
-        name=path.stem,
-        path=path,
-        model=model,
-        inputs=resolve_inputs(request, path),
-        loss_fn=None,
-        make_batch=None,
-        doc=f"TorchScript archive `{path.name}`.",
-        format=FileFormat.TORCHSCRIPT.value,
-        structure_only=request.structure_only,
-    )
+        raise ModelFileError(
+            f"{path.name} is not a loadable TorchScript archive: {first_line(exc)}"
+        ) from exc
+    doc = f"TorchScript archive `{path.name}`."
+    return binary_model(request, path, model, doc, FileFormat.TORCHSCRIPT)
