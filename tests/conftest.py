@@ -83,6 +83,18 @@ def window(qtbot, settings):  # type: ignore[no-untyped-def]
     win.close()
 
 
+@pytest.fixture
+def stepped(qtbot, window):  # type: ignore[no-untyped-def]
+    """The window on two_layer_net with a recorded backward pass to step through."""
+    from graphviz_app.io.builtin import resolve_model
+
+    with qtbot.waitSignal(window.picture_shown, timeout=60_000):
+        window.open_model(resolve_model("two_layer_net"))
+    with qtbot.waitSignal(window.controller.backward_ready, timeout=60_000):
+        window.run.backward_action.trigger()
+    return window
+
+
 @pytest.fixture(autouse=True)
 def _no_leaked_windows_or_threads(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail a Qt test that leaves a visible top-level window or a running QThread."""

@@ -8,26 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")
-    }
-    code = (
-        "import sys; from graphviz_app.app import main; rc = main(sys.argv[1:]); "
-        "assert not any(m.startswith('PySide6') for m in sys.modules), 'Qt imported'; "
-        "sys.exit(rc)"
-    )
-    return subprocess.run(
-        [sys.executable, "-c", code, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+from cli_helpers import run_cli
 
 
 def test_export_svg_of_a_builtin_model_without_a_display(tmp_path: Path) -> None:

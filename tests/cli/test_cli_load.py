@@ -4,31 +4,14 @@ refusals with one clear line (a pickle without --allow-pickle runs nothing)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import torch
+from cli_helpers import run_cli
 
 from graphviz_app.io.builtin import resolve_model
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-def run_cli(*args: str, marker: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY")}
-    if marker is not None:
-        env["GRAPHVIZ_APP_TEST_MARKER"] = str(marker)
-    code = "import sys; from graphviz_app.app import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.run(
-        [sys.executable, "-c", code, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
 
 
 def node_names(path: Path) -> set[str]:

@@ -16,15 +16,6 @@ from graphviz_app.ui.main_window import MainWindow
 WAIT_MS = 60_000
 
 
-@pytest.fixture
-def stepped(qtbot, window: MainWindow) -> MainWindow:
-    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
-        window.open_model(resolve_model("two_layer_net"))
-    with qtbot.waitSignal(window.controller.backward_ready, timeout=WAIT_MS):
-        window.run.backward_action.trigger()
-    return window
-
-
 def states(window: MainWindow) -> dict[str, StepState]:
     return {key: item.step_state for key, item in window.scene.nodes.items()}
 

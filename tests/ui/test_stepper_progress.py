@@ -10,21 +10,11 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
 from graphviz_app.core.style import GradRamp, grad_fills
-from graphviz_app.io.builtin import resolve_model
 from graphviz_app.ui.items import CURRENT_COLOR, STRIPE_PX
 from graphviz_app.ui.main_window import MainWindow
 from graphviz_app.ui.stepper import chain_rule_html, readable_scale
 
 WAIT_MS = 60_000
-
-
-@pytest.fixture
-def stepped(qtbot, window: MainWindow) -> MainWindow:
-    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
-        window.open_model(resolve_model("two_layer_net"))
-    with qtbot.waitSignal(window.controller.backward_ready, timeout=WAIT_MS):
-        window.run.backward_action.trigger()
-    return window
 
 
 def render(scene: QGraphicsScene, rect: QRectF, scale: float = 1.0) -> QImage:
