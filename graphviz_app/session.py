@@ -59,6 +59,7 @@ class PictureResult:
     foldable: frozenset[str] = frozenset()  # first modules of the runs that can fold
     notice: str | None = None  # why more is collapsed than asked, if it is
     notes: tuple[str, ...] = ()  # what loading the file skipped or could not import
+    layout_kind: str = ""  # "cached", "spliced" or "full": how the layout was made
 
     @property
     def visible(self) -> AutogradGraph:
@@ -141,7 +142,6 @@ class ModelSession:
         self.run: ForwardRun | None = None
         self._timings: list[tuple[str, float]] = []
         self._training: TrainingState | None = None
-        self._layout_hit = False  # the last picture's layout came from the cache
 
     @property
     def engine(self) -> GraphvizEngine:
@@ -207,7 +207,6 @@ class ModelSession:
         if run is None:
             raise RuntimeError("No forward pass has run yet.")
         drawing = self._timed("layout", lambda: self.drawer.draw(run.graph, style, cancel))
-        self._layout_hit = drawing.layout_kind == "cached"
         timings, self._timings = tuple(self._timings), []
         return PictureResult(
             model_name=loaded.name,
@@ -223,7 +222,8 @@ class ModelSession:
             folds=drawing.folds,
             foldable=drawing.foldable,
             notice=drawing.notice,
-            notes=tuple(getattr(loaded, "notes", ())),
+            notes=loaded.notes,
+            layout_kind=drawing.layout_kind,
         )
 
     def backward(self, retain_graph: bool = False) -> BackwardResult:
@@ -282,7 +282,8 @@ class ModelSession:
         record = self._timed("optimizer step", lambda: state.trainer.apply(roots[0]))
         picture = self.picture(style)
         change = structure_change(previous, self.run.graph)
-        return StepResult(picture, backward, record, change, self._layout_hit, note)
+        reused = picture.layout_kind == "cached"
+        return StepResult(picture, backward, record, change, reused, note)
 
     def train(
         self,
