@@ -161,15 +161,23 @@ class ModelSession:
         """Load a model file, run its forward pass and lay out the captured graph.
 
         A big graph opens with its repeated blocks folded and its modules collapsed to
-        the deepest level that draws quickly (the result's style says which).
+        the deepest level that draws quickly (the result's style says which). When any
+        step fails or is stopped, the session keeps the model it had (still on screen).
         """
-        self.load(source)
-        _check(cancel)
-        graph = self.forward()
-        _check(cancel)
-        if not style.collapsed and not style.folded:
-            style = self.drawer.opening_style(graph, style)
-        return self.picture(style, cancel)
+        previous = self.loaded, self.run, self._training
+        try:
+            self.load(source)
+            _check(cancel)
+            graph = self.forward()
+            _check(cancel)
+            if not style.collapsed and not style.folded:
+                style = self.drawer.opening_style(graph, style)
+            return self.picture(style, cancel)
+        except BaseException:  # an interrupt too: the previous model stays whole
+            self.loaded, self.run, self._training = previous
+            if self.loaded is not None:
+                self.drawer.set_model(self.loaded.model)
+            raise
 
     def load(self, source: str | Path | LoadRequest) -> LoadedModel:
         """Load a model file (a path, or a request with the user's choices) and build

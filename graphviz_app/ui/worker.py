@@ -101,18 +101,12 @@ class SessionWorker(QObject):
         :attr:`refused` instead of :attr:`failed`."""
 
         def run() -> None:
-            session = self._session_or_new()
-            previous = session.loaded, session.run
             try:
-                self.picture_ready.emit(session.open(request, style, cancel))
+                self.picture_ready.emit(self._session_or_new().open(request, style, cancel))
             except ModelFileError as exc:
-                session.loaded, session.run = previous
                 if not exc.kind:
                     raise
                 self.refused.emit(exc.kind, request, user_message(exc), exc.details)
-            except BaseException:
-                session.loaded, session.run = previous
-                raise
 
         self._job(f"Opening {Path(request.path).name}", run)
 

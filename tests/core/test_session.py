@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.core.training import TrainSettings
 from graphviz_app.io.builtin import resolve_model
+from graphviz_app.io.load_errors import ModelFileError
 from graphviz_app.session import ModelSession, StepResult
 
 
@@ -92,3 +95,15 @@ def test_n_steps_stop_when_cancelled_between_steps() -> None:
 
     result = session.train(TrainSettings(), GraphStyle(), 100, token, on_step)
     assert result.stopped and seen == [1, 2, 3] and len(result.records) == 3
+
+
+def test_a_failed_open_keeps_the_previous_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    session = ModelSession()
+    first = session.open(resolve_model("two_layer_net"), GraphStyle())
+    broken = tmp_path / "broken.py"
+    broken.write_text("def build_model(:\n")
+    with pytest.raises(ModelFileError):
+        session.open(broken, GraphStyle())
+    assert session.loaded is not None and session.loaded.name == "two_layer_net"
+    assert session.run is not None and session.run.graph is first.graph
+    assert session.picture(GraphStyle()).visible.structure_key() == first.visible.structure_key()
