@@ -252,16 +252,16 @@ class MainWindow(QMainWindow):
         if selected in self.scene.nodes:
             self.scene.select_node(selected)
         self.refresh_inspector()  # the new graph's node, or nothing for another model
-        self.settings.setValue("last_model", result.model_path)
-        self.models.show_model(result.model_path, result.graph)
-        self.setWindowTitle(f"{result.model_name} - graphviz_app")
+        if not same_model:  # not on every training step: settings are written to disk
+            self.settings.setValue("last_model", result.model_path)
+            self.models.show_model(result.model_path, result.graph)
+            self.setWindowTitle(f"{result.model_name} - graphviz_app")
+            self.lesson.show_lesson(result.doc)
         self.status.show_picture(result)
         self.find_bar.set_graph(result.visible, incoming_grads(self.stepper.result))
         self.views.set_result(result)
         self.appearance.on_picture_shown(new_graph)
         self.minimap.refresh()
-        if not same_model:
-            self.lesson.show_lesson(result.doc)
         message = picture_message(result, opened=not same_model)
         if message:
             self.status.showMessage(message, 15000)
