@@ -2,11 +2,9 @@
 
 The worker can make steps faster than the GUI draws them. Emitting a queued signal
 per step would pile up events the GUI thread then works through for seconds (timers
-starve, Stop is slow to take effect). The feed keeps every record but at most one
-"steps are waiting" notification in flight, or none at all when the GUI polls it
-on a timer: the GUI takes all waiting records at once and draws only the latest
-step's picture. (The timer is what the Training dock uses: a stream of queued
-signals is handled before timers, so it would starve the GUI's own timers.)
+starve, Stop is slow to take effect; queued signals are handled before timers). So
+the GUI polls the feed on a timer instead: it takes all waiting records at once and
+draws only the latest step's picture.
 
 The worker also waits (up to ``max_wait`` seconds) for the GUI to take the previous
 steps before adding more. Without that, the worker's Python code holds the GIL
@@ -18,7 +16,6 @@ the GIL, so every step gets drawn and the window stays responsive.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 from graphviz_app.core.training import TrainRecord
 from graphviz_app.session import StepResult
@@ -27,18 +24,16 @@ from graphviz_app.session import StepResult
 class StepFeed:
     """A thread-safe mailbox: ``put`` on the worker, ``take`` on the GUI thread."""
 
-    def __init__(self, notify: Callable[[], None] | None = None, max_wait: float = 1.0) -> None:
-        self._notify = notify  # emits a queued signal; called at most once per take
+    def __init__(self, max_wait: float = 1.0) -> None:
         self._max_wait = max_wait
         self._taken = threading.Event()
         self._taken.set()
         self._lock = threading.Lock()
         self._records: list[TrainRecord] = []
         self._latest: StepResult | None = None
-        self._notified = False
 
     def put(self, step: StepResult) -> None:
-        """Add a step (worker thread); notifies the GUI unless a notice is pending.
+        """Add a step (worker thread).
 
         Waits first, at most ``max_wait`` seconds, until the GUI has drawn what it
         was last told about (a closed window never blocks training for long).
@@ -47,17 +42,13 @@ class StepFeed:
         with self._lock:
             self._records.append(step.record)
             self._latest = step
-            send, self._notified = not self._notified, True
-            if send:
-                self._taken.clear()
-        if send and self._notify is not None:
-            self._notify()
+            self._taken.clear()
 
     def take(self) -> tuple[list[TrainRecord], StepResult | None]:
         """Every record since the last take, and the latest step (GUI thread)."""
         with self._lock:
             records, latest = self._records, self._latest
-            self._records, self._latest, self._notified = [], None, False
+            self._records, self._latest = [], None
         return records, latest
 
     def drawn(self) -> None:
