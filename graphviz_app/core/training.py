@@ -233,10 +233,3 @@ def batch_at(
     inputs = (first,) if isinstance(first, torch.Tensor) else tuple(first)
     target = made[1] if len(made) > 1 and isinstance(made[1], torch.Tensor) else None
     return Batch(inputs, target)
-
-
-def batch_inputs(
-    make_batch: Callable[[int], Any] | None, step: int, fallback: Sequence[torch.Tensor]
-) -> tuple[torch.Tensor, ...]:
-    """The inputs of step ``step`` (see :func:`batch_at`)."""
-    return batch_at(make_batch, step, fallback).inputs

@@ -116,10 +116,6 @@ class TrainingPlots(QWidget):
         self.legend.clear()
         self.loss_curve.setData([], [])
 
-    def add_record(self, record: TrainRecord) -> None:
-        """Append one step's loss and per-parameter numbers."""
-        self.add_records([record])
-
     def add_records(self, records: list[TrainRecord]) -> None:
         """Append several steps, redrawing each curve once."""
         for record in records:

@@ -295,11 +295,6 @@ class SessionController(QObject):
         self._task_callbacks[task_id] = on_result
         self._queue(lambda: self._request_task.emit(task_id, description, task))
 
-    @property
-    def cancel_token(self) -> CancelToken:
-        """The token jobs queued now are cancelled by (tasks may check it)."""
-        return self._cancel
-
     def restyle(self, style: GraphStyle) -> None:
         """Queue: lay out the current graph in another style."""
         self._queue(lambda: self._request_restyle.emit(style, self._cancel))
