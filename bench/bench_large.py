@@ -39,7 +39,6 @@ from graphviz_app.core.drawing import (
     FOLDED_LIMIT,
     Drawer,
     Drawing,
-    deepest_fitting,
     toggle_module,
 )
 from graphviz_app.core.engine import EngineError, GraphvizEngine, find_engine
@@ -112,7 +111,7 @@ def first_picture(
     folds = tuple(r.fold() for r in runs)
     collapsed = fitting_collapse(graph, AUTO_COLLAPSE_ABOVE) or frozenset()
     if folds:  # folded, the first picture can afford more levels open in fewer nodes
-        collapsed = deepest_fitting(graph, folds, FOLDED_LIMIT)
+        collapsed = fitting_collapse(graph, FOLDED_LIMIT, folds) or frozenset()
     view = visible_graph(graph, collapsed, folds, types)
     layout = layouter.layout(view, STYLE)
     return Opened(collapsed, folds, Placed(view, layout), time.perf_counter() - start)

@@ -316,21 +316,24 @@ def count_visible(
     return len(keys)
 
 
-def fitting_collapse(graph: AutogradGraph, limit: int) -> frozenset[str] | None:
-    """The modules to collapse so that at most ``limit`` nodes are drawn, keeping as
-    many levels open as fit; None when the whole graph fits already.
+def fitting_collapse(
+    graph: AutogradGraph, limit: int, folds: Iterable[Fold] = ()
+) -> frozenset[str] | None:
+    """The modules to collapse so that at most ``limit`` nodes are drawn beside
+    ``folds``, keeping as many levels open as fit; None when everything fits already.
 
     Big models open this way: laying out thousands of nodes at once takes Graphviz
     tens of seconds, a module level at a time takes a fraction of one.
     """
-    if len(graph.nodes) <= limit:
+    folds = list(folds)
+    if count_visible(graph, frozenset(), folds) <= limit:
         return None
     paths = module_paths(graph)
     deepest = max((p.count(".") + 1 for p in paths), default=0)
     chosen = modules_at_depth(graph, 1)
     for depth in range(2, deepest + 1):
         candidate = modules_at_depth(graph, depth) | _shallower_leaves(paths, depth)
-        if count_visible(graph, candidate) > limit:
+        if count_visible(graph, candidate, folds) > limit:
             break
         chosen = candidate
     return chosen

@@ -19,11 +19,8 @@ from graphviz_app.core.collapse import (
     Fold,
     VisibleGraph,
     capped_collapse,
-    count_visible,
     fitting_collapse,
-    module_paths,
     module_types,
-    modules_at_depth,
     visible_graph,
 )
 from graphviz_app.core.engine import GraphvizEngine
@@ -100,7 +97,7 @@ class Drawer:
         outer = outermost_runs(self.runs(graph))
         if outer:
             folds = tuple(run.fold() for run in outer)
-            collapsed = deepest_fitting(graph, folds, FOLDED_LIMIT)
+            collapsed = fitting_collapse(graph, FOLDED_LIMIT, folds) or frozenset()
             folded = frozenset(run.modules[0] for run in outer)
             return dataclasses.replace(style, collapsed=collapsed, folded=folded)
         fitting = fitting_collapse(graph, self.auto_collapse_above) or frozenset()
@@ -122,19 +119,6 @@ class Drawer:
         self._placed = Placed(view, layout)
         foldable = frozenset(run.modules[0] for run in outermost_runs(runs))
         return Drawing(view, layout, style, folds, foldable, notice, self._lazy.last_kind)
-
-
-def deepest_fitting(graph: AutogradGraph, folds: tuple[Fold, ...], limit: int) -> frozenset[str]:
-    """The modules to collapse for the most levels open (all, if they fit) with at most
-    ``limit`` nodes drawn beside ``folds``."""
-    deepest = max((p.count(".") + 1 for p in module_paths(graph)), default=0)
-    best = modules_at_depth(graph, 1)
-    for depth in range(2, deepest + 2):
-        candidate = modules_at_depth(graph, depth) if depth <= deepest else frozenset()
-        if count_visible(graph, candidate, folds) > limit:
-            break
-        best = candidate
-    return best
 
 
 def toggle_module(style: GraphStyle, folds: tuple[Fold, ...], module: str) -> GraphStyle:
