@@ -242,13 +242,16 @@ class MainWindow(QMainWindow):
         self.result = result
         self.stepper.set_view(result.view)
         self.style_options = result.style  # an auto-collapsed open chose the modules
+        # A training step with unchanged structure reuses the layout: keep the user's zoom.
+        layout_kept = self.scene.layout is result.layout and self.scene.graph_style == result.style
         self.scene.show_graph(result.visible, result.layout, result.style)
         if new_graph:
             self.stepper.clear()
         else:
             self.stepper.reapply()
         self.run.set_model_open(True)
-        self.view.fit_all()
+        if not layout_kept:
+            self.view.fit_all()
         if selected in self.scene.nodes:
             self.scene.select_node(selected)
         self.refresh_inspector()  # the new graph's node, or nothing for another model

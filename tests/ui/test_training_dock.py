@@ -121,3 +121,17 @@ def test_check_gradients_fills_both_columns(qtbot, window) -> None:  # type: ign
     assert [table.item(r, 3).text() for r in range(4)] == ["pass"] * 4
     assert "FAIL" in [table.item(r, 5).text() for r in range(4)]
     assert "7 significant digits" in part.gradcheck.explanation.text()
+
+
+def test_a_training_step_keeps_the_users_zoom_and_scroll(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window)
+    window.view.zoom_by(3.0)
+    window.view.centerOn(window.scene.sceneRect().topLeft())
+    scale, centre = window.view.current_scale(), window.view.mapToScene(window.view.rect().center())
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        qtbot.mouseClick(part.panel.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    assert window.view.current_scale() == scale
+    assert window.view.mapToScene(window.view.rect().center()) == centre
+    window.restyle(rankdir="LR")  # a new layout is fitted again
+    qtbot.waitUntil(lambda: window.view.current_scale() != scale, timeout=WAIT_MS)
