@@ -50,6 +50,7 @@ class GradComparison:
     after: str
     params: tuple[ParamDiff, ...]
     missing: tuple[str, ...] = ()  # parameters with a gradient in only one run
+    batch: str = ""  # the batch both runs computed on: "make_batch(3)", "the example input"
 
     @property
     def max_abs(self) -> float:
@@ -100,13 +101,14 @@ def gradients_of(
     return snapshot_grads(named, list(grads))
 
 
-def compare_grads(before: GradSnapshot, after: GradSnapshot) -> GradComparison:
-    """The per-parameter differences from ``before`` to ``after``."""
+def compare_grads(before: GradSnapshot, after: GradSnapshot, batch: str = "") -> GradComparison:
+    """The per-parameter differences from ``before`` to ``after`` (both computed on
+    ``batch``)."""
     old, new = dict(before.grads), dict(after.grads)
     diffs = tuple(_diff(name, old[name], new[name]) for name in old if name in new)
     missing = tuple(sorted(set(old) ^ set(new)))
     return GradComparison(
-        f"{before.device} {before.dtype}", f"{after.device} {after.dtype}", diffs, missing
+        f"{before.device} {before.dtype}", f"{after.device} {after.dtype}", diffs, missing, batch
     )
 
 

@@ -113,9 +113,20 @@ def move_model(
     return rebuilt
 
 
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says a device ran out of memory (CUDA, MPS or the CPU allocator)."""
+    return isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc)
+
+
+def free_device_memory() -> None:
+    """Give CUDA's caching allocator's unused blocks back (after a failed attempt)."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():  # type: ignore[no-untyped-call]
+        torch.cuda.empty_cache()
+
+
 def explain_device_error(exc: BaseException, device: str, dtype: str) -> str:
     """A plain message for a failure while running on ``device`` in ``dtype``."""
-    if isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc):
+    if is_out_of_memory(exc):
         return (
             f"{device} ran out of memory for this model in {dtype}. Try a smaller batch, "
             "a smaller dtype, or the CPU."

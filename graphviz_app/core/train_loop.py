@@ -6,8 +6,9 @@ only); the session composes it with capture, backward and layout.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -15,6 +16,7 @@ import torch
 from graphviz_app.core.devices import (
     DeviceError,
     explain_device_error,
+    free_device_memory,
     move_model,
     move_tensor,
     parse_dtype,
@@ -69,6 +71,11 @@ class TrainingState:
         index = self.trainer.steps  # step n (from 1) trains on make_batch(n - 1)
         batch = batch_at(self.make_batch, index, self.inputs, self.example_target)
         self.trainer.batch = batch_label(self.make_batch is not None, index)
+        return self.placed(batch)
+
+    def placed(self, batch: Batch) -> Batch:
+        """``batch`` on the current device, its floating-point tensors in the current
+        dtype (class indices keep theirs)."""
         dtype = parse_dtype(self.dtype)
         target = batch.target
         return Batch(
@@ -101,12 +108,14 @@ class TrainingState:
             raise DeviceError(
                 f"{message} Staying on {previous[0]} in {previous[1]}.", str(exc)
             ) from exc
+        except BaseException:  # cancelled mid-move: never leave half the layers moved
+            self.fall_back(*previous)
+            raise
 
     def fall_back(self, device: str, dtype: str) -> None:
         """Move back to where the model was (after a failed move or run)."""
         self._move_to(device, dtype)
-        if device.startswith("cuda") and torch.cuda.is_available():
-            torch.cuda.empty_cache()  # give back what the failed attempt allocated
+        free_device_memory()  # give back what the failed attempt allocated
 
     def _move_to(self, device: str, dtype: str) -> None:
         torch_dtype = parse_dtype(dtype)
@@ -115,6 +124,34 @@ class TrainingState:
             self.trainer.replace_optimizer(optimizer)
         self.inputs = tuple(move_tensor(x, device, torch_dtype) for x in self.inputs)
         self.device, self.dtype = device, dtype
+
+
+@contextlib.contextmanager
+def training_values_kept(model: torch.nn.Module, keep_grads: bool) -> Iterator[None]:
+    """Leave every buffer (and with ``keep_grads`` every ``.grad``) as it was before
+    the block, cast to wherever the model is at its end, whatever the block runs.
+
+    A device switch's own forward and backward must not move batch-norm running
+    statistics, nor add to gradients accumulated with ``zero_grad`` off. The copies
+    stay on the CPU: no memory on a GPU that may be nearly full.
+    """
+    named = dict(model.named_parameters())
+    grads = {n: _cpu_copy(p.grad) for n, p in named.items()} if keep_grads else {}
+    buffers = {name: buffer.detach().to("cpu", copy=True) for name, buffer in model.named_buffers()}
+    try:
+        yield
+    finally:
+        for name, grad in grads.items():
+            param = named[name]
+            param.grad = grad.to(param.device, param.dtype) if grad is not None else None
+        with torch.no_grad():
+            for name, buffer in model.named_buffers():
+                if name in buffers:
+                    buffer.copy_(buffers[name])
+
+
+def _cpu_copy(tensor: torch.Tensor | None) -> torch.Tensor | None:
+    return tensor.detach().to("cpu", copy=True) if tensor is not None else None
 
 
 def batch_label(has_make_batch: bool, index: int) -> str:

@@ -109,7 +109,8 @@ class DevicePanel(QWidget):
     def show_comparison(self, comparison: GradComparison) -> None:
         """One row per parameter: how much its gradient moved with the switch."""
         self.summary.setText(
-            f"Gradients on the example batch (eval mode), {comparison.before} -> "
+            f"Gradients on {comparison.batch or 'the example input'} (eval mode), "
+            f"{comparison.before} -> "
             f"{comparison.after}: largest difference {comparison.max_abs:.3g} absolute, "
             f"{comparison.max_rel:.3g} relative (elementwise |a-b| / max(|a|, |b|))."
         )

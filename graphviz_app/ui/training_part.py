@@ -15,6 +15,7 @@ from graphviz_app.core.gradcheck import GradcheckReport
 from graphviz_app.core.graph import NodeKind
 from graphviz_app.core.training import TrainRecord
 from graphviz_app.session import (
+    DeviceChoice,
     DeviceSwitchResult,
     ModelSession,
     PictureResult,
@@ -57,6 +58,8 @@ class TrainingControls(QObject):
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self._on_steps_waiting)
         self._model_path = ""
+        self._where = ("cpu", "float32")  # the open model's device and dtype
+        self._switching = False  # a switch is queued or running
         self._build_dock()
         self._build_actions()
         self._connect()
@@ -153,6 +156,7 @@ class TrainingControls(QObject):
     def switch_device(self, device: str, dtype: str) -> None:
         """Move the training state to ``device``/``dtype`` and compare gradients."""
         style = self.window.style_options
+        self._switching = True
         self._submit(
             f"Switching to {device} {dtype}",
             lambda s: s.set_device(device, dtype, style),
@@ -249,6 +253,7 @@ class TrainingControls(QObject):
         if result.backward is not None:
             self.window.controller.backward_ready.emit(result.backward)
         self.devices.show_current(result.device, result.dtype)
+        self._where = (result.device, result.dtype)
         if result.comparison is not None:
             self.devices.show_comparison(result.comparison)
         if not result.ok:
@@ -269,6 +274,9 @@ class TrainingControls(QObject):
     def _on_controller_busy_changed(self, busy: bool, description: str) -> None:
         if busy:
             return
+        if self._switching:  # a failed or cancelled switch never reports back
+            self._switching = False
+            self.devices.show_current(*self._where)
         if self.running:  # a failed or cancelled job never reports back
             self._end_job()
             if self.gradcheck.summary.text() == "Checking...":
@@ -299,9 +307,11 @@ class TrainingControls(QObject):
         self.gradcheck.set_parameters(names)
         self._submit(PREPARING, lambda s: s.prepare_training(), self._on_devices_listed)
 
-    def _on_devices_listed(self, devices: object) -> None:
-        self.devices.set_devices(devices)  # type: ignore[arg-type]
-        self.devices.show_current("cpu", "float32")
+    def _on_devices_listed(self, choice: object) -> None:
+        assert isinstance(choice, DeviceChoice)
+        self.devices.set_devices(choice.devices)
+        self._where = (choice.device, choice.dtype)
+        self.devices.show_current(*self._where)
 
     def _on_scene_node_selected(self, node_id: str) -> None:
         result = self.window.result

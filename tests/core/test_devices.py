@@ -44,8 +44,9 @@ def test_switching_to_float64_makes_every_parameter_and_gradient_float64() -> No
 
 def test_the_comparison_numbers_are_the_differences_of_the_two_runs() -> None:
     session = _open()
-    model, (x,) = session.loaded.model, session.loaded.inputs  # type: ignore[union-attr]
-    loss_fn = session.loaded.loss_fn  # type: ignore[union-attr]
+    model, loaded = session.loaded.model, session.loaded  # type: ignore[union-attr]
+    loss_fn = loaded.loss_fn  # type: ignore[union-attr]
+    x, _ = loaded.make_batch(0)  # type: ignore[union-attr,misc]  # the next step's batch
     params = list(model.parameters())
     g32 = torch.autograd.grad(loss_fn(model(x), x), params)  # type: ignore[misc]
     model64 = _open().loaded.model.double()  # type: ignore[union-attr]
@@ -53,6 +54,7 @@ def test_the_comparison_numbers_are_the_differences_of_the_two_runs() -> None:
     result = session.set_device("cpu", "float64", GraphStyle())
     assert result.comparison is not None
     assert result.comparison.before == "cpu float32" and result.comparison.after == "cpu float64"
+    assert result.comparison.batch == "make_batch(0)"
     for diff, a, b in zip(result.comparison.params, g32, g64, strict=True):
         delta = (a.double() - b).abs()
         assert diff.max_abs == pytest.approx(float(delta.max()), rel=1e-9, abs=1e-15)
@@ -90,9 +92,7 @@ def test_a_failed_move_falls_back_to_where_the_model_was(monkeypatch) -> None:  
     def out_of_memory(*args: object, **kwargs: object) -> None:
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
 
-    import graphviz_app.session as session_module
-
-    monkeypatch.setattr(session_module.ModelSession, "_rerun_after_move", out_of_memory)
+    monkeypatch.setattr(ModelSession, "backward", out_of_memory)  # the run on the new dtype
     result = session.set_device("cpu", "float32", GraphStyle())
     assert not result.ok and "ran out of memory" in result.error
     assert (result.device, result.dtype) == ("cpu", "float64")

@@ -8,6 +8,7 @@ from PySide6.QtGui import QStandardItemModel
 
 from graphviz_app.core.graph import NodeKind
 from graphviz_app.io.builtin import resolve_model
+from graphviz_app.session import ModelSession
 from graphviz_app.ui.training_part import TrainingControls
 
 WAIT_MS = 30_000
@@ -135,3 +136,28 @@ def test_a_training_step_keeps_the_users_zoom_and_scroll(qtbot, window) -> None:
     assert window.view.mapToScene(window.view.rect().center()) == centre
     window.restyle(rankdir="LR")  # a new layout is fitted again
     qtbot.waitUntil(lambda: window.view.current_scale() != scale, timeout=WAIT_MS)
+
+
+def test_a_failed_switch_shows_where_the_model_still_is(qtbot, window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the driver went away")
+
+    monkeypatch.setattr(ModelSession, "set_device", broken)
+    part.devices.dtype.setCurrentText("float64")
+    with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS):
+        qtbot.mouseClick(part.devices.switch_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    assert part.devices.dtype.currentText() == "float32"  # not the float64 it failed to reach
+    assert part.devices.device.currentData() == "cpu"
+
+
+def test_choosing_a_dtype_is_not_undone_by_a_training_step(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window)
+    part.devices.dtype.setCurrentText("float64")
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        qtbot.mouseClick(part.panel.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    assert part.devices.dtype.currentText() == "float64"

@@ -8,7 +8,6 @@ holds live torch objects and is used from one worker thread only; what it return
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,8 +21,12 @@ from graphviz_app.core.backward import BackwardTrace, record_backward
 from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.capture import CaptureOptions
 from graphviz_app.core.collapse import Fold, VisibleGraph
-from graphviz_app.core.compare import GradComparison, GradSnapshot, compare_grads, gradients_of
-from graphviz_app.core.devices import DeviceError, DeviceInfo, explain_device_error, list_devices
+from graphviz_app.core.devices import (
+    explain_device_error,
+    free_device_memory,
+    is_out_of_memory,
+    list_devices,
+)
 from graphviz_app.core.drawing import Drawer
 from graphviz_app.core.engine import GraphvizEngine, find_engine
 from graphviz_app.core.forward import ForwardRun, LossFn, forward_and_capture
@@ -31,12 +34,16 @@ from graphviz_app.core.gradcheck import GradcheckReport, check_gradients
 from graphviz_app.core.graph import AutogradGraph
 from graphviz_app.core.graph_diff import StructureChange, structure_change
 from graphviz_app.core.layout import GraphLayout, to_dot
+from graphviz_app.core.losses import TrainingError
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.core.train_loop import TrainingState
 from graphviz_app.core.training import TrainRecord, TrainSettings
 from graphviz_app.io.loaders import load_model
 from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.io.request import LoadRequest
+from graphviz_app.session.devices import DeviceChoice as DeviceChoice
+from graphviz_app.session.devices import DeviceSwitchResult as DeviceSwitchResult
+from graphviz_app.session.devices import switch_device
 
 _T = TypeVar("_T")
 
@@ -110,24 +117,6 @@ class TrainRunResult:
     last: StepResult | None
     requested: int
     stopped: bool
-
-
-@dataclass(frozen=True)
-class DeviceSwitchResult:
-    """A move to another device or dtype, or why it failed (and where the model is)."""
-
-    device: str
-    dtype: str
-    picture: PictureResult | None = None
-    backward: BackwardResult | None = None
-    comparison: GradComparison | None = None
-    error: str = ""  # set when the switch failed and the model stayed where it was
-    details: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """True when the model now runs on ``device`` in ``dtype``."""
-        return not self.error
 
 
 class ModelSession:
@@ -279,6 +268,15 @@ class ModelSession:
         structure differs from the previous one's.
         """
         state = self.training
+        try:
+            return self._step(state, settings, style)
+        except RuntimeError as exc:
+            if not is_out_of_memory(exc):
+                raise
+            free_device_memory()
+            raise TrainingError(explain_device_error(exc, state.device, state.dtype)) from exc
+
+    def _step(self, state: TrainingState, settings: TrainSettings, style: GraphStyle) -> StepResult:
         note = state.configure(settings)
         previous = self.run.graph if self.run is not None else None
         state.trainer.before_forward()
@@ -320,53 +318,22 @@ class ModelSession:
         self.forward()
         return self.picture(style)
 
-    def prepare_training(self) -> tuple[DeviceInfo, ...]:
+    def prepare_training(self) -> DeviceChoice:
         """Create the training state now and list the devices (unavailable ones with
         the reason). The first optimizer imports ``torch._dynamo`` (1 s alone, far
         more next to a busy GUI thread): better while the user reads the graph."""
-        self.training  # noqa: B018 (created for its side effect)
-        return list_devices()
+        state = self.training
+        return DeviceChoice(list_devices(), state.device, state.dtype)
 
     def set_device(self, device: str, dtype: str, style: GraphStyle) -> DeviceSwitchResult:
         """Move model, batch and optimizer state to ``device``/``dtype``, run forward and
-        a recorded backward there, and compare the example batch's gradients with the
-        previous device/dtype's. On failure the model goes back and the result says why."""
-        state = self.training
-        previous = (state.device, state.dtype)
-        before = self._example_grads()
-        try:
-            state.move(device, dtype)
-            after, backward = self._rerun_after_move()
-        except DeviceError as exc:
-            return self._failed_switch(previous, exc.summary, exc.details, style)
-        except (RuntimeError, TypeError) as exc:  # OOM or a kernel missing for this dtype
-            state.fall_back(*previous)
-            message = f"{explain_device_error(exc, device, dtype)} Back on {' in '.join(previous)}."
-            return self._failed_switch(previous, message, str(exc), style)
-        return DeviceSwitchResult(
-            device, dtype, self.picture(style), backward, compare_grads(before, after)
-        )
+        a recorded backward there, and compare one batch's gradients with the previous
+        device/dtype's. On failure the model goes back and the result says why."""
+        return switch_device(self, device, dtype, style)
 
-    def _rerun_after_move(self) -> tuple[GradSnapshot, BackwardResult]:
-        loaded = self._require_loaded()
-        loaded.inputs = self.training.inputs
-        after = self._example_grads()
-        for param in loaded.model.parameters():
-            param.grad = None  # a fresh backward, not one added to the old device's
-        self.forward()
-        return after, self.backward()
-
-    def _failed_switch(
-        self, previous: tuple[str, str], message: str, details: str, style: GraphStyle
-    ) -> DeviceSwitchResult:
-        self._require_loaded().inputs = self.training.inputs
-        self.forward()  # the old graph's tensors may sit on the device that failed
-        return DeviceSwitchResult(*previous, self.picture(style), error=message, details=details)
-
-    def _example_grads(self) -> GradSnapshot:
-        state = self.training
-        batch = dataclasses.replace(state.next_batch(), inputs=state.inputs)
-        return gradients_of(state.model, batch.inputs, state.loss_for(batch), state.device)
+    def use_inputs(self, inputs: tuple[torch.Tensor, ...]) -> None:
+        """Run the next :meth:`forward` on ``inputs`` (the example moved elsewhere)."""
+        self._require_loaded().inputs = inputs
 
     def check_gradients(
         self,

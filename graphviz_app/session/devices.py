@@ -1,0 +1,113 @@
+"""Moving an open model's training state to another device or dtype, without Qt.
+
+A switch moves model, batch and optimizer state, runs forward and a recorded backward
+on the new device, and compares the gradients of one batch before and after. It never
+changes training: batch-norm statistics (and, with ``zero_grad`` off, the gradients
+accumulated so far) are kept, and any failure, a cancel included, puts the model back
+where it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from graphviz_app.core.compare import GradComparison, GradSnapshot, compare_grads, gradients_of
+from graphviz_app.core.devices import DeviceError, DeviceInfo, explain_device_error
+from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.train_loop import TrainingState, training_values_kept
+from graphviz_app.core.training import Batch
+
+if TYPE_CHECKING:
+    from graphviz_app.session import BackwardResult, ModelSession, PictureResult
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeviceSwitchResult:
+    """A move to another device or dtype, or why it failed (and where the model is)."""
+
+    device: str
+    dtype: str
+    picture: PictureResult | None = None
+    backward: BackwardResult | None = None
+    comparison: GradComparison | None = None
+    error: str = ""  # set when the switch failed and the model stayed where it was
+    details: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the model now runs on ``device`` in ``dtype``."""
+        return not self.error
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    """The devices the selector lists, and where the open model runs now."""
+
+    devices: tuple[DeviceInfo, ...]
+    device: str
+    dtype: str
+
+
+def switch_device(
+    session: ModelSession, device: str, dtype: str, style: GraphStyle
+) -> DeviceSwitchResult:
+    """Move ``session``'s training state to ``device``/``dtype`` (see the module doc).
+
+    A failure returns a result that says why, with the model back on the previous
+    device; a cancel (any ``BaseException``) moves it back too, then goes on.
+    """
+    state = session.training
+    previous = (state.device, state.dtype)
+    # With zero_grad off the next step adds to .grad: keep what earlier steps summed.
+    with training_values_kept(state.model, keep_grads=not state.settings.zero_grad):
+        try:
+            return _switch(session, device, dtype, style)
+        except DeviceError as exc:  # the move failed and was undone
+            return _failed(session, previous, exc.summary, exc.details, style)
+        except Exception as exc:  # OOM, a kernel missing for this dtype, no CUDA here
+            logger.warning("switching to %s %s failed: %s", device, dtype, exc)
+            state.fall_back(*previous)
+            message = f"{explain_device_error(exc, device, dtype)} Back on {' in '.join(previous)}."
+            return _failed(session, previous, message, f"{type(exc).__name__}: {exc}", style)
+        except BaseException:  # cancelled: the model must not stay half-way
+            state.fall_back(*previous)
+            session.use_inputs(state.inputs)
+            raise
+
+
+def _switch(
+    session: ModelSession, device: str, dtype: str, style: GraphStyle
+) -> DeviceSwitchResult:
+    state = session.training
+    # Drawn once, for both sides: a random make_batch would give each side another batch.
+    batch = state.next_batch()
+    before = _gradients(state, batch)
+    state.move(device, dtype)
+    after = _gradients(state, state.placed(batch))
+    session.use_inputs(state.inputs)
+    for param in state.model.parameters():
+        param.grad = None  # the picture's backward, not one added to the old device's
+    session.forward()
+    backward = session.backward()
+    comparison = compare_grads(before, after, state.trainer.batch)
+    return DeviceSwitchResult(device, dtype, session.picture(style), backward, comparison)
+
+
+def _gradients(state: TrainingState, batch: Batch) -> GradSnapshot:
+    return gradients_of(state.model, batch.inputs, state.loss_for(batch), state.device)
+
+
+def _failed(
+    session: ModelSession,
+    previous: tuple[str, str],
+    message: str,
+    details: str,
+    style: GraphStyle,
+) -> DeviceSwitchResult:
+    session.use_inputs(session.training.inputs)
+    session.forward()  # the old graph's tensors may sit on the device that failed
+    return DeviceSwitchResult(*previous, session.picture(style), error=message, details=details)
