@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
+from graphviz_app.core.modes import evaluating
 from graphviz_app.core.tensor_info import dtype_name
 
 
@@ -87,17 +88,11 @@ def gradients_of(
     compute different functions; ``.grad`` is left alone. Tensors the loss creates
     are made on ``device``."""
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    was_training = model.training
-    model.eval()
     where = torch.device(device) if device != "cpu" else contextlib.nullcontext()
-    try:
-        with torch.enable_grad(), where:
-            output = model(*inputs)
-            value = loss(output, *inputs) if loss is not None else output
-            total = value.sum()
-            grads = torch.autograd.grad(total, [p for _, p in named], allow_unused=True)
-    finally:
-        model.train(was_training)
+    with evaluating(model), torch.enable_grad(), where:
+        output = model(*inputs)
+        value = loss(output, *inputs) if loss is not None else output
+        grads = torch.autograd.grad(value.sum(), [p for _, p in named], allow_unused=True)
     return snapshot_grads(named, list(grads))
 
 
