@@ -72,3 +72,22 @@ def _names(graph: AutogradGraph) -> Counter[str]:
 
 def _counts(items: tuple[tuple[str, int], ...]) -> str:
     return ", ".join(f"{count} x {name}" for name, count in items)
+
+
+def counterpart(before: AutogradGraph, node_id: str, after: AutogradGraph) -> str | None:
+    """The node of ``after`` that plays the role ``node_id`` played in ``before``.
+
+    Node ids are per graph, so a selection must be carried over by role: the same
+    parameter (by name), else the same backward class in the same module, the k-th
+    such node in both graphs (in capture order). None when ``after`` has no such node.
+    """
+    if node_id not in before:
+        return None
+    old = before.node(node_id)
+    if old.leaf_name:
+        return next((n.id for n in after.nodes if n.leaf_name == old.leaf_name), None)
+    role = (old.name, old.module)
+    same_role_before = [n.id for n in before.nodes if (n.name, n.module) == role]
+    same_role_after = [n.id for n in after.nodes if (n.name, n.module) == role]
+    index = same_role_before.index(node_id)
+    return same_role_after[index] if index < len(same_role_after) else None

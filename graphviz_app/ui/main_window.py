@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QWidge
 
 from graphviz_app.core.drawing import toggle_module
 from graphviz_app.core.graph import TensorInfo
+from graphviz_app.core.graph_diff import counterpart
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.session import BackwardResult, PictureResult
 from graphviz_app.ui.actions import MENUS, TOOLBAR, Shortcut, explain_when_disabled, make_action
@@ -237,7 +238,7 @@ class MainWindow(QMainWindow):
 
     def _on_controller_picture_ready(self, result: PictureResult) -> None:
         same_model = self.result is not None and self.result.model_path == result.model_path
-        selected = self.scene.selected_node_id() if same_model else ""
+        selected = self._carried_selection(result) if same_model else ""
         new_graph = self.result is None or self.result.graph is not result.graph
         self.result = result
         self.stepper.set_view(result.view)
@@ -270,6 +271,14 @@ class MainWindow(QMainWindow):
             self.status.showMessage(message, 15000)
         self.export_action.setEnabled(True)
         self.picture_shown.emit()
+
+    def _carried_selection(self, result: PictureResult) -> str:
+        """The node of ``result`` to select: the selected node's counterpart (node ids
+        are per graph; a training step builds a new one)."""
+        selected = self.scene.selected_node_id()
+        if not selected or self.result is None:
+            return selected
+        return counterpart(self.result.visible, selected, result.visible) or ""
 
     def show_error(self, summary: str, details: str) -> None:
         """Report a failure: status bar, a non-blocking message box, the log."""

@@ -139,3 +139,21 @@ def test_opening_another_model_clears_the_inspector(qtbot, window: MainWindow) -
     open_and_wait(qtbot, window, resolve_model("residual_cnn"))
     assert "Click a node" in window.inspector.toPlainText()
     assert window.histograms.values.histogram is None and window.histograms.grads.histogram is None
+
+
+def test_the_selection_follows_its_node_into_a_graph_of_another_structure(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        window.open_model(resolve_model("dynamic_net"))
+    first = window.result.visible
+    weight = next(n.id for n in first.nodes if n.leaf_name == "middle.weight")
+    window.scene.select_node(weight)
+    for _ in range(20):  # the depth comes from a seeded random.Random: repeatable
+        with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+            window.run.forward_action.trigger()
+        if len(window.result.visible.nodes) != len(first.nodes):
+            break
+    graph = window.result.visible
+    assert len(graph.nodes) != len(first.nodes)
+    selected = window.scene.selected_node_id()
+    assert graph.node(selected).leaf_name == "middle.weight" and selected != weight
+    assert "middle.weight" in window.inspector.toPlainText()
