@@ -12,9 +12,10 @@ averages.
 **Try.** Press F5 a few times: each forward draws a new dropout mask (other values
 become 0). Then untick "train() mode" in the Training dock and train one step
 (Ctrl+T), which calls `model.eval()` before its forward: in the step's graph the
-`MulBackward0` is gone (dropout is the identity), and the batch norm node saved
-`training = False` and empty batch statistics (shape `(0,)`): it now uses the running
-averages, so each sample's output no longer depends on the rest of the batch.
+`MulBackward0` is gone (dropout is the identity), and the batch norm node (its label
+now reads "eval: running stats") saved `training = False` and empty batch statistics
+(shape `(0,)`): it now uses the running averages, so each sample's output no longer
+depends on the rest of the batch.
 
 **Question.** Why would you get worse test accuracy if you forgot `model.eval()`?"""
 

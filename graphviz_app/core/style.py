@@ -103,7 +103,23 @@ def _detail_line(node: Node) -> str:
         return node.name
     if node.kind is NodeKind.OUTPUT:
         return ""
-    return node.op or ""
+    op = node.op or ""
+    mode = mode_note(node)
+    return f"{op} ({mode})" if op and mode else op or mode
+
+
+def mode_note(node: Node) -> str:
+    """What train()/eval() changed in this node, for the label: dropout's random mask
+    exists only in train mode (in eval there is no node at all), and batch norm
+    saves ``training`` (batch statistics) or not (running statistics)."""
+    if node.op == "dropout":
+        return "train: random mask"
+    training = next((v.text for v in node.saved if v.name == "training"), None)
+    if training == "True":
+        return "train: batch stats"
+    if training == "False":
+        return "eval: running stats"
+    return ""
 
 
 def shape_line(info: TensorInfo) -> str:

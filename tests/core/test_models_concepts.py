@@ -11,7 +11,7 @@ import torch
 from graphviz_app.core.backward import BackwardError, BackwardTrace, record_backward
 from graphviz_app.core.forward import ForwardRun, forward_and_capture
 from graphviz_app.core.graph import Node
-from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.style import GraphStyle, node_label_lines
 from graphviz_app.core.training import TrainSettings
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.io.model_file import LoadedModel, import_model_module, load_model_file
@@ -124,11 +124,14 @@ def test_dropout_and_batch_norm_change_the_graph_between_train_and_eval() -> Non
     for dropped, before in zip(mul.tensor.preview, relu.tensor.preview, strict=True):
         assert dropped == pytest.approx(0.0) or dropped == pytest.approx(2 * before)
     assert _saved_text(norm, "training") == "True"
+    assert node_label_lines(mul, GraphStyle())[1] == "dropout (train: random mask)"
+    assert node_label_lines(norm, GraphStyle())[1] == "batch_norm (train: batch stats)"
     loaded.model.eval()
     eval_run = forward_and_capture(loaded.model, loaded.inputs, loaded.loss_fn)
     assert not _nodes(eval_run, "MulBackward0")
     (eval_norm,) = _nodes(eval_run, "NativeBatchNormBackward0")
     assert _saved_text(eval_norm, "training") == "False"
+    assert node_label_lines(eval_norm, GraphStyle())[1] == "batch_norm (eval: running stats)"
     saved_mean = next(s for s in eval_norm.saved if s.name == "result1")
     assert saved_mean.tensor is not None and saved_mean.tensor.shape == (0,)
     (x,) = loaded.inputs  # in eval, a sample's output no longer depends on its batch
