@@ -16,6 +16,18 @@ import torch
 from graphviz_app.core.modes import evaluating
 from graphviz_app.core.tensor_info import dtype_name
 
+# Two backward passes on one device and dtype, same weights and batch, agree to the
+# last bit on a CPU; a GPU's atomic sums move the last few bits, far below this.
+REPEAT_RTOL = 1e-4
+_REPEAT_RTOL = {"float16": 5e-2, "bfloat16": 5e-2}  # 3 and 2 significant digits
+NOT_DETERMINISTIC = (
+    "Your forward is not deterministic: two backward passes on the same weights and "
+    "batch, both on {where}, gave different gradients ({detail}; random depth, "
+    "sampling, torch.rand...), so the differences below mix the switch with that "
+    "randomness and say nothing about precision. Seed the randomness inside forward "
+    "or make it fixed to compare devices and dtypes."
+)
+
 
 @dataclass(frozen=True)
 class GradSnapshot:
@@ -52,6 +64,7 @@ class GradComparison:
     params: tuple[ParamDiff, ...]
     missing: tuple[str, ...] = ()  # parameters with a gradient in only one run
     batch: str = ""  # the batch both runs computed on: "make_batch(3)", "the example input"
+    warning: str = ""  # why the differences mean nothing (see repeat_warning); "" when fine
 
     @property
     def max_abs(self) -> float:
@@ -94,6 +107,27 @@ def gradients_of(
         value = loss(output, *inputs) if loss is not None else output
         grads = torch.autograd.grad(value.sum(), [p for _, p in named], allow_unused=True)
     return snapshot_grads(named, list(grads))
+
+
+def repeat_warning(first: GradSnapshot, second: GradSnapshot) -> str:
+    """ "" when two snapshots of one device, dtype, weights and batch agree; otherwise
+    why a before/after comparison means nothing: the forward is not deterministic."""
+    a, b = dict(first.grads), dict(second.grads)
+    rel, name = max(((_norm_change(a[n], b[n]), n) for n in a if n in b), default=(0.0, ""))
+    only_one = sorted(set(a) ^ set(b))
+    if rel <= _REPEAT_RTOL.get(first.dtype, REPEAT_RTOL) and not only_one:
+        return ""
+    detail = (
+        f"{only_one[0]} got a gradient in only one of them"
+        if only_one
+        else f"{name}'s gradient differs by {rel:.2g} x its norm"
+    )
+    return NOT_DETERMINISTIC.format(where=f"{first.device} {first.dtype}", detail=detail)
+
+
+def _norm_change(a: torch.Tensor, b: torch.Tensor) -> float:
+    scale = max(float(a.norm()), float(b.norm()))
+    return float((a - b).norm()) / scale if scale > 0 else 0.0
 
 
 def compare_grads(before: GradSnapshot, after: GradSnapshot, batch: str = "") -> GradComparison:

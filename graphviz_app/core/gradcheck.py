@@ -5,14 +5,20 @@ For each checked element ``w`` of a parameter, the central difference
 ``|analytic - numeric| <= atol + rtol * |numeric|``, with the step and tolerances
 of ``torch.autograd.gradcheck`` (h = 1e-6, atol = 1e-5, rtol = 1e-3). The model is
 checked on a copy, in eval mode (dropout would make L random), so the user's model
-and its ``.grad`` are never touched. Large parameters are checked on a seeded
-random sample of their elements, which bounds the time: two forward passes per
-checked element and dtype.
+and its ``.grad`` are never touched.
+
+Time is bounded: one forward is timed first, and every run checks the same number of
+elements per parameter (a seeded random sample of larger ones), chosen so that two
+forwards per element and run fit :data:`BUDGET_S`. The same repeated forward tells
+whether the loss is deterministic at all: a random forward (random depth, sampling)
+makes finite differences compare different functions, and the report says so first.
+A NaN or inf counts as an infinite error, never a silent 0.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,48 +26,30 @@ from dataclasses import dataclass
 import torch
 
 from graphviz_app.core.cancel import CancelToken
+from graphviz_app.core.determinism import probe_forward, repeatable
 from graphviz_app.core.devices import move_tensor, parse_dtype
+from graphviz_app.core.gradcheck_text import BOTH_PASSED as BOTH_PASSED
+from graphviz_app.core.gradcheck_text import FLOAT64_BUG as FLOAT64_BUG
+from graphviz_app.core.gradcheck_text import WIDE_FLOAT32, explain, sampling_text
 
 EPS, ATOL, RTOL = 1e-6, 1e-5, 1e-3  # torch.autograd.gradcheck's defaults
 # float32 with a step and tolerance that suit its 7 digits: a teaching run showing that
 # float32 gradients are fine, only the float64-sized step h was not.
 WIDE_EPS, WIDE_ATOL, WIDE_RTOL = 1e-3, 1e-3, 1e-2
-WIDE_FLOAT32 = "float32, h = 1e-3"
 # Per parameter; beyond it a seeded random sample is checked. Large enough that a
 # small layer (a 16 x 8 weight, 128 elements) is checked element by element.
 MAX_ELEMENTS = 256
-
-FLOAT64_BUG = (
-    "float64 fails: your backward disagrees with finite differences. In float64 the "
-    "difference quotient is good to about 10 digits, so this is a real bug in a "
-    "backward (a custom autograd.Function, most likely), unless an input sits within "
-    "h of a kink (relu at 0, max, abs). The rows marked FAIL under float64 point at it."
-)
-FLOAT32_EXPLANATION = (
-    "Why float32 fails: a float32 number keeps about 7 significant digits (machine "
-    "epsilon 1.2e-7). The finite difference subtracts two losses that differ only by "
-    "2h x gradient, about 1e-6 of the loss: they agree in their first 6 or 7 digits, so "
-    "their difference is mostly rounding error, and dividing by 2h = 2e-6 magnifies "
-    "that error a million times. Even w + h itself is rounded, since 1e-6 is close to "
-    "float32's spacing near 1. float64 keeps about 16 digits, so the same difference "
-    "is still good to about 10 digits. A float32 failure here says nothing about your "
-    "backward: check gradients in float64."
-)
-WIDE_PASSED = (
-    " The last column proves it: float32 with a step suited to its 7 digits "
-    "(h = 1e-3, pass within 1e-3 + 1e-2 x |numeric|) agrees with backward."
-)
-WIDE_FAILED = (
-    " Even with a step suited to float32 (h = 1e-3, pass within 1e-3 + 1e-2 x "
-    "|numeric|) some elements disagree: a kink (relu at 0) within h of an input, or "
-    "a loss whose curvature makes h = 1e-3 too coarse."
-)
-BOTH_PASSED = (
-    "Both dtypes pass: backward agrees with finite differences for every checked "
-    "element, even in float32 with the small step (a loss this simple loses few digits)."
-)
+# The whole check (every run together) is sized to take about this long: ResNet-18
+# checked element by element would take over an hour.
+BUDGET_S = 30.0
+# A forward's cost relative to float32 (float64 is about twice as slow on CPUs).
+FORWARD_COST = {"float64": 2.0}
+# A random forward makes the check meaningless: a few elements show it, more wastes time.
+UNSTABLE_ELEMENTS = 4
+PROGRESS_INTERVAL_S = 0.05  # progress calls at most this often (and at the end)
 
 LossOf = Callable[..., torch.Tensor]  # loss(output, *inputs) -> scalar
+Progress = Callable[[int, int], None]  # (elements done, elements total over all runs)
 
 
 @dataclass(frozen=True)
@@ -71,10 +59,12 @@ class ParamCheck:
     name: str
     numel: int
     checked: int  # elements compared (all of them, or a sample)
-    max_abs_err: float
+    max_abs_err: float  # inf when some value was NaN or inf
     max_rel_err: float
     worst_index: int  # flat index of the largest error
     passed: bool
+    non_finite: int = 0  # checked elements whose numeric or analytic value was NaN/inf
+    has_grad: bool = True  # False: backward gave no gradient at all (checked as zeros)
 
 
 @dataclass(frozen=True)
@@ -111,7 +101,9 @@ class GradcheckReport:
     """The float64 and float32 runs side by side, and how to read them.
 
     The check runs on a copy of the model in eval mode (dropout would make the loss
-    random); the user's model, its mode and its ``.grad`` are untouched.
+    random); the user's model, its mode and its ``.grad`` are untouched. Every run
+    checks the same ``per_param`` elements of each parameter (all of a smaller one);
+    ``sampling`` says in words why that many.
     """
 
     runs: tuple[GradcheckRun, ...]
@@ -120,6 +112,12 @@ class GradcheckReport:
     eps: float = EPS
     atol: float = ATOL
     rtol: float = RTOL
+    per_param: int = MAX_ELEMENTS  # elements checked per parameter, in every run
+    budget_s: float = BUDGET_S  # the time the whole check was sized to
+    forward_s: float = 0.0  # one measured forward, in the first run's dtype
+    deterministic: bool = True  # repeated forwards on the same weights gave one loss
+    losses: tuple[float, ...] = ()  # those repeated forwards' losses
+    sampling: str = ""  # why per_param elements, in words
 
     def run(self, dtype: str) -> GradcheckRun:
         """The run labelled ``dtype``; ValueError when there is none."""
@@ -133,19 +131,11 @@ class GradcheckReport:
         return any(run.dtype == dtype for run in self.runs)
 
 
-def explain(runs: Sequence[GradcheckRun]) -> str:
-    """What the outcomes mean: a real bug, float32's rounding, or all clear."""
-    by_label = {run.dtype: run for run in runs}
-    f64, f32, wide = (by_label.get(k) for k in ("float64", "float32", WIDE_FLOAT32))
-    if f64 is not None and not f64.passed:
-        return FLOAT64_BUG
-    if f32 is not None and not f32.passed:
-        if wide is None:
-            return FLOAT32_EXPLANATION
-        return FLOAT32_EXPLANATION + (WIDE_PASSED if wide.passed else WIDE_FAILED)
-    if f64 is not None and f32 is not None:
-        return BOTH_PASSED
-    return "Every checked element agrees with backward." if all(r.passed for r in runs) else ""
+@dataclass(frozen=True)
+class _Step:
+    label: str
+    dtype: str
+    tolerance: Tolerance
 
 
 def check_gradients(
@@ -157,61 +147,149 @@ def check_gradients(
     max_elements: int = MAX_ELEMENTS,
     cancel: CancelToken | None = None,
     wide_float32: bool = True,
+    budget_s: float = BUDGET_S,
+    on_progress: Progress | None = None,
 ) -> GradcheckReport:
-    """Finite differences against backward for parameters ``names`` (all when None).
+    """Finite differences against backward for parameters ``names`` (all trainable
+    ones when None).
 
     ``loss(output, *inputs)`` gives the scalar checked; without one, the sum of
     the outputs is. Each dtype runs with torch.autograd.gradcheck's step and
     tolerances; ``wide_float32`` adds a float32 run with h = 1e-3 and rtol = 1e-2
-    (labelled :data:`WIDE_FLOAT32`). Raises :class:`~graphviz_app.core.cancel.Cancelled`
-    between elements once ``cancel`` is set.
+    (labelled :data:`WIDE_FLOAT32`). The elements per parameter fit ``budget_s``
+    (at least 1, at most ``max_elements``). ``on_progress(done, total)`` is called
+    with elements checked over all runs (at the start, every
+    :data:`PROGRESS_INTERVAL_S` and at the end). Raises ValueError for unknown or
+    frozen ``names``, and :class:`~graphviz_app.core.cancel.Cancelled` between
+    elements once ``cancel`` is set.
     """
+    sizes = _chosen(model, names)
+    plan = [_Step(dtype, dtype, Tolerance()) for dtype in dtypes]
+    if wide_float32:
+        plan.append(_Step(WIDE_FLOAT32, "float32", Tolerance(WIDE_EPS, WIDE_ATOL, WIDE_RTOL)))
+    first = _Copy(model, inputs, loss, plan[0].dtype, list(sizes))
+    losses, forward_s = probe_forward(first.objective)
+    deterministic = repeatable(losses, plan[0].dtype)
+    per_param = elements_per_param(
+        forward_s, plan[0].dtype, [step.dtype for step in plan], len(sizes), budget_s, max_elements
+    )
+    if not deterministic:
+        per_param = min(per_param, UNSTABLE_ELEMENTS)
+    progress = _Progress(len(plan) * sum(min(n, per_param) for n in sizes.values()), on_progress)
+    runs: list[GradcheckRun] = []
+    for step in plan:
+        work = first if not runs else _Copy(model, inputs, loss, step.dtype, list(sizes))
+        runs.append(_run(work, step, per_param, cancel, progress))
+    largest = max(sizes.values())
+    why = sampling_text(per_param, largest, max_elements, forward_s, budget_s, deterministic)
+    return GradcheckReport(
+        tuple(runs),
+        largest > per_param,
+        explain(runs, losses, deterministic),
+        per_param=per_param,
+        budget_s=budget_s,
+        forward_s=forward_s,
+        deterministic=deterministic,
+        losses=losses,
+        sampling=why,
+    )
+
+
+def elements_per_param(
+    forward_s: float,
+    measured_dtype: str,
+    run_dtypes: Sequence[str],
+    n_params: int,
+    budget_s: float = BUDGET_S,
+    max_elements: int = MAX_ELEMENTS,
+) -> int:
+    """How many elements of each of ``n_params`` parameters fit ``budget_s``, when one
+    forward in ``measured_dtype`` took ``forward_s``: each element costs two forwards
+    per run, a float64 one about two float32 ones. Clamped to [1, max_elements]."""
+    float32_s = forward_s / FORWARD_COST.get(measured_dtype, 1.0)
+    per_element_s = 2 * float32_s * sum(FORWARD_COST.get(d, 1.0) for d in run_dtypes)
+    if per_element_s <= 0:
+        return max_elements
+    fit = budget_s / (per_element_s * max(n_params, 1))
+    return max(1, min(max_elements, int(fit)))
+
+
+def _chosen(model: torch.nn.Module, names: Sequence[str] | None) -> dict[str, int]:
+    """The element count of each parameter to check, or a clear ValueError."""
     known = dict(model.named_parameters())
     chosen = list(names) if names is not None else [n for n, p in known.items() if p.requires_grad]
     unknown = [n for n in chosen if n not in known]
     if unknown:
         raise ValueError(f"No parameter called {', '.join(unknown)} in this model.")
-    plan = [(dtype, dtype, Tolerance()) for dtype in dtypes]
-    if wide_float32:
-        plan.append((WIDE_FLOAT32, "float32", Tolerance(WIDE_EPS, WIDE_ATOL, WIDE_RTOL)))
-    runs = tuple(
-        _run(model, inputs, loss, chosen, label, dtype, tolerance, max_elements, cancel)
-        for label, dtype, tolerance in plan
-    )
-    sampled = any(known[n].numel() > max_elements for n in chosen)
-    return GradcheckReport(runs, sampled, explain(runs))
+    frozen = [n for n in chosen if not known[n].requires_grad]
+    if frozen:
+        raise ValueError(
+            f"{', '.join(frozen)}: frozen (requires_grad=False), so backward computes no "
+            "gradient for it and there is nothing to check."
+        )
+    if not chosen:
+        raise ValueError("This model has no trainable parameters: no gradient to check.")
+    return {n: known[n].numel() for n in chosen}
+
+
+class _Copy:
+    """The model copied in one dtype, in eval mode, with the inputs and the loss."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        inputs: Sequence[torch.Tensor],
+        loss: LossOf | None,
+        dtype_name: str,
+        names: list[str],
+    ) -> None:
+        dtype = parse_dtype(dtype_name)
+        self.model = copy.deepcopy(model).to(dtype=dtype).eval()
+        params = dict(self.model.named_parameters())
+        self.names, self.targets = names, [params[n] for n in names]
+        device = str(self.targets[0].device)
+        self.inputs = tuple(move_tensor(x.detach(), device, dtype) for x in inputs)
+        self.loss = loss
+
+    def objective(self) -> torch.Tensor:
+        output = self.model(*self.inputs)
+        value = self.loss(output, *self.inputs) if self.loss is not None else _sum_outputs(output)
+        return value.sum()
+
+
+class _Progress:
+    """Counts checked elements and reports them, at most every PROGRESS_INTERVAL_S."""
+
+    def __init__(self, total: int, callback: Progress | None) -> None:
+        self.total, self.done, self.callback = total, 0, callback
+        self.last = time.perf_counter()
+        if callback is not None:
+            callback(0, total)
+
+    def step(self) -> None:
+        self.done += 1
+        if self.callback is None:
+            return
+        now = time.perf_counter()
+        if self.done == self.total or now - self.last >= PROGRESS_INTERVAL_S:
+            self.last = now
+            self.callback(self.done, self.total)
 
 
 def _run(
-    model: torch.nn.Module,
-    inputs: Sequence[torch.Tensor],
-    loss: LossOf | None,
-    names: list[str],
-    label: str,
-    dtype_name: str,
-    tolerance: Tolerance,
-    max_elements: int,
-    cancel: CancelToken | None,
+    work: _Copy, step: _Step, per_param: int, cancel: CancelToken | None, progress: _Progress
 ) -> GradcheckRun:
     start = time.perf_counter()
-    dtype = parse_dtype(dtype_name)
-    work = copy.deepcopy(model).to(dtype=dtype).eval()
-    device = str(next(work.parameters()).device)
-    xs = tuple(move_tensor(x.detach(), device, dtype) for x in inputs)
-
-    def objective() -> torch.Tensor:
-        output = work(*xs)
-        value = loss(output, *xs) if loss is not None else _sum_outputs(output)
-        return value.sum()
-
-    params = dict(work.named_parameters())
-    targets = [params[n] for n in names]
-    analytic = torch.autograd.grad(objective(), targets, allow_unused=True)
+    with torch.enable_grad():  # grad mode is per thread: the worker's may be off
+        value = work.objective()
+    analytic: Sequence[torch.Tensor | None] = [None] * len(work.targets)
+    if value.requires_grad:  # else no chosen parameter reaches the loss
+        analytic = torch.autograd.grad(value, work.targets, allow_unused=True)
     checks = tuple(
-        _check_param(name, param, grad, objective, tolerance, max_elements, cancel)
-        for name, param, grad in zip(names, targets, analytic, strict=True)
+        _check_param(name, param, grad, work.objective, step.tolerance, per_param, cancel, progress)
+        for name, param, grad in zip(work.names, work.targets, analytic, strict=True)
     )
-    return GradcheckRun(label, checks, time.perf_counter() - start, tolerance)
+    return GradcheckRun(step.label, checks, time.perf_counter() - start, step.tolerance)
 
 
 def _sum_outputs(output: object) -> torch.Tensor:
@@ -219,6 +297,28 @@ def _sum_outputs(output: object) -> torch.Tensor:
         return output.sum()
     tensors = [t for t in output if isinstance(t, torch.Tensor)]  # type: ignore[attr-defined]
     return torch.stack([t.sum() for t in tensors]).sum()
+
+
+class _Errors:
+    """The running worst error over one parameter's checked elements."""
+
+    def __init__(self, tolerance: Tolerance) -> None:
+        self.tolerance = tolerance
+        self.abs, self.rel, self.index, self.passed, self.non_finite = 0.0, 0.0, -1, True, 0
+
+    def add(self, index: int, analytic: float, numeric: float) -> None:
+        if math.isfinite(analytic) and math.isfinite(numeric):
+            error = abs(analytic - numeric)
+            scale = max(abs(analytic), abs(numeric))
+            rel = error / scale if scale else 0.0
+            ok = error <= self.tolerance.atol + self.tolerance.rtol * abs(numeric)
+        else:  # nothing to compare: an infinite error, never a silent 0
+            error, rel, ok = math.inf, math.inf, False
+            self.non_finite += 1
+        self.passed = self.passed and ok
+        if error >= self.abs:
+            self.abs, self.index = error, index
+        self.rel = max(self.rel, rel)
 
 
 def _check_param(
@@ -229,22 +329,29 @@ def _check_param(
     tolerance: Tolerance,
     max_elements: int,
     cancel: CancelToken | None,
+    progress: _Progress,
 ) -> ParamCheck:
+    # No gradient at all means backward says dL/dw = 0: finite differences test that.
     flat_grad = (grad if grad is not None else torch.zeros_like(param)).reshape(-1)
     indices = sample_indices(param.numel(), max_elements)
-    worst_abs, worst_rel, worst_index, passed = 0.0, 0.0, -1, True
+    errors = _Errors(tolerance)
     for index in indices:
         if cancel is not None:
             cancel.raise_if_cancelled()
         numeric = _central_difference(param, index, objective, tolerance.eps)
-        analytic = float(flat_grad[index])
-        error = abs(analytic - numeric)
-        scale = max(abs(analytic), abs(numeric))
-        passed = passed and error <= tolerance.atol + tolerance.rtol * abs(numeric)
-        if error >= worst_abs:
-            worst_abs, worst_index = error, index
-        worst_rel = max(worst_rel, error / scale if scale else 0.0)
-    return ParamCheck(name, param.numel(), len(indices), worst_abs, worst_rel, worst_index, passed)
+        errors.add(index, float(flat_grad[index]), numeric)
+        progress.step()
+    return ParamCheck(
+        name,
+        param.numel(),
+        len(indices),
+        errors.abs,
+        errors.rel,
+        errors.index,
+        errors.passed,
+        errors.non_finite,
+        grad is not None,
+    )
 
 
 def _central_difference(

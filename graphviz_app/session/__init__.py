@@ -340,13 +340,18 @@ class ModelSession:
         settings: TrainSettings,
         names: Sequence[str] | None = None,
         cancel: CancelToken | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> GradcheckReport:
         """Finite differences against backward in float64 and float32, on a copy of
-        the model and the next batch (``names``: only these parameters)."""
+        the model and the next batch (``names``: only these parameters), sized to
+        about 30 s; ``on_progress(done, total)`` counts checked elements (worker
+        thread)."""
         state = self.training
         batch = state.next_batch()
         loss = state.loss_for(batch)
-        return check_gradients(state.model, batch.inputs, loss, names, cancel=cancel)
+        return check_gradients(
+            state.model, batch.inputs, loss, names, cancel=cancel, on_progress=on_progress
+        )
 
     def _timed(self, name: str, step: Callable[[], _T]) -> _T:
         start = time.perf_counter()

@@ -10,10 +10,16 @@ where it was.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from graphviz_app.core.compare import GradComparison, GradSnapshot, compare_grads, gradients_of
+from graphviz_app.core.compare import (
+    GradComparison,
+    GradSnapshot,
+    compare_grads,
+    gradients_of,
+    repeat_warning,
+)
 from graphviz_app.core.devices import DeviceError, DeviceInfo, explain_device_error
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.core.train_loop import TrainingState, training_values_kept
@@ -86,6 +92,8 @@ def _switch(
     # Drawn once, for both sides: a random make_batch would give each side another batch.
     batch = state.next_batch()
     before = _gradients(state, batch)
+    # Once more, same device and dtype: a random forward makes before/after meaningless.
+    warning = repeat_warning(before, _gradients(state, batch))
     state.move(device, dtype)
     after = _gradients(state, state.placed(batch))
     session.use_inputs(state.inputs)
@@ -93,7 +101,7 @@ def _switch(
         param.grad = None  # the picture's backward, not one added to the old device's
     session.forward()
     backward = session.backward()
-    comparison = compare_grads(before, after, state.trainer.batch)
+    comparison = replace(compare_grads(before, after, state.trainer.batch), warning=warning)
     return DeviceSwitchResult(device, dtype, session.picture(style), backward, comparison)
 
 
