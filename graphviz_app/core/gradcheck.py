@@ -30,7 +30,8 @@ from graphviz_app.core.determinism import probe_forward, repeatable
 from graphviz_app.core.devices import move_tensor, parse_dtype
 from graphviz_app.core.gradcheck_text import BOTH_PASSED as BOTH_PASSED
 from graphviz_app.core.gradcheck_text import FLOAT64_BUG as FLOAT64_BUG
-from graphviz_app.core.gradcheck_text import WIDE_FLOAT32, explain, sampling_text
+from graphviz_app.core.gradcheck_text import WIDE_FLOAT32 as WIDE_FLOAT32
+from graphviz_app.core.gradcheck_text import explain, sampling_text
 
 EPS, ATOL, RTOL = 1e-6, 1e-5, 1e-3  # torch.autograd.gradcheck's defaults
 # float32 with a step and tolerance that suit its 7 digits: a teaching run showing that

@@ -13,8 +13,11 @@ from graphviz_app.core.cancel import Cancelled, CancelToken
 from graphviz_app.core.gradcheck import (
     BOTH_PASSED,
     FLOAT64_BUG,
+    MAX_ELEMENTS,
+    UNSTABLE_ELEMENTS,
     WIDE_FLOAT32,
     check_gradients,
+    elements_per_param,
     sample_indices,
 )
 from graphviz_app.core.training import TrainSettings
@@ -152,3 +155,149 @@ def test_the_session_checks_on_the_next_batch_with_the_chosen_loss() -> None:
     session.load(resolve_model("two_layer_net"))
     report = session.check_gradients(TrainSettings(loss="CrossEntropy"), ["fc1.bias"])
     assert report.run("float64").passed and report.run("float64").params[0].checked == 16
+
+
+def test_a_tiny_budget_checks_one_element_of_every_parameter_in_every_run() -> None:
+    loaded = load_model_file(resolve_model("two_layer_net"))
+    report = check_gradients(loaded.model, loaded.inputs, loaded.loss_fn, budget_s=1e-9)
+    assert report.per_param == 1 and report.sampled and report.budget_s == 1e-9
+    assert len(report.runs) == 3 and report.forward_s > 0
+    for run in report.runs:
+        assert [p.checked for p in run.params] == [1, 1, 1, 1]
+    assert "sample of 1 element(s)" in report.sampling and "1e-09 s" in report.sampling
+
+
+def test_a_big_budget_checks_small_parameters_fully() -> None:
+    loaded = load_model_file(resolve_model("two_layer_net"))
+    report = check_gradients(loaded.model, loaded.inputs, loaded.loss_fn, budget_s=1e9)
+    assert report.per_param == MAX_ELEMENTS and not report.sampled and report.deterministic
+    for run in report.runs:
+        assert all(p.checked == p.numel for p in run.params)
+    assert report.sampling.startswith("Every element")
+
+
+def test_the_element_count_fits_two_forwards_per_element_and_run_in_the_budget() -> None:
+    runs = ["float64", "float32", "float32"]  # 2 + 1 + 1 float32 forwards per forward
+    # float64 forward 10 ms = 5 ms float32: 2 x 4 x 5 ms = 40 ms an element, 2 parameters.
+    assert elements_per_param(0.010, "float64", runs, 2, budget_s=3.0) == 37
+    assert elements_per_param(0.005, "float32", runs, 2, budget_s=3.0) == 37
+    assert elements_per_param(0.010, "float64", runs, 2, budget_s=30.0) == MAX_ELEMENTS
+    assert elements_per_param(10.0, "float64", runs, 50, budget_s=30.0) == 1
+
+
+def test_a_nan_weight_is_an_infinite_error_and_explained_as_non_finite() -> None:
+    model = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        model.weight[0, 0] = float("nan")
+    report = check_gradients(model, (torch.randn(3, 2),), None)
+    for run in report.runs:
+        for check in run.params:
+            assert not check.passed and check.non_finite == check.checked == check.numel
+            assert check.max_abs_err == float("inf") and check.worst_index >= 0
+    assert report.explanation.startswith("NON-FINITE: the loss is nan")
+    assert "real bug" not in report.explanation and "Reset the weights" in report.explanation
+
+
+class _Sqrt(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sqrt(self.w) * x  # finite loss, infinite slope at w = 0
+
+
+def test_an_infinite_slope_under_a_finite_loss_is_non_finite_too() -> None:
+    x = torch.ones(2)
+    oracle = _Sqrt()
+    (grad,) = torch.autograd.grad(oracle(x).sum(), [oracle.w])
+    assert torch.isinf(grad).all()  # torch's own backward: inf, not a number to compare
+    report = check_gradients(_Sqrt(), (x,), None)
+    assert report.losses == (0.0,) * len(report.losses) and report.deterministic
+    assert report.run("float64").params[0].non_finite == 2
+    assert report.explanation.startswith("NON-FINITE: 6 checked element(s)")
+    assert "2 in float64" in report.explanation and "sqrt" in report.explanation
+
+
+def test_a_random_depth_forward_is_reported_as_not_deterministic() -> None:
+    loaded = load_model_file(resolve_model("dynamic_net"))
+    report = check_gradients(loaded.model, loaded.inputs, loaded.loss_fn)
+    assert not report.deterministic and len(set(report.losses)) > 1
+    assert report.per_param == UNSTABLE_ELEMENTS  # no budget spent on meaningless checks
+    assert report.explanation.startswith("Your forward is not deterministic")
+    a, b = sorted(set(report.losses))[:2]
+    assert f"{a:.17g}" in report.explanation and f"{b:.17g}" in report.explanation
+    assert "real bug" not in report.explanation
+
+
+class _Noisy(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x + 0.1 * torch.rand_like(x))  # eval mode does not stop this
+
+
+def test_torch_rand_in_forward_is_not_deterministic_and_a_plain_net_is() -> None:
+    x = torch.randn(4, 2)
+    assert not check_gradients(_Noisy(), (x,), None).deterministic
+    loaded = load_model_file(resolve_model("two_layer_net"))
+    report = check_gradients(loaded.model, loaded.inputs, loaded.loss_fn, budget_s=1e-9)
+    assert report.deterministic and len(set(report.losses)) == 1
+
+
+def test_progress_counts_every_checked_element_of_every_run() -> None:
+    loaded = load_model_file(resolve_model("two_layer_net"))
+    calls: list[tuple[int, int]] = []
+    report = check_gradients(
+        loaded.model,
+        loaded.inputs,
+        loaded.loss_fn,
+        budget_s=1e-9,
+        on_progress=lambda *c: calls.append(c),
+    )
+    total = sum(p.checked for run in report.runs for p in run.params)
+    assert total == 12 and calls[0] == (0, total) and calls[-1] == (total, total)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+class _Partly(torch.nn.Module):
+    """fc1 is cut off by detach(), spare is never used: neither gets a gradient."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1, self.fc2, self.spare = (torch.nn.Linear(2, 2) for _ in range(3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.fc1(x).detach())
+
+
+def test_a_cut_graph_and_an_unused_layer_are_told_apart_from_a_wrong_backward() -> None:
+    torch.manual_seed(0)
+    report = check_gradients(_Partly(), (torch.randn(3, 2),), None, wide_float32=False)
+    f64 = {p.name: p for p in report.run("float64").params}
+    assert not f64["fc1.weight"].has_grad and not f64["fc1.weight"].passed
+    assert not f64["spare.weight"].has_grad and f64["spare.weight"].passed
+    assert f64["fc2.weight"].has_grad and f64["fc2.weight"].passed
+    assert report.explanation.startswith("float64 fails for fc1.weight, fc1.bias")
+    assert ".detach()" in report.explanation and "real bug" not in report.explanation
+    assert "No gradient reaches spare.weight, spare.bias" in report.explanation
+
+
+def test_frozen_or_missing_parameters_are_a_clear_error() -> None:
+    model = torch.nn.Linear(2, 1)
+    model.bias.requires_grad_(False)
+    with pytest.raises(ValueError, match="bias: frozen"):
+        check_gradients(model, (torch.randn(3, 2),), None, ["bias"])
+    model.weight.requires_grad_(False)
+    with pytest.raises(ValueError, match="no trainable parameters"):
+        check_gradients(model, (torch.randn(3, 2),), None)
+
+
+def test_the_session_reports_progress() -> None:
+    session = ModelSession()
+    session.load(resolve_model("two_layer_net"))
+    calls: list[tuple[int, int]] = []
+    session.check_gradients(TrainSettings(), ["fc2.bias"], on_progress=lambda *c: calls.append(c))
+    assert calls[0] == (0, 12) and calls[-1] == (12, 12)  # 4 elements x 3 runs
