@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -18,16 +21,21 @@ from PySide6.QtWidgets import (
 from graphviz_app.core.gradcheck import WIDE_FLOAT32, GradcheckReport, GradcheckRun, ParamCheck
 
 ALL = "all parameters"
-COLUMNS = (
+COLUMNS = (  # two-line headers keep the table narrow enough to sit beside the text
     "parameter",
-    "elements checked",
-    "float64 max error",
+    "elements\nchecked",
+    "float64\nmax error",
     "float64",
-    "float32 max error",
+    "float32\nmax error",
     "float32",
-    "float32, h = 1e-3: max error",
-    "float32, h = 1e-3",
+    "float32, h = 1e-3\nmax error",
+    "float32,\nh = 1e-3",
 )
+CHECK_TIP = (
+    "Finite differences against backward, in float64 and float32, on a copy of the "
+    "model in eval mode (parameters over 256 elements: a random sample)"
+)
+PROGRESS_WIDTH = 220
 TARGET_CHARS = 28  # "encoder.layers.0.linear1.weight" and the like
 PASS_COLOUR, FAIL_COLOUR = QColor("#009E73"), QColor("#D55E00")
 
@@ -46,38 +54,80 @@ class GradcheckView(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.check_button = QPushButton("Check gradients")
-        self.check_button.setToolTip(
-            "Finite differences against backward, in float64 and float32, on a copy of "
-            "the model in eval mode (parameters over 256 elements: a random sample)"
-        )
         self.check_button.clicked.connect(self._on_check_clicked)
+        self.progress = QProgressBar()
+        self.progress.setToolTip("Elements checked by finite differences so far")
+        self.progress.setMaximumWidth(PROGRESS_WIDTH)
+        self.progress.hide()
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
+        compact_rows(self.table)
         self.explanation = QLabel("")
         self.explanation.setWordWrap(True)
+        self.explanation.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self._lay_out()
+        self._names: tuple[str, ...] = ()
+        self._blocked = ""
+        self.set_parameters(())
+
+    def _lay_out(self) -> None:
+        """Controls, outcome and table on the left; the summary and explanation on
+        the right, scrollable, so both show in a short dock."""
         row = QHBoxLayout()
         row.addWidget(self.target)
         row.addWidget(self.check_button)
+        row.addWidget(self.progress)
         row.addStretch(1)  # the box keeps its width; the rest of the row stays empty
-        layout = QVBoxLayout(self)
-        layout.addLayout(row)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.explanation)
-        self.set_parameters(())
+        left = QVBoxLayout()
+        left.addLayout(row)
+        left.addWidget(self.table, 1)
+        text = QWidget()
+        words = QVBoxLayout(text)
+        words.setContentsMargins(4, 0, 4, 0)
+        words.addWidget(self.summary)
+        words.addWidget(self.explanation, 1)
+        scroll = QScrollArea()
+        scroll.setWidget(text)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(left, 3)
+        layout.addWidget(scroll, 2)
 
     def set_parameters(self, names: tuple[str, ...]) -> None:
         """The parameters the model has (the choices besides "all")."""
+        self._names = names
         self.target.clear()
         self.target.addItem(ALL)
         self.target.addItems(list(names))
-        self.check_button.setEnabled(bool(names))
-        if not names:
-            self.check_button.setToolTip("Open a model with parameters first")
+        self._enable()
+
+    def set_blocked(self, reason: str) -> None:
+        """Disable Check with ``reason`` in its tooltip ("": enable it again)."""
+        self._blocked = reason
+        self._enable()
+
+    def _enable(self) -> None:
+        reason = self._blocked or ("" if self._names else "open a model with parameters first")
+        self.check_button.setEnabled(not reason)
+        self.check_button.setToolTip(
+            f"{CHECK_TIP}. Unavailable now: {reason}" if reason else CHECK_TIP
+        )
+
+    def show_progress(self, done: int, total: int) -> None:
+        """Elements checked so far of ``total`` (total 0: busy, count unknown)."""
+        self.progress.setRange(0, max(0, total))
+        self.progress.setValue(min(done, total))
+        self.progress.setFormat(f"{done:,} of {total:,} elements" if total else "checking")
+        self.progress.show()
+
+    def hide_progress(self) -> None:
+        """The check ended (done, cancelled or failed)."""
+        self.progress.hide()
 
     def select_parameter(self, name: str) -> None:
         """Preselect ``name`` (the node selected in the graph), if it is a parameter."""
@@ -120,6 +170,13 @@ class GradcheckView(QWidget):
     def _on_check_clicked(self) -> None:
         choice = self.target.currentText()
         self.check_requested.emit(None if choice == ALL else (choice,))
+
+
+def compact_rows(table: QTableWidget) -> None:
+    """No row numbers, rows one line of text high: more of them show in a short dock."""
+    rows = table.verticalHeader()
+    rows.setVisible(False)
+    rows.setDefaultSectionSize(table.fontMetrics().height() + 6)
 
 
 def _verdict(check: ParamCheck) -> list[tuple[str, bool | None]]:

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -20,9 +20,11 @@ from graphviz_app.core.losses import LOSS_NAMES, MODEL_LOSS
 from graphviz_app.core.training import OPTIMIZERS, WITH_MOMENTUM, TrainSettings
 
 ACCUMULATE_WARNING = (
-    "<b style='color:#b00'>zero_grad is off:</b> each step adds its gradient to the "
+    "<b style='color:#d55e00'>zero_grad is off:</b> each step adds its gradient to the "
     "previous ones in .grad, so the optimizer sees the sum of all steps' gradients."
 )
+RUNNING = "Training is running: stop it first"
+NO_MODEL = "Open a model first"
 LOSS_TIPS = {
     MODEL_LOSS: "The model file's loss_fn(output, *inputs) (or the outputs, seeded with ones)",
     "CrossEntropy": "cross_entropy(output, target): logits and class indices",
@@ -102,29 +104,47 @@ class TrainingPanel(QWidget):
         self._running = self._open = False
 
     def _lay_out(self) -> None:
-        form = QFormLayout()
-        form.addRow("Loss", self.loss)
-        form.addRow("Optimizer", self.optimizer)
-        form.addRow("Learning rate", self.lr)
-        form.addRow("Weight decay", self.weight_decay)
-        momentum = QHBoxLayout()
-        momentum.addWidget(self.momentum)
-        momentum.addWidget(self.nesterov)
-        form.addRow("Momentum", momentum)
-        form.addRow(self.zero_grad)
-        form.addRow(self.train_mode)
+        """Buttons and status first, then the settings in two columns: the controls
+        that train stay visible in a short dock."""
         buttons = QHBoxLayout()
         for widget in (self.step_button, self.steps, self.run_button, self.stop_button):
             buttons.addWidget(widget)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.warning)
-        layout.addLayout(buttons)
-        layout.addWidget(self.reset_button)
+        buttons.addSpacing(12)
+        buttons.addWidget(self.reset_button)
+        buttons.addStretch(1)
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(4)
+        layout.addLayout(buttons)
+        layout.addLayout(self._fields_grid())
+        layout.addWidget(self.warning)
         layout.addWidget(self.status)
         layout.addStretch(1)
+
+    def _fields_grid(self) -> QGridLayout:
+        """Loss, optimizer, lr | weight decay, momentum, zero_grad and train mode."""
+        momentum = _row(self.momentum, self.nesterov)
+        boxes = _row(self.zero_grad, self.train_mode)
+        grid = QGridLayout()
+        grid.setVerticalSpacing(3)
+        grid.setColumnMinimumWidth(2, 8)  # a gap between the two columns
+        rows = (
+            ("Loss", self.loss, "Weight decay", self.weight_decay),
+            ("Optimizer", self.optimizer, "Momentum", momentum),
+            ("Learning rate", self.lr, "", boxes),
+        )
+        for row, (left, field, right, other) in enumerate(rows):
+            grid.addWidget(QLabel(left), row, 0)
+            grid.addWidget(field, row, 1)
+            if right:
+                grid.addWidget(QLabel(right), row, 3)
+            grid.addWidget(other, row, 4 if right else 3, 1, 1 if right else 2)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(4, 1)
+        return grid
 
     def settings(self) -> TrainSettings:
         """The settings the fields show now."""
@@ -178,7 +198,18 @@ class TrainingPanel(QWidget):
 
 
 def _why(is_open: bool) -> str:
-    return "Training is running: Stop it first" if is_open else "Open a model first"
+    return RUNNING if is_open else NO_MODEL
+
+
+def _row(*widgets: QWidget) -> QWidget:
+    """``widgets`` side by side in one grid cell."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        layout.addWidget(widget)
+    layout.addStretch(1)
+    return row
 
 
 def _spin(low: float, high: float, decimals: int, tip: str) -> QDoubleSpinBox:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QScrollArea, QSplitter, QTabWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QTabWidget
 
 from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.gradcheck import GradcheckReport
@@ -27,7 +27,7 @@ from graphviz_app.ui.device_controls import DevicePanel
 from graphviz_app.ui.gradcheck_view import GradcheckView
 from graphviz_app.ui.parts import menu_named
 from graphviz_app.ui.step_feed import StepFeed
-from graphviz_app.ui.training_dock import TrainingPanel
+from graphviz_app.ui.training_dock import RUNNING, TrainingPanel
 from graphviz_app.ui.training_inspector import TrainingInspector
 from graphviz_app.ui.training_plots import TrainingPlots
 
@@ -38,6 +38,12 @@ logger = logging.getLogger(__name__)
 POLL_MS = 10  # how often the GUI looks for new training steps while a run goes on
 PREPARING = "Preparing training"
 MESSAGE_MS = 15000
+DOCK_HEIGHT = 270  # pixels: buttons, settings, status and the plots, none scrolled away
+CHECK_TIP = (
+    "Finite differences against backward, float64 and float32 side by side "
+    "(the selected parameter, or all)"
+)
+CHECKING = "A gradient check is running: wait for it or cancel it (Esc)"
 
 
 class TrainingControls(QObject):
@@ -60,6 +66,7 @@ class TrainingControls(QObject):
         self._model_path = ""
         self._where = ("cpu", "float32")  # the open model's device and dtype
         self._switching = False  # a switch is queued or running
+        self._checking = False  # a gradient check is queued or running
         self._build_dock()
         self._build_actions()
         self._connect()
@@ -78,28 +85,24 @@ class TrainingControls(QObject):
         scroll.setWidget(self.tabs)
         scroll.setWidgetResizable(True)
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self.dock = self.window.add_dock("Training", "training_dock", scroll, bottom, 240)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.dock = self.window.add_dock("Training", "training_dock", scroll, bottom, DOCK_HEIGHT)
         backward = getattr(self.window, "backward_dock", None)
         if backward is not None:  # share the bottom's full width, as a tab beside it
             self.window.tabifyDockWidget(backward, self.dock)
             backward.raise_()
-            self.window.resizeDocks([backward], [240], Qt.Orientation.Vertical)
+            self.window.resizeDocks([backward], [DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     def _build_actions(self) -> None:
         self.check_action = make_action(
-            self,
-            "Check &gradients",
-            self._on_check_action_triggered,
-            "Ctrl+G",
-            "Finite differences against backward, float64 and float32 side by side "
-            "(the selected parameter, or all)",
+            self, "Check &gradients", self._on_check_action_triggered, "Ctrl+G", CHECK_TIP
         )
-        self.check_action.setEnabled(False)
         menu = menu_named(self.window, "&Run")
         menu.addSeparator()
         menu.addAction(self.check_action)
         menu.addAction(self.dock.toggleViewAction())
         self.window.run.train_handler = lambda: self.train(1)
+        self._update_availability()
 
     def _connect(self) -> None:
         panel, window = self.panel, self.window
@@ -140,6 +143,7 @@ class TrainingControls(QObject):
             return session.train(settings, style, steps, token, self.feed.put)
 
         self.panel.set_running(True)
+        self._update_availability()
         self._poll.start()
         self._submit(f"Training {steps} steps", task, self._on_run_finished)
 
@@ -165,11 +169,14 @@ class TrainingControls(QObject):
 
     def check_gradients(self, names: tuple[str, ...] | None) -> None:
         """Finite differences for ``names`` (None: every parameter), cancellable."""
-        if self.running:
-            return
+        if self.running or self.window.result is None:
+            return  # the action and button say why they are disabled
         token = self._new_token()
+        self._checking = True
         settings = self.panel.settings()
         self.gradcheck.summary.setText("Checking...")
+        self.gradcheck.show_progress(0, 0)
+        self._update_availability()
         self._submit(
             "Checking gradients",
             lambda s: s.check_gradients(settings, names, token),
@@ -222,12 +229,14 @@ class TrainingControls(QObject):
         controller.picture_ready.emit(step.picture)
         controller.backward_ready.emit(step.backward)
         controller.trained.emit(step.record)  # Run > Train one step's listeners
-        record = step.record
+        record, change = step.record, step.change
         on = f" on {record.batch}" if record.batch else ""
         text = f"Step {record.step}{on} ({record.settings.describe()}): loss {record.loss:.4g}."
-        message = " ".join(n for n in (text, step.change.describe(), step.note) if n)
-        self.panel.status.setText(message)
-        self.window.status.showMessage(message, MESSAGE_MS)
+        self.panel.status.setText(" ".join(n for n in (text, change.describe(), step.note) if n))
+        short = f"Step {record.step}: loss {record.loss:.4g}"  # the dock has the whole story
+        if change.changed:
+            short += f" (graph changed: {change.nodes_before} -> {change.nodes_after} nodes)"
+        self.window.status.showMessage(short, MESSAGE_MS)
 
     def _on_run_finished(self, result: object) -> None:
         assert isinstance(result, TrainRunResult)
@@ -266,9 +275,29 @@ class TrainingControls(QObject):
 
     def _end_job(self) -> None:
         self._runs = 0
+        self._checking = False
         self._poll.stop()
         self._tokens.clear()
+        self.gradcheck.hide_progress()
         self.panel.set_running(False)
+        self._update_availability()
+
+    def _update_availability(self) -> None:
+        """Check gradients and Switch wait for an open model and for the end of a
+        training run (or check); each says why while it waits."""
+        reason = ""
+        if self.window.result is None:
+            reason = "open a model first"
+        elif self._runs:
+            reason = RUNNING
+        elif self._checking:
+            reason = CHECKING
+        self.check_action.setEnabled(not reason)
+        tip = f"{CHECK_TIP}. Unavailable now: {reason}" if reason else CHECK_TIP
+        self.check_action.setToolTip(tip)
+        self.check_action.setStatusTip(tip)
+        self.gradcheck.set_blocked(reason)
+        self.devices.set_blocked(reason)
 
     # --- window events ------------------------------------------------------------
     def _on_controller_busy_changed(self, busy: bool, description: str) -> None:
@@ -287,8 +316,7 @@ class TrainingControls(QObject):
         if result is None:
             return
         self.panel.set_model_open(True)
-        self.devices.set_model_open(True)
-        self.check_action.setEnabled(True)
+        self._update_availability()
         if result.model_path != self._model_path:
             self._on_new_model(result)
 

@@ -1,25 +1,40 @@
 """Plots of a training run: loss per step, and per parameter the gradient norm and
-the update/weight ratio. A list beside the plots names every parameter in its
-colour: untick one to hide its curves, click one (or its curve) to select its node."""
+the update/weight ratio, side by side. A list beside the plots names every parameter
+in its colour and line style: untick one to hide its curves, click one (or its curve)
+to select its node. Hovering a plot reads out the nearest curve's name and value."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from graphviz_app.core.training import TrainRecord
 from graphviz_app.ui.theme import LIGHT, Theme
 
-CLICK_WIDTH = 8  # pixels around a curve that count as a click on it
+CLICK_PIXELS = 10  # how far (vertically) from a curve a click still selects it
+HOVER_PIXELS = 40  # how far from a curve the pointer still reads it out
 AXIS_WIDTH = 64  # pixels: room for "0.001" and the rotated title beside it
 FEW_POINTS = 30  # up to this many steps, each is drawn as a dot too (one step shows)
 MAX_LOG_TICKS = 4
-LEGEND_WIDTH = 140
+LEGEND_WIDTH = (110, 240)  # the legend fits its longest name within these pixels
+PLOT_HEIGHT = 120  # each plot at least: readable ticks and curves
+#: After the palette's colours, the same colours again dashed, then dotted.
+LINE_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
+SYMBOLS = ("o", "t", "s")
+NO_BRUSH = pg.mkBrush(0, 0, 0, 0)  # the dots of few steps, one shape per line style
 TickLevels = list[tuple[Any, list[float]]]  # (spacing, values) per tick level
 TITLE_STYLE = {"font-size": "8pt"}
 # Fixed axis widths, no automatic SI prefix, no linked axes, 1-pixel pens: each of
@@ -78,13 +93,14 @@ class TrainingPlots(QWidget):
         self.loss_plot = _plot("loss", log=False)
         self.grad_plot = _plot("|grad|", log=True)
         self.ratio_plot = _plot("|Δw|/|w|", log=True)
-        self.ratio_plot.setLabel("bottom", "step", **TITLE_STYLE)
         self.ratio_plot.getAxis("left").setToolTip("|update| / |weight| of each step")
         self.legend = QListWidget()
-        self.legend.setFixedWidth(LEGEND_WIDTH)
+        self.legend.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.legend.setToolTip("Untick a parameter to hide its curves; click it to select its node")
         self.legend.itemClicked.connect(self._on_legend_item_clicked)
         self.legend.itemChanged.connect(self._on_legend_item_changed)
+        self.readout = QLabel("Hover a plot to read a curve")
+        self.readout.setWordWrap(True)
         self._lay_out()
         self.loss_curve = self.loss_plot.plot(pen=pg.mkPen(LIGHT.text, width=1))
         self.steps: list[int] = []
@@ -92,18 +108,29 @@ class TrainingPlots(QWidget):
         self.grad_norms: dict[str, list[tuple[int, float]]] = {}
         self.ratios: dict[str, list[tuple[int, float]]] = {}
         self._curves: dict[tuple[str, str], pg.PlotDataItem] = {}
-        self._colours: dict[str, str] = {}  # one colour per parameter in both plots
+        self._styles: dict[str, tuple[str, Qt.PenStyle, str]] = {}  # colour, line, symbol
         self.theme = LIGHT
+        self._markers = {plot: _marker(plot) for plot in self._plots()}
+        for plot in self._plots():
+            scene = plot.scene()
+            scene.sigMouseMoved.connect(lambda pos, p=plot: self._on_plot_hovered(p, pos))
+            scene.sigMouseClicked.connect(lambda event, p=plot: self._on_plot_clicked(p, event))
 
     def _lay_out(self) -> None:
-        plots = QVBoxLayout()
-        plots.setContentsMargins(0, 0, 0, 0)
-        for plot in (self.loss_plot, self.grad_plot, self.ratio_plot):
-            plots.addWidget(plot)
+        side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addWidget(self.legend, 1)
+        side.addWidget(self.readout)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(plots, 1)
-        layout.addWidget(self.legend)
+        layout.setSpacing(2)
+        for plot in self._plots():
+            layout.addWidget(plot, 1)
+        layout.addLayout(side)
+        self._fit_legend()
+
+    def _plots(self) -> tuple[pg.PlotWidget, ...]:
+        return (self.loss_plot, self.grad_plot, self.ratio_plot)
 
     def clear(self) -> None:
         """Forget every step (a reset, another model)."""
@@ -112,9 +139,12 @@ class TrainingPlots(QWidget):
         for (kind, _), curve in self._curves.items():
             self._plot_of(kind).removeItem(curve)
         self._curves.clear()
-        self._colours.clear()
+        self._styles.clear()
         self.legend.clear()
+        self._fit_legend()
         self.loss_curve.setData([], [])
+        for marker in self._markers.values():
+            marker.setData([], [])
 
     def add_records(self, records: list[TrainRecord]) -> None:
         """Append several steps, redrawing each curve once."""
@@ -124,13 +154,11 @@ class TrainingPlots(QWidget):
             for update in record.params:
                 self._append(self.grad_norms, update.name, record.step, update.grad_norm)
                 self._append(self.ratios, update.name, record.step, update.update_ratio)
-        _set_points(
-            self.loss_curve, list(zip(self.steps, self.losses, strict=True)), self.theme.text
-        )
+        self._draw_loss()
         for name in dict.fromkeys(u.name for r in records for u in r.params):
             for kind, series in (("grad", self.grad_norms), ("ratio", self.ratios)):
                 curve = self._curves.get((kind, name)) or self._new_curve(kind, name)
-                _set_points(curve, series[name], self._colours[name])
+                _set_points(curve, series[name], *self._styles[name][::2])
 
     def parameter_names(self) -> list[str]:
         """The parameters with a curve, in the order they appeared."""
@@ -143,17 +171,52 @@ class TrainingPlots(QWidget):
     def set_theme(self, theme: Theme) -> None:
         """Background, axes, loss curve and parameter colours in ``theme``'s colours."""
         self.theme = theme
-        for plot in (self.loss_plot, self.grad_plot, self.ratio_plot):
+        for plot in self._plots():
             plot.setBackground(theme.background)
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)
                 axis.setPen(pg.mkPen(theme.muted))
                 axis.setTextPen(pg.mkPen(theme.text))
-        for index, name in enumerate(self._colours):
-            self._colours[name] = _colour(theme, index)
-            self._recolour(name)
+        for index, name in enumerate(self._styles):
+            self._styles[name] = _style(theme, index)
+            self._restyle(name)
         self.loss_curve.setPen(pg.mkPen(theme.text, width=1))
-        _set_points(self.loss_curve, list(zip(self.steps, self.losses, strict=True)), theme.text)
+        self._draw_loss()
+
+    def nearest(
+        self, plot: pg.PlotWidget, scene_pos: QPointF, within: float = HOVER_PIXELS
+    ) -> tuple[str, int, float] | None:
+        """The curve of ``plot`` nearest (vertically, in pixels) to ``scene_pos``:
+        (name, step, value) of its point at the nearest step, or None when no shown
+        curve passes within ``within`` pixels. The loss plot's curve is "loss"."""
+        box = plot.getPlotItem().getViewBox()
+        if not box.sceneBoundingRect().contains(scene_pos):
+            return None
+        where = box.mapSceneToView(scene_pos)
+        pixel_height = box.viewPixelSize()[1] or 1.0
+        best: tuple[float, str, pg.PlotDataItem] | None = None
+        for name, curve in self._curves_in(plot):
+            xs, ys = curve.getData()
+            if xs is None or not len(xs) or not curve.isVisible():
+                continue
+            gap = abs(float(np.interp(where.x(), xs, ys)) - where.y()) / pixel_height
+            if gap <= within and (best is None or gap < best[0]):
+                best = (gap, name, curve)
+        if best is None:
+            return None
+        xs, ys = best[2].getOriginalDataset()
+        index = int(np.abs(np.asarray(xs) - where.x()).argmin())
+        return best[1], int(xs[index]), float(ys[index])
+
+    def _curves_in(self, plot: pg.PlotWidget) -> list[tuple[str, pg.PlotDataItem]]:
+        if plot is self.loss_plot:
+            return [("loss", self.loss_curve)]
+        kind = "grad" if plot is self.grad_plot else "ratio"
+        return [(name, curve) for (k, name), curve in self._curves.items() if k == kind]
+
+    def _draw_loss(self) -> None:
+        points = list(zip(self.steps, self.losses, strict=True))
+        _set_points(self.loss_curve, points, self.theme.text, "o")
 
     @staticmethod
     def _append(
@@ -164,35 +227,67 @@ class TrainingPlots(QWidget):
             series.append((step, value))
 
     def _new_curve(self, kind: str, name: str) -> pg.PlotDataItem:
-        if name not in self._colours:
-            self._colours[name] = _colour(self.theme, len(self._colours))
+        if name not in self._styles:
+            self._styles[name] = _style(self.theme, len(self._styles))
             self._add_legend_item(name)
-        curve = self._plot_of(kind).plot(pen=pg.mkPen(self._colours[name], width=1))
-        curve.setCurveClickable(True, width=CLICK_WIDTH)
-        curve.setToolTip(f"{name}: click to select its node")
-        curve.sigClicked.connect(lambda *args, n=name: self.param_clicked.emit(n))
+        colour, line, _ = self._styles[name]
+        curve = self._plot_of(kind).plot(pen=_pen(colour, line))
         self._curves[(kind, name)] = curve
         return curve
 
     def _add_legend_item(self, name: str) -> None:
-        item = QListWidgetItem(_swatch(self._colours[name]), name)
+        item = QListWidgetItem(_swatch(*self._styles[name][:2]), name)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Checked)
         item.setToolTip(f"{name}: untick to hide its curves, click to select its node")
         self.legend.addItem(item)
+        self._fit_legend()
 
-    def _recolour(self, name: str) -> None:
-        colour = self._colours[name]
+    def _fit_legend(self) -> None:
+        """As wide as the longest name (with box and swatch), within LEGEND_WIDTH;
+        longer names are elided in the middle and read in full in their tooltip."""
+        names = [self.legend.item(i).text() for i in range(self.legend.count())]
+        metrics = self.legend.fontMetrics()
+        text = max((metrics.horizontalAdvance(n) for n in names), default=0)
+        chrome = 70  # check box, swatch, margins and a vertical scroll bar
+        low, high = LEGEND_WIDTH
+        self.legend.setFixedWidth(max(low, min(high, text + chrome)))
+        self.readout.setFixedWidth(self.legend.width())
+
+    def _restyle(self, name: str) -> None:
+        colour, line, symbol = self._styles[name]
         for kind, series in (("grad", self.grad_norms), ("ratio", self.ratios)):
             curve = self._curves.get((kind, name))
             if curve is not None:
-                curve.setPen(pg.mkPen(colour, width=1))
-                _set_points(curve, series[name], colour)
+                curve.setPen(_pen(colour, line))
+                _set_points(curve, series[name], colour, symbol)
         for item in self.legend.findItems(name, Qt.MatchFlag.MatchExactly):
-            item.setIcon(_swatch(colour))
+            item.setIcon(_swatch(colour, line))
 
     def _plot_of(self, kind: str) -> pg.PlotWidget:
         return self.grad_plot if kind == "grad" else self.ratio_plot
+
+    def _on_plot_hovered(self, plot: pg.PlotWidget, scene_pos: QPointF) -> None:
+        found = self.nearest(plot, scene_pos)
+        marker = self._markers[plot]
+        if found is None:
+            marker.setData([], [])
+            return
+        name, step, value = found
+        title = plot.getAxis("left").labelText
+        self.readout.setText(f"{name}\n{title} {value:.4g} at step {step}")
+        self.readout.setToolTip(self.readout.text())
+        shown = math.log10(value) if plot is not self.loss_plot else value
+        marker.setData([step], [shown], pen=pg.mkPen(self.theme.text, width=1.5), brush=NO_BRUSH)
+
+    def _on_plot_clicked(self, plot: pg.PlotWidget, event: object) -> None:
+        """Select the nearest curve's parameter: nearest in pixels, so a click between
+        two close curves picks the closer one, not the one drawn on top."""
+        if plot is self.loss_plot or event.button() != Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
+            return
+        found = self.nearest(plot, event.scenePos(), CLICK_PIXELS)  # type: ignore[attr-defined]
+        if found is not None:
+            self.param_clicked.emit(found[0])
 
     def _on_legend_item_clicked(self, item: QListWidgetItem) -> None:
         self.param_clicked.emit(item.text())
@@ -211,18 +306,29 @@ def _plot(title: str, log: bool) -> pg.PlotWidget:
         background=LIGHT.background, axisItems={"bottom": StepAxis("bottom"), "left": left}
     )
     plot.setLabel("left", title, **TITLE_STYLE)
+    plot.setLabel("bottom", "step", **TITLE_STYLE)  # on every plot: they sit side by side
     plot.showGrid(x=True, y=True, alpha=0.2)
     plot.setLogMode(y=log)
     for side in ("left", "bottom"):
         plot.getAxis(side).enableAutoSIPrefix(False)  # see the note at the top
     plot.getAxis("left").setWidth(AXIS_WIDTH)
-    plot.setMinimumHeight(90)
+    plot.setMinimumHeight(PLOT_HEIGHT)
+    plot.setMouseTracking(True)
     return plot
 
 
-def _set_points(curve: pg.PlotDataItem, points: list[tuple[int, float]], colour: str) -> None:
+def _marker(plot: pg.PlotWidget) -> pg.ScatterPlotItem:
+    """A ring on the point the read-out describes; outside auto-range (see the top)."""
+    marker = pg.ScatterPlotItem(size=10, symbol="o")
+    plot.addItem(marker, ignoreBounds=True)
+    return marker
+
+
+def _set_points(
+    curve: pg.PlotDataItem, points: list[tuple[int, float]], colour: str, symbol: str
+) -> None:
     """Draw ``points``; few of them get dots too, so a single step is visible."""
-    dots = "o" if len(points) <= FEW_POINTS else None
+    dots = symbol if len(points) <= FEW_POINTS else None
     curve.setData(
         [s for s, _ in points],
         [v for _, v in points],
@@ -233,11 +339,26 @@ def _set_points(curve: pg.PlotDataItem, points: list[tuple[int, float]], colour:
     )
 
 
-def _colour(theme: Theme, index: int) -> str:
-    return theme.categorical[index % len(theme.categorical)]
+def _style(theme: Theme, index: int) -> tuple[str, Qt.PenStyle, str]:
+    """Colour, line style and dot shape of the ``index``-th parameter: every colour
+    solid, then every colour dashed, then dotted, so no two of 21 curves look alike."""
+    colours = theme.categorical
+    variant = (index // len(colours)) % len(LINE_STYLES)
+    return colours[index % len(colours)], LINE_STYLES[variant], SYMBOLS[variant]
 
 
-def _swatch(colour: str) -> QIcon:
-    pixmap = QPixmap(12, 12)
-    pixmap.fill(QColor(colour))
+def _pen(colour: str, line: Qt.PenStyle) -> QPen:
+    pen: QPen = pg.mkPen(colour, width=1, style=line)
+    return pen
+
+
+def _swatch(colour: str, line: Qt.PenStyle) -> QIcon:
+    """A short line in the curve's colour and style."""
+    pixmap = QPixmap(22, 12)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    pen = QPen(QColor(colour), 2.5, line)
+    painter.setPen(pen)
+    painter.drawLine(1, 6, 21, 6)
+    painter.end()
     return QIcon(pixmap)
