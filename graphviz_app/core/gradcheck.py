@@ -27,11 +27,11 @@ import torch
 
 from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.determinism import probe_forward, repeatable
-from graphviz_app.core.devices import move_tensor, parse_dtype
+from graphviz_app.core.devices import is_out_of_memory, move_tensor, parse_dtype
 from graphviz_app.core.gradcheck_text import BOTH_PASSED as BOTH_PASSED
 from graphviz_app.core.gradcheck_text import FLOAT64_BUG as FLOAT64_BUG
 from graphviz_app.core.gradcheck_text import WIDE_FLOAT32 as WIDE_FLOAT32
-from graphviz_app.core.gradcheck_text import explain, sampling_text
+from graphviz_app.core.gradcheck_text import explain, failure_text, sampling_text
 
 EPS, ATOL, RTOL = 1e-6, 1e-5, 1e-3  # torch.autograd.gradcheck's defaults
 # float32 with a step and tolerance that suit its 7 digits: a teaching run showing that
@@ -250,11 +250,18 @@ class _Copy:
         self.names, self.targets = names, [params[n] for n in names]
         device = str(self.targets[0].device)
         self.inputs = tuple(move_tensor(x.detach(), device, dtype) for x in inputs)
-        self.loss = loss
+        self.loss, self.dtype = loss, dtype_name
 
     def objective(self) -> torch.Tensor:
-        output = self.model(*self.inputs)
-        value = self.loss(output, *self.inputs) if self.loss is not None else _sum_outputs(output)
+        try:
+            output = self.model(*self.inputs)
+            value = (
+                self.loss(output, *self.inputs) if self.loss is not None else _sum_outputs(output)
+            )
+        except (RuntimeError, TypeError) as exc:  # mostly a tensor made in float32 inside
+            if is_out_of_memory(exc):
+                raise
+            raise ValueError(failure_text(self.dtype, exc)) from exc
         return value.sum()
 
 

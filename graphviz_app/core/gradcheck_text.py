@@ -78,6 +78,19 @@ BOTH_PASSED = (
     "element, even in float32 with the small step (a loss this simple loses few digits)."
 )
 
+DTYPE_HINT = (
+    " A tensor made inside forward or the loss keeps its own dtype (torch.tensor, "
+    "torch.zeros or torch.linspace without dtype=x.dtype): make it with the input's "
+    "dtype and device, so that the model runs in float64 too."
+)
+
+
+def failure_text(dtype: str, error: BaseException) -> str:
+    """Why the copy in ``dtype`` could not run, with a hint for mixed dtypes."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    hint = DTYPE_HINT if any(w in text for w in ("dtype", "scalar type", "Double")) else ""
+    return f"The gradient check runs a copy of your model in {dtype}, and it failed: {text}.{hint}"
+
 
 def explain(
     runs: Sequence[GradcheckRun], losses: Sequence[float] = (), deterministic: bool = True

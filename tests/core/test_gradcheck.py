@@ -301,3 +301,16 @@ def test_the_session_reports_progress() -> None:
     calls: list[tuple[int, int]] = []
     session.check_gradients(TrainSettings(), ["fc2.bias"], on_progress=lambda *c: calls.append(c))
     assert calls[0] == (0, 12) and calls[-1] == (12, 12)  # 4 elements x 3 runs
+
+
+def test_a_loss_that_only_runs_in_float32_is_a_clear_error() -> None:
+    def loss(out: torch.Tensor, *inputs: torch.Tensor) -> torch.Tensor:
+        return (out - torch.tensor([0.5])).square().mv(torch.ones(1))  # float32 tensors
+
+    model, x = torch.nn.Linear(2, 1), torch.randn(3, 2)
+    with pytest.raises(RuntimeError):  # torch itself refuses float64 x float32 here
+        loss(model.double()(x.double()))
+    with pytest.raises(ValueError, match=r"copy of your model in float64, and it failed: "):
+        check_gradients(torch.nn.Linear(2, 1), (x,), loss)
+    with pytest.raises(ValueError, match=r"dtype=x\.dtype"):
+        check_gradients(torch.nn.Linear(2, 1), (x,), loss)
