@@ -141,9 +141,8 @@ class DevicePanel(QWidget):
 
     def show_comparison(self, comparison: GradComparison) -> None:
         """One row per parameter: how much its gradient moved with the switch."""
-        warning = getattr(comparison, "warning", "")  # newer cores say when not comparable
-        self.warning.setText(warning)
-        self.warning.setVisible(bool(warning))
+        self.warning.setText(comparison.warning)  # e.g. the forward is not deterministic
+        self.warning.setVisible(bool(comparison.warning))
         self.summary.setText(
             f"Gradients on {comparison.batch or 'the example input'} (eval mode), "
             f"{comparison.before} -> "

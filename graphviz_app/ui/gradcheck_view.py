@@ -192,9 +192,10 @@ def _summary(report: GradcheckReport, runs: list[GradcheckRun]) -> str:
         f"(max error {run.max_abs_err:.2g}, {run.seconds:.2f} s)"
         for run in runs
     )
+    sampling = f" {report.sampling}" if report.sampling else ""
     return (
-        f"Checked on a copy of the model in eval mode (dropout off, batch norm's running "
-        f"statistics), so your model and its .grad are untouched. {outcomes}. "
+        f"{outcomes}.{sampling} Checked on a copy of the model in eval mode (dropout off, "
+        f"batch norm's running statistics), so your model and its .grad are untouched. "
         f"Step h = {report.eps:g}, pass when |analytic - numeric| <= {report.atol:g} + "
         f"{report.rtol:g} x |numeric| (torch.autograd.gradcheck's defaults)."
     )

@@ -54,3 +54,24 @@ class StepFeed:
     def drawn(self) -> None:
         """The GUI has shown what it took: the worker may add the next step."""
         self._taken.set()
+
+
+class ProgressBox:
+    """The latest (done, total) of a job: ``put`` on the worker (as often as it
+    likes), ``take`` on the GUI thread's timer. A queued signal per element would
+    flood the GUI's event queue, as a signal per step would (see above)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest: tuple[int, int] | None = None
+
+    def put(self, done: int, total: int) -> None:
+        """Record progress (worker thread)."""
+        with self._lock:
+            self._latest = (done, total)
+
+    def take(self) -> tuple[int, int] | None:
+        """The progress put since the last take, or None (GUI thread)."""
+        with self._lock:
+            latest, self._latest = self._latest, None
+        return latest

@@ -57,7 +57,7 @@ def _why(settings: TrainSettings) -> str:
         rule = f"{settings.describe()}: the optimizer's own rule"
     if not settings.zero_grad:
         rule += ", with .grad the sum of this step's gradient and every earlier one's"
-    return escape(rule)
+    return escape(rule, quote=False)
 
 
 def _grad_note(zero_grad: bool) -> str:

@@ -26,7 +26,7 @@ from graphviz_app.ui.actions import make_action
 from graphviz_app.ui.device_controls import DevicePanel
 from graphviz_app.ui.gradcheck_view import GradcheckView
 from graphviz_app.ui.parts import menu_named
-from graphviz_app.ui.step_feed import StepFeed
+from graphviz_app.ui.step_feed import ProgressBox, StepFeed
 from graphviz_app.ui.training_dock import RUNNING, TrainingPanel
 from graphviz_app.ui.training_inspector import TrainingInspector
 from graphviz_app.ui.training_plots import TrainingPlots
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 POLL_MS = 10  # how often the GUI looks for new training steps while a run goes on
+PROGRESS_MS = 100  # how often it reads a gradient check's progress
 PREPARING = "Preparing training"
 MESSAGE_MS = 15000
 DOCK_HEIGHT = 270  # pixels: buttons, settings, status and the plots, none scrolled away
@@ -63,6 +64,10 @@ class TrainingControls(QObject):
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self._on_steps_waiting)
+        self.check_progress = ProgressBox()  # polled too: see step_feed.py
+        self._progress_poll = QTimer(self)
+        self._progress_poll.setInterval(PROGRESS_MS)
+        self._progress_poll.timeout.connect(self._on_check_progress)
         self._model_path = ""
         self._where = ("cpu", "float32")  # the open model's device and dtype
         self._switching = False  # a switch is queued or running
@@ -177,9 +182,12 @@ class TrainingControls(QObject):
         self.gradcheck.summary.setText("Checking...")
         self.gradcheck.show_progress(0, 0)
         self._update_availability()
+        self.check_progress.take()  # nothing left over from an earlier check
+        self._progress_poll.start()
+        progress = self.check_progress.put
         self._submit(
             "Checking gradients",
-            lambda s: s.check_gradients(settings, names, token),
+            lambda s: s.check_gradients(settings, names, token, on_progress=progress),
             self._on_check_done,
         )
 
@@ -238,6 +246,11 @@ class TrainingControls(QObject):
             short += f" (graph changed: {change.nodes_before} -> {change.nodes_after} nodes)"
         self.window.status.showMessage(short, MESSAGE_MS)
 
+    def _on_check_progress(self) -> None:
+        progress = self.check_progress.take()
+        if progress is not None:
+            self.gradcheck.show_progress(*progress)
+
     def _on_run_finished(self, result: object) -> None:
         assert isinstance(result, TrainRunResult)
         self._on_steps_waiting()  # steps the timer has not taken yet
@@ -277,6 +290,7 @@ class TrainingControls(QObject):
         self._runs = 0
         self._checking = False
         self._poll.stop()
+        self._progress_poll.stop()
         self._tokens.clear()
         self.gradcheck.hide_progress()
         self.panel.set_running(False)
