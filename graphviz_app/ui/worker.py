@@ -75,6 +75,10 @@ class SessionWorker(QObject):
         self._session: ModelSession | None = None
         self.guard = JobGuard()
         self.time_limit_s = 0.0  # set by the controller before it stops a job for time
+        # Jobs are numbered in the order they were queued (one _job call each); the
+        # controller raises this on Cancel so that jobs waiting in the queue never start.
+        self.skip_through = 0
+        self._jobs_seen = 0
 
     def _session_or_new(self) -> ModelSession:
         if self._session is None:  # created here so it is made on the worker thread
@@ -172,6 +176,11 @@ class SessionWorker(QObject):
         self._job(f"Exporting {Path(request.path).name}", write)
 
     def _job(self, description: str, work: Callable[[], None]) -> None:
+        self._jobs_seen += 1
+        if self._jobs_seen <= self.skip_through:  # cancelled while it waited its turn
+            self.cancelled.emit()
+            self.done.emit(0.0)
+            return
         self.started.emit(description)
         start = time.perf_counter()
         try:
@@ -240,6 +249,7 @@ class SessionController(QObject):
         self._cancel = CancelToken()
         self._task_callbacks: dict[int, Callable[[object], None]] = {}
         self._next_task_id = 0
+        self._queued = 0  # jobs queued so far (the worker numbers them the same way)
         #: Stop a job after this many seconds (0: no limit); see :meth:`set_time_limit`.
         self.time_limit_s = 0.0
         #: Called with (kind, request, summary) for a load the user can resolve (consent,
@@ -322,6 +332,7 @@ class SessionController(QObject):
     def cancel(self) -> None:
         """Cancel the running job and every queued one; a job still running after
         :data:`GRACE_MS` (user code in a loop) is interrupted."""
+        self._worker.skip_through = self._queued  # an int: written atomically
         self._stop(Interrupted)
 
     def set_time_limit(self, seconds: float) -> None:
@@ -360,6 +371,7 @@ class SessionController(QObject):
         if self._cancel.cancelled:
             self._cancel = CancelToken()  # a fresh token for jobs queued after a cancel
         self._pending += 1
+        self._queued += 1
         send()
 
     def _on_worker_task_done(self, task_id: int, result: object) -> None:

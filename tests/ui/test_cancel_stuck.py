@@ -80,6 +80,7 @@ def test_a_job_that_stops_by_itself_is_never_interrupted(qtbot) -> None:  # type
 def test_the_window_keeps_the_previous_model_and_stays_usable(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         window.open_model(resolve_model("two_layer_net"))
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)  # training's prep too
     window.trust.trust(LOOP)
     window.parts["ModelOpener"].open(str(LOOP))
     wait_until_running(qtbot, window.controller)
@@ -95,3 +96,23 @@ def test_the_window_keeps_the_previous_model_and_stays_usable(qtbot, window: Mai
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         window.open_model(resolve_model("residual_cnn"))
     assert torch.is_grad_enabled()
+
+
+def test_cancel_drops_the_jobs_waiting_behind_the_running_one(qtbot) -> None:  # type: ignore[no-untyped-def]
+    controller = SessionController()
+    pictures: list[object] = []
+    controller.picture_ready.connect(pictures.append)
+    try:
+        with qtbot.waitSignal(controller.picture_ready, timeout=WAIT_MS):
+            controller.open_model(str(resolve_model("two_layer_net")), GraphStyle())
+        controller.open_model(str(LOOP), GraphStyle())
+        controller.forward(GraphStyle())  # queued behind the endless loop
+        wait_until_running(qtbot, controller)
+        with qtbot.waitSignals([controller.cancelled, controller.cancelled], timeout=WAIT_MS):
+            controller.cancel()
+        qtbot.waitUntil(lambda: not controller.busy, timeout=WAIT_MS)
+        assert len(pictures) == 1  # the queued forward never ran
+        with qtbot.waitSignal(controller.picture_ready, timeout=WAIT_MS):
+            controller.forward(GraphStyle())  # a job queued after the cancel runs
+    finally:
+        controller.shutdown()
