@@ -70,7 +70,7 @@ def loss_fn(output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 def label_of(x: torch.Tensor) -> torch.Tensor:
     """The class whose tint is nearest to the image's mean colour."""
-    tints = torch.linspace(-1, 1, CLASSES * 3).view(CLASSES, 3)
+    tints = torch.linspace(-1, 1, CLASSES * 3, dtype=x.dtype, device=x.device).view(CLASSES, 3)
     return torch.cdist(x.mean(dim=(2, 3)), tints).argmin(dim=1)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
+from graphviz_app.core.forward import sum_of_outputs
 from graphviz_app.core.modes import evaluating
 from graphviz_app.core.tensor_info import dtype_name
 
@@ -104,7 +105,7 @@ def gradients_of(
     where = torch.device(device) if device != "cpu" else contextlib.nullcontext()
     with evaluating(model), torch.enable_grad(), where:
         output = model(*inputs)
-        value = loss(output, *inputs) if loss is not None else output
+        value = loss(output, *inputs) if loss is not None else sum_of_outputs(output)
         grads = torch.autograd.grad(value.sum(), [p for _, p in named], allow_unused=True)
     return snapshot_grads(named, list(grads))
 

@@ -87,3 +87,15 @@ def _call(what: str, fn: Callable[[], Any]) -> Any:
     except Exception as exc:  # the user's code may raise anything: report, don't crash
         summary = f"The model's {what} raised {type(exc).__name__}: {exc}"
         raise ForwardError(summary, traceback.format_exc()) from exc
+
+
+def sum_of_outputs(output: object) -> torch.Tensor:
+    """One scalar for a model without a loss: the sum of every floating-point tensor
+    in ``output`` (a tensor, or a tuple/list/dict of them, nested)."""
+    if isinstance(output, torch.Tensor):
+        return output.sum()
+    tensors = [t for t in tree_leaves(output) if isinstance(t, torch.Tensor)]
+    floats = [t.sum() for t in tensors if t.is_floating_point() or t.is_complex()]
+    if not floats:
+        raise TypeError("the model's output holds no floating-point tensor to differentiate")
+    return torch.stack(floats).sum()

@@ -28,6 +28,7 @@ import torch
 from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.determinism import probe_forward, repeatable
 from graphviz_app.core.devices import is_out_of_memory, move_tensor, parse_dtype
+from graphviz_app.core.forward import sum_of_outputs
 from graphviz_app.core.gradcheck_text import BOTH_PASSED as BOTH_PASSED
 from graphviz_app.core.gradcheck_text import FLOAT64_BUG as FLOAT64_BUG
 from graphviz_app.core.gradcheck_text import WIDE_FLOAT32 as WIDE_FLOAT32
@@ -256,7 +257,7 @@ class _Copy:
         try:
             output = self.model(*self.inputs)
             value = (
-                self.loss(output, *self.inputs) if self.loss is not None else _sum_outputs(output)
+                self.loss(output, *self.inputs) if self.loss is not None else sum_of_outputs(output)
             )
         except (RuntimeError, TypeError) as exc:  # mostly a tensor made in float32 inside
             if is_out_of_memory(exc):
@@ -298,13 +299,6 @@ def _run(
         for name, param, grad in zip(work.names, work.targets, analytic, strict=True)
     )
     return GradcheckRun(step.label, checks, time.perf_counter() - start, step.tolerance)
-
-
-def _sum_outputs(output: object) -> torch.Tensor:
-    if isinstance(output, torch.Tensor):
-        return output.sum()
-    tensors = [t for t in output if isinstance(t, torch.Tensor)]  # type: ignore[attr-defined]
-    return torch.stack([t.sum() for t in tensors]).sum()
 
 
 class _Errors:

@@ -3,6 +3,7 @@ failures anywhere in it (a cancel too) put the model back, with a clear message.
 
 from __future__ import annotations
 
+import math
 import textwrap
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from graphviz_app.core.compare import gradients_of
 from graphviz_app.core.losses import TrainingError
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.core.training import TrainSettings
-from graphviz_app.io.builtin import resolve_model
+from graphviz_app.io.builtin import list_builtin_models, resolve_model
 from graphviz_app.session import ModelSession
 
 MISMATCHED_BATCHES = """
@@ -137,3 +138,15 @@ def test_out_of_memory_in_a_training_step_says_what_to_do(monkeypatch) -> None: 
     monkeypatch.setattr(ModelSession, "backward", out_of_memory)
     with pytest.raises(TrainingError, match=r"ran out of memory .* smaller batch"):
         session.train_one(TrainSettings(), GraphStyle())
+
+
+@pytest.mark.parametrize("name", [m.name for m in list_builtin_models()])
+def test_every_built_in_model_switches_to_float64_and_trains(name: str) -> None:
+    session = _open(name)
+    if not list(session.training.model.parameters()):
+        pytest.skip(f"{name} has no parameters")
+    result = session.set_device("cpu", "float64", GraphStyle())
+    assert result.ok, result.error
+    assert _dtypes(session) == {torch.float64}
+    record = session.train_one(TrainSettings(lr=0.01), GraphStyle()).record
+    assert math.isfinite(record.loss)
