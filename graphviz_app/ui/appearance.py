@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QColor, QFont
 from PySide6.QtWidgets import QApplication, QMenu
 
+from graphviz_app.core.graph import NodeKind
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.session import BackwardResult
 from graphviz_app.ui.actions import explain_when_disabled, make_action
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from graphviz_app.ui.main_window import MainWindow
 
 COLOUR_KEY = "colour_by"
+# Presentation mode opens no further out than this: 16 pt labels drawn at about 12 px.
+READABLE_SCALE = 0.75
 
 
 class Appearance(QObject):
@@ -149,6 +152,20 @@ class Appearance(QObject):
         if new_graph:
             self._set_grad_available(False)
         self.apply_colours()
+
+    def fit_new_layout(self) -> None:
+        """Fit a newly laid-out picture. In presentation mode a fit that would shrink
+        the labels below :data:`READABLE_SCALE` zooms in on the output instead (where
+        backward starts; F still fits everything, and the overview map appears)."""
+        view, result = self.window.view, self.window.result
+        view.fit_all()
+        if not self.theme.presentation or view.current_scale() >= READABLE_SCALE:
+            return
+        roots = [n.id for n in result.visible.nodes if n.kind is NodeKind.OUTPUT] if result else []
+        item = self.window.scene.nodes.get(roots[0]) if roots else None
+        target = item.sceneBoundingRect() if item is not None else view.sceneRect()
+        view.zoom_by(READABLE_SCALE / view.current_scale())
+        view.centerOn(target.center())
 
     def _on_controller_backward_ready(self, result: BackwardResult) -> None:
         self._set_grad_available(True)

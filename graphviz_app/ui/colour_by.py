@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QLinearGradient, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from graphviz_app.core.graph import AutogradGraph, Node, NodeKind
@@ -118,6 +118,16 @@ def _categories(
     return Colouring(fills, tuple(entries))
 
 
+RAMP_WIDTH = 250  # pixels before the presentation scale
+LABEL_LEFT = 34  # where a swatch's label starts
+
+
+def _legend_font(base: QFont) -> QFont:
+    font = QFont(base)
+    font.setPixelSize(12)
+    return font
+
+
 class ColourLegend(QWidget):
     """What the fill colours mean: swatches with labels, or a log-scale ramp."""
 
@@ -136,9 +146,19 @@ class ColourLegend(QWidget):
         self.shown = shown or Colouring({})
         rows = 2 if self.shown.ramp else len(self.shown.entries)
         scale = theme.font_scale
-        self.setFixedSize(int(250 * scale), int((rows * self.ROW + 10) * scale))
+        self.setFixedSize(int(self._width() * scale), int((rows * self.ROW + 10) * scale))
         self.setVisible(shown is not None and rows > 0)
         self.update()
+
+    def _width(self) -> int:
+        """Unscaled width: the ramp's fixed bar, else the longest label (covering no
+        more of the graph than it must)."""
+        if self.shown.ramp is not None:
+            return RAMP_WIDTH
+        metrics = QFontMetrics(_legend_font(self.font()))
+        labels = (label for _, label in self.shown.entries)
+        longest = max((metrics.horizontalAdvance(label) for label in labels), default=0)
+        return min(RAMP_WIDTH, LABEL_LEFT + longest + 10)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -146,9 +166,7 @@ class ColourLegend(QWidget):
         background.setAlpha(230)
         painter.fillRect(self.rect(), background)
         painter.scale(self.theme.font_scale, self.theme.font_scale)
-        font = QFont(painter.font())
-        font.setPixelSize(12)
-        painter.setFont(font)
+        painter.setFont(_legend_font(painter.font()))
         if self.shown.ramp is not None:
             self._paint_ramp(painter, self.shown.ramp)
         else:
@@ -163,7 +181,8 @@ class ColourLegend(QWidget):
                 painter.setBrush(QColor(colour))
                 painter.drawRoundedRect(QRectF(6, top + 2, 22, 13), 3, 3)
             painter.setPen(QColor(self.theme.text))
-            painter.drawText(QRectF(34, top, 210, self.ROW), Qt.AlignmentFlag.AlignVCenter, label)
+            text_box = QRectF(LABEL_LEFT, top, self.width() / self.theme.font_scale, self.ROW)
+            painter.drawText(text_box, Qt.AlignmentFlag.AlignVCenter, label)
 
     def _paint_ramp(self, painter: QPainter, ramp: GradRamp) -> None:
         bar = QRectF(8, 6, 234, 12)

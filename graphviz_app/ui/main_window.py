@@ -104,7 +104,8 @@ class MainWindow(QMainWindow):
             "Backward pass", "backward_dock", self.stepper_panel, bottom, 60
         )
         self.view.set_corner_overlay(self.legend)
-        self.view.set_corner_overlay(self.minimap, Qt.Corner.BottomRightCorner)
+        # Shown only when zoomed in: a fit need not keep its corner clear.
+        self.view.set_corner_overlay(self.minimap, Qt.Corner.BottomRightCorner, keep_clear=False)
 
     def add_dock(
         self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, width: int
@@ -251,8 +252,6 @@ class MainWindow(QMainWindow):
         else:
             self.stepper.reapply()
         self.run.set_model_open(True)
-        if not layout_kept:
-            self.view.fit_all()
         if selected in self.scene.nodes:
             self.scene.select_node(selected)
         self.refresh_inspector()  # the new graph's node, or nothing for another model
@@ -265,6 +264,8 @@ class MainWindow(QMainWindow):
         self.find_bar.set_graph(result.visible, incoming_grads(self.stepper.result))
         self.views.set_result(result)
         self.appearance.on_picture_shown(new_graph)
+        if not layout_kept:  # after the legends are set: the fit keeps clear of them
+            self.appearance.fit_new_layout()
         self.minimap.refresh()
         message = picture_message(result, opened=not same_model)
         if message:

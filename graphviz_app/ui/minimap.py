@@ -32,7 +32,7 @@ class Minimap(QWidget):
         self.setFixedSize(*SIZE)
         self.setToolTip("Overview: click or drag to move the view (M hides it)")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        view.viewport_changed.connect(self.update)
+        view.viewport_changed.connect(self._on_viewport_changed)
         scene = view.scene()
         if isinstance(scene, GraphScene):
             scene.changed.connect(self._on_scene_changed)
@@ -46,7 +46,7 @@ class Minimap(QWidget):
         return scene
 
     def set_enabled(self, on: bool) -> None:
-        """Show the map when ``on`` and a graph is drawn."""
+        """Show the map when ``on``, a graph is drawn and not all of it is on screen."""
         self.enabled = on
         self.refresh()
 
@@ -58,7 +58,12 @@ class Minimap(QWidget):
     def refresh(self) -> None:
         """Redraw from the scene (a new graph, new colours)."""
         self._pixmap = None
-        self.setVisible(self.enabled and bool(self.scene.nodes))
+        self._on_viewport_changed()
+
+    def _on_viewport_changed(self) -> None:
+        # An overview of what is all on screen anyway would only cover part of it.
+        everything = self.visible_rect().contains(self.scene.sceneRect())
+        self.setVisible(self.enabled and bool(self.scene.nodes) and not everything)
         self.update()
 
     def scale_and_offset(self) -> tuple[float, QPointF]:

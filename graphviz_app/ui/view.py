@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QWidget
@@ -10,6 +12,7 @@ MIN_SCALE = 0.02
 MAX_SCALE = 8.0
 WHEEL_STEP = 1.15
 REVEAL_MARGIN = 60  # pixels kept around a node scrolled into view (its edges show)
+OVERLAY_GAP = 8  # pixels between a corner overlay and the viewport's edge
 
 
 class GraphView(QGraphicsView):
@@ -27,13 +30,17 @@ class GraphView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setBackgroundBrush(Qt.GlobalColor.white)
         self._overlays: list[tuple[QWidget, Qt.Corner]] = []
+        self._kept_clear: list[QWidget] = []  # overlays a fit keeps the graph out from under
 
     def set_corner_overlay(
-        self, widget: QWidget, corner: Qt.Corner = Qt.Corner.TopLeftCorner
+        self, widget: QWidget, corner: Qt.Corner = Qt.Corner.TopLeftCorner, keep_clear: bool = True
     ) -> None:
-        """Keep ``widget`` (a legend, the overview map) in a corner of the viewport."""
+        """Keep ``widget`` (a legend, the overview map) in a corner of the viewport;
+        with ``keep_clear``, fitting the graph leaves the widget's corner free."""
         widget.setParent(self.viewport())
         self._overlays.append((widget, corner))
+        if keep_clear:
+            self._kept_clear.append(widget)
         self.place_overlays()
 
     def place_overlays(self) -> None:
@@ -42,8 +49,8 @@ class GraphView(QGraphicsView):
         for widget, corner in self._overlays:
             right = corner in (Qt.Corner.TopRightCorner, Qt.Corner.BottomRightCorner)
             bottom = corner in (Qt.Corner.BottomLeftCorner, Qt.Corner.BottomRightCorner)
-            x = area.width() - widget.width() - 8 if right else 8
-            y = area.height() - widget.height() - 8 if bottom else 8
+            x = area.width() - widget.width() - OVERLAY_GAP if right else OVERLAY_GAP
+            y = area.height() - widget.height() - OVERLAY_GAP if bottom else OVERLAY_GAP
             widget.move(x, y)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -75,10 +82,25 @@ class GraphView(QGraphicsView):
         self.zoom_by(1 / WHEEL_STEP)
 
     def fit_all(self) -> None:
-        """Show the whole graph (never enlarged past 1:1, so small graphs stay crisp)."""
+        """Show the whole graph (never enlarged past 1:1, so small graphs stay crisp),
+        with no node under a legend: the view's own scene rect grows by the margins
+        the legends need, so the graph can sit beside them (and be scrolled out from
+        under them when zoomed in)."""
         scene = self.scene()
-        if scene is not None:
-            self._fit_rect(scene.sceneRect(), max_scale=1.0)
+        if scene is None:
+            return
+        self.setSceneRect(QRectF())  # the scene's own rect, to measure
+        rect = scene.sceneRect()
+        corners = [(w.width(), w.height(), c) for w, c in self._overlays if self._avoids(w)]
+        size = self.viewport().size()
+        scale, (left, top, right, bottom) = clear_fit(rect, size.width(), size.height(), corners)
+        scale = min(max(scale, MIN_SCALE), 1.0)
+        padded = rect.adjusted(-left / scale, -top / scale, right / scale, bottom / scale)
+        self.setSceneRect(padded)
+        self._fit_rect(padded, max_scale=1.0)
+
+    def _avoids(self, widget: QWidget) -> bool:
+        return widget in self._kept_clear and not widget.isHidden()
 
     def zoom_to_selection(self) -> None:
         """Fit the selected items, or the whole graph when nothing is selected."""
@@ -124,3 +146,30 @@ class GraphView(QGraphicsView):
             self.zoom_out()
         else:
             super().keyPressEvent(event)
+
+
+Margins = tuple[float, float, float, float]  # left, top, right, bottom (pixels)
+
+
+def clear_fit(
+    rect: QRectF, width: int, height: int, corners: list[tuple[int, int, Qt.Corner]]
+) -> tuple[float, Margins]:
+    """The largest scale at which ``rect`` fits a ``width`` x ``height`` viewport with
+    no part under the corner widgets (width, height, corner), and the margins that
+    keep it clear: each widget is avoided by a strip beside it or above/below it,
+    whichever of the combinations leaves the graph the most room."""
+    best: tuple[float, Margins] = (0.0, (0.0, 0.0, 0.0, 0.0))
+    for choice in itertools.product((False, True), repeat=len(corners)):
+        margins = [0.0, 0.0, 0.0, 0.0]
+        for (w, h, corner), beside in zip(corners, choice, strict=True):
+            right = corner in (Qt.Corner.TopRightCorner, Qt.Corner.BottomRightCorner)
+            bottom = corner in (Qt.Corner.BottomLeftCorner, Qt.Corner.BottomRightCorner)
+            side = (2 if right else 0) if beside else (3 if bottom else 1)
+            margins[side] = max(margins[side], (w if beside else h) + 2 * OVERLAY_GAP)
+        left, top, right_m, bottom_m = margins
+        free_w, free_h = width - left - right_m, height - top - bottom_m
+        if free_w > 0 and free_h > 0 and rect.width() > 0 and rect.height() > 0:
+            scale = min(free_w / rect.width(), free_h / rect.height())
+            if scale > best[0]:
+                best = (scale, (left, top, right_m, bottom_m))
+    return best

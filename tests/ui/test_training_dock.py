@@ -8,6 +8,7 @@ from collections import Counter
 
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import QApplication
 
 from graphviz_app.core.graph import NodeKind
 from graphviz_app.io.builtin import resolve_model
@@ -155,7 +156,8 @@ def test_check_gradients_fills_both_columns(qtbot, window) -> None:  # type: ign
 def test_a_training_step_keeps_the_users_zoom_and_scroll(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     part = _open(qtbot, window)
     window.view.zoom_by(3.0)
-    window.view.centerOn(window.scene.sceneRect().topLeft())
+    window.view.centerOn(window.scene.sceneRect().center() + QPointF(40, 30))
+    QApplication.processEvents()  # the scroll bars a zoom brings take their room first
     scale, centre = window.view.current_scale(), window.view.mapToScene(window.view.rect().center())
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         qtbot.mouseClick(part.panel.step_button, Qt.MouseButton.LeftButton)
