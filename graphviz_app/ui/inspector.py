@@ -137,10 +137,17 @@ def _gradient_html(step: BackwardStep) -> str:
     rows = [(f"in [{i}]", _grad_cell(g)) for i, g in enumerate(step.grad_outputs)]
     rows += [(f"out [{i}] (next_functions)", _grad_cell(g)) for i, g in enumerate(step.grad_inputs)]
     if step.leaf_grad_after is not None or step.leaf_grad_before is not None:
-        rows.append((".grad before", _grad_cell(step.leaf_grad_before)))
+        before = step.leaf_grad_before
+        rows.append((".grad before", _grad_cell(before) if before is not None else NO_GRAD_YET))
         rows.append((".grad after", _grad_cell(step.leaf_grad_after)))
     title = f"<h4>Gradient (backward step {step.index + 1})</h4>"
     return title + _table(rows)
+
+
+NO_GRAD_YET = (
+    "<span class='muted'>None (no .grad yet: the first backward, or cleared by "
+    "zero_grad(set_to_none=True))</span>"
+)
 
 
 def _grad_cell(info: TensorInfo | None) -> str:

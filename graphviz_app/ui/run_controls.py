@@ -106,6 +106,8 @@ class RunControls(QObject):
             self.window.controller.train_step(self.train_settings, self.window.style_options)
 
     def _on_controller_trained(self, record: TrainRecord) -> None:
+        if self.train_handler is not None:
+            return  # the Training dock reports its own steps (one status line per step)
         biggest = max(record.params, key=lambda p: p.update_ratio, default=None)
         ratio = (
             f"; largest update/weight {biggest.update_ratio:.2g} ({biggest.name})"

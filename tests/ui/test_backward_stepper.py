@@ -63,6 +63,7 @@ def test_gradient_colours_legend_and_inspector(stepped: MainWindow) -> None:
     stepped.scene.select_node(leaf.id)
     text = stepped.inspector.toPlainText()
     assert ".grad after" in text and "(16, 8)" in text
+    assert "no .grad yet: the first backward, or cleared by zero_grad" in text  # .grad before
     stepped.stepper_panel.colour_box.setChecked(False)
     assert item.fill_color() == item.theme.kind_fill[leaf.kind] and not stepped.legend.isVisible()
 
