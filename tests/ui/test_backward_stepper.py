@@ -190,6 +190,6 @@ def test_train_step_shows_the_steps_graph_gradients_and_loss(qtbot, window: Main
         losses.append(blocker.args[0].loss)
         qtbot.waitUntil(lambda: window.stepper.step_count > 0, timeout=WAIT_MS)
     assert window.stepper.result.graph is window.result.graph  # this step's backward
-    message = window.status.currentMessage()  # "Step 2 [on <batch>] (SGD, ...): loss"
-    assert message.startswith("Step 2 ") and "(SGD, lr 0.1): loss" in message
+    message = window.status.currentMessage()  # one short line per step; the dock says more
+    assert message.startswith("Step 2: loss ")
     assert all(loss > 0 for loss in losses)
