@@ -166,9 +166,7 @@ def check_gradients(
     elements once ``cancel`` is set.
     """
     sizes = _chosen(model, names)
-    plan = [_Step(dtype, dtype, Tolerance()) for dtype in dtypes]
-    if wide_float32:
-        plan.append(_Step(WIDE_FLOAT32, "float32", Tolerance(WIDE_EPS, WIDE_ATOL, WIDE_RTOL)))
+    plan = _plan(dtypes, wide_float32)
     first = _Copy(model, inputs, loss, plan[0].dtype, list(sizes))
     losses, forward_s = probe_forward(first.objective)
     deterministic = repeatable(losses, plan[0].dtype)
@@ -182,7 +180,26 @@ def check_gradients(
     for step in plan:
         work = first if not runs else _Copy(model, inputs, loss, step.dtype, list(sizes))
         runs.append(_run(work, step, per_param, cancel, progress))
-    largest = max(sizes.values())
+    return _report(runs, losses, forward_s, per_param, max(sizes.values()), max_elements, budget_s)
+
+
+def _plan(dtypes: Sequence[str], wide_float32: bool) -> list[_Step]:
+    plan = [_Step(dtype, dtype, Tolerance()) for dtype in dtypes]
+    if wide_float32:
+        plan.append(_Step(WIDE_FLOAT32, "float32", Tolerance(WIDE_EPS, WIDE_ATOL, WIDE_RTOL)))
+    return plan
+
+
+def _report(
+    runs: list[GradcheckRun],
+    losses: tuple[float, ...],
+    forward_s: float,
+    per_param: int,
+    largest: int,
+    max_elements: int,
+    budget_s: float,
+) -> GradcheckReport:
+    deterministic = repeatable(losses, runs[0].dtype)
     why = sampling_text(per_param, largest, max_elements, forward_s, budget_s, deterministic)
     return GradcheckReport(
         tuple(runs),
