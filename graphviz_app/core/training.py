@@ -76,6 +76,29 @@ class TrainSettings:
         return text
 
 
+def settings_change(before: TrainSettings, after: TrainSettings) -> str:
+    """What changed between two steps' settings, shortest first: ``"lr 0.1 -> 1"``,
+    ``"Adam"``, ``"zero_grad off"``, ``"eval()"``, joined by ``"; "`` ("" when none)."""
+    changes = []
+    if after.optimizer != before.optimizer:
+        changes.append(after.optimizer)
+    if after.lr != before.lr:
+        changes.append(f"lr {before.lr:g} -> {after.lr:g}")
+    for name in ("momentum", "weight_decay"):
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            changes.append(f"{name.replace('_', ' ')} {old:g} -> {new:g}")
+    if after.nesterov != before.nesterov:
+        changes.append("Nesterov " + ("on" if after.nesterov else "off"))
+    if after.zero_grad != before.zero_grad:
+        changes.append("zero_grad " + ("on" if after.zero_grad else "off"))
+    if after.train_mode != before.train_mode:
+        changes.append("train()" if after.train_mode else "eval()")
+    if after.loss != before.loss:
+        changes.append(f"loss {after.loss}")
+    return "; ".join(changes)
+
+
 def make_optimizer(
     params: Iterator[torch.nn.Parameter] | Sequence[torch.Tensor], settings: TrainSettings
 ) -> torch.optim.Optimizer:

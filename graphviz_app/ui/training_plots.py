@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graphviz_app.core.training import TrainRecord
+from graphviz_app.core.training import TrainRecord, TrainSettings, settings_change
 from graphviz_app.ui.theme import LIGHT, Theme
 
 CLICK_PIXELS = 10  # how far (vertically) from a curve a click still selects it
@@ -111,6 +111,8 @@ class TrainingPlots(QWidget):
         self._styles: dict[str, tuple[str, Qt.PenStyle, str]] = {}  # colour, line, symbol
         self.theme = LIGHT
         self._markers = {plot: _marker(plot) for plot in self._plots()}
+        self._settings: TrainSettings | None = None  # the latest step's
+        self.changes: list[pg.InfiniteLine] = []  # where the settings changed (loss plot)
         for plot in self._plots():
             scene = plot.scene()
             scene.sigMouseMoved.connect(lambda pos, p=plot: self._on_plot_hovered(p, pos))
@@ -143,12 +145,16 @@ class TrainingPlots(QWidget):
         self.legend.clear()
         self._fit_legend()
         self.loss_curve.setData([], [])
+        for line in self.changes:
+            self.loss_plot.removeItem(line)
+        self.changes, self._settings = [], None
         for marker in self._markers.values():
             marker.setData([], [])
 
     def add_records(self, records: list[TrainRecord]) -> None:
         """Append several steps, redrawing each curve once."""
         for record in records:
+            self._mark_change(record)
             self.steps.append(record.step)
             self.losses.append(record.loss)
             for update in record.params:
@@ -159,6 +165,19 @@ class TrainingPlots(QWidget):
             for kind, series in (("grad", self.grad_norms), ("ratio", self.ratios)):
                 curve = self._curves.get((kind, name)) or self._new_curve(kind, name)
                 _set_points(curve, series[name], *self._styles[name][::2])
+
+    def _mark_change(self, record: TrainRecord) -> None:
+        """A dashed line on the loss plot where the settings changed, named."""
+        before, self._settings = self._settings, record.settings
+        change = settings_change(before, record.settings) if before is not None else ""
+        if change:
+            line = pg.InfiniteLine(record.step - 0.5, 90, pen=_change_pen(self.theme))
+            line.label = pg.InfLineLabel(
+                line, change, position=0.92, anchors=[(0, 0), (0, 0)], color=self.theme.text
+            )
+            line.setToolTip(f"From step {record.step}: {change}")
+            self.loss_plot.addItem(line)
+            self.changes.append(line)
 
     def parameter_names(self) -> list[str]:
         """The parameters with a curve, in the order they appeared."""
@@ -181,6 +200,9 @@ class TrainingPlots(QWidget):
             self._styles[name] = _style(theme, index)
             self._restyle(name)
         self.loss_curve.setPen(pg.mkPen(theme.text, width=1))
+        for line in self.changes:
+            line.setPen(_change_pen(theme))
+            line.label.setColor(theme.text)
         self._draw_loss()
 
     def nearest(
@@ -345,6 +367,10 @@ def _style(theme: Theme, index: int) -> tuple[str, Qt.PenStyle, str]:
     colours = theme.categorical
     variant = (index // len(colours)) % len(LINE_STYLES)
     return colours[index % len(colours)], LINE_STYLES[variant], SYMBOLS[variant]
+
+
+def _change_pen(theme: Theme) -> QPen:
+    return _pen(theme.muted, Qt.PenStyle.DashLine)
 
 
 def _pen(colour: str, line: Qt.PenStyle) -> QPen:

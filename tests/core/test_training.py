@@ -9,7 +9,7 @@ import torch
 
 from graphviz_app.core.losses import TrainingError
 from graphviz_app.core.style import GraphStyle
-from graphviz_app.core.training import Trainer, TrainSettings
+from graphviz_app.core.training import Trainer, TrainSettings, settings_change
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.io.model_file import load_model_file
 from graphviz_app.session import ModelSession
@@ -206,3 +206,15 @@ def test_a_model_without_make_batch_trains_on_its_example_input() -> None:
     assert session.loaded is not None and session.loaded.make_batch is None
     record = session.train_one(TrainSettings(), GraphStyle()).record
     assert (record.step, record.batch) == (1, "the example input")
+
+
+def test_a_settings_change_is_named_for_the_loss_plot() -> None:
+    base = TrainSettings()
+    assert settings_change(base, base) == ""
+    changed = TrainSettings("Adam", lr=0.01, zero_grad=False, train_mode=False)
+    assert settings_change(base, changed) == "Adam; lr 0.1 -> 0.01; zero_grad off; eval()"
+    assert settings_change(changed, base) == "SGD; lr 0.01 -> 0.1; zero_grad on; train()"
+    momentum = TrainSettings(momentum=0.9, nesterov=True, weight_decay=0.01, loss="MSE")
+    assert settings_change(base, momentum) == (
+        "momentum 0 -> 0.9; weight decay 0 -> 0.01; Nesterov on; loss MSE"
+    )

@@ -5,6 +5,8 @@ lines and an inspector section that says what zero_grad did."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from PySide6.QtCore import QPointF, QRect, Qt
@@ -199,3 +201,19 @@ def test_the_inspector_says_zero_grad_off_sums_the_gradients(qtbot, window) -> N
     assert ".grad used (sum over steps)" in html and "-lr x .grad" in html
     assert "sum of this step's gradient and every earlier one's" in html
     assert "set_to_none" not in html and "color:#" not in html
+
+
+def test_the_loss_plot_marks_where_the_settings_changed(qtbot) -> None:  # type: ignore[no-untyped-def]
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    records = _records((4, 1), steps=5)
+    fast, no_zero = TrainSettings(lr=1.0), TrainSettings(lr=1.0, zero_grad=False)
+    chosen = [TrainSettings(), TrainSettings(), fast, fast, no_zero]
+    pairs = zip(records, chosen, strict=True)
+    plots.add_records([dataclasses.replace(r, settings=s) for r, s in pairs])
+    assert [line.value() for line in plots.changes] == [2.5, 4.5]
+    assert [line.label.format for line in plots.changes] == ["lr 0.1 -> 1", "zero_grad off"]
+    lines = plots.changes
+    plots.clear()
+    assert plots.changes == []
+    assert not any(line in plots.loss_plot.getPlotItem().items for line in lines)
