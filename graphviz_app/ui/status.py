@@ -92,14 +92,20 @@ class AppStatusBar(QStatusBar):
         devices, dtypes = tensor_facts(graph)
         self.device_label.setText(f"{devices} {dtypes}".strip())
         self.count_label.setText(f"{len(graph.nodes)} nodes, {len(graph.edges)} edges")
-        self.engine_label.setText(result.engine)
+        self._set_engine(result.engine)
         steps = " | ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in result.timings)
         self.showMessage(steps, MESSAGE_MS)
 
     def show_engine(self, description: str) -> None:
         """The Graphviz engine now in use."""
-        self.engine_label.setText(description)
+        self._set_engine(description)
         self.showMessage(f"Graphviz engine: {description}", MESSAGE_MS)
+
+    def _set_engine(self, description: str) -> None:
+        # "graphviz-pure 0.2.2 (Rust port of Graphviz 16.1.0)": the name stays, the rest
+        # goes to the tooltip (the bar's room is the job messages').
+        self.engine_label.setText(description.split(" (")[0])
+        self.engine_label.setToolTip(f"The Graphviz engine laying out the graph: {description}")
 
     def set_busy(self, busy: bool, description: str) -> None:
         """Show the busy bar and its Cancel button once a job has run for

@@ -40,7 +40,8 @@ def test_switching_to_system_dot_relays_out_and_says_so(
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         window.system_dot_action.trigger()
     assert window.result.engine == "dot 9.0.0 (fake)"
-    assert window.status.engine_label.text() == "dot 9.0.0 (fake)"
+    assert window.status.engine_label.text() == "dot 9.0.0"
+    assert window.status.engine_label.toolTip().endswith("dot 9.0.0 (fake)")
     assert window.settings.value("engine") == "dot"
 
 
