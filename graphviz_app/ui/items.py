@@ -5,7 +5,16 @@ from __future__ import annotations
 from enum import Enum
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+)
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsSceneHoverEvent,
@@ -236,6 +245,7 @@ class EdgeItem(QGraphicsItem):
         self.highlighted = False
         self.theme = LIGHT
         self.label = ""  # the gradient in flight, while stepping through backward
+        self.label_at: tuple[float, int] = (0.35, 1)  # along the curve, right (1) or left
         self._path = _spline(path)
         self._arrow = _arrowhead(path)
         self._bounds = self._path.boundingRect().united(self._arrow.boundingRect())
@@ -248,14 +258,17 @@ class EdgeItem(QGraphicsItem):
         return self._outer
 
     def _outer_rect(self) -> QRectF:
-        margin = 3 if not self.label else 160  # room for the label beside the curve
-        return self._bounds.adjusted(-margin, -margin, margin, margin)
+        outer = self._bounds.adjusted(-3, -3, 3, 3)
+        if self.label:  # and room for the label beside the curve
+            outer = outer.united(self.label_rect(self.label, self.label_at).adjusted(-2, -2, 2, 2))
+        return outer
 
-    def set_label(self, text: str) -> None:
-        """Show ``text`` (the gradient flowing along this edge) beside the curve."""
-        if text != self.label:
+    def set_label(self, text: str, at: tuple[float, int] = (0.35, 1)) -> None:
+        """Show ``text`` (the gradient flowing along this edge) beside the curve, at
+        ``at``: the fraction of the way from the source, and the side (1: right)."""
+        if text != self.label or at != self.label_at:
             self.prepareGeometryChange()
-            self.label = text
+            self.label, self.label_at = text, at
             self._outer = self._outer_rect()
             self.update()
 
@@ -286,21 +299,28 @@ class EdgeItem(QGraphicsItem):
         if self.label and lod * EDGE_LABEL_PX >= MIN_TEXT_PX:  # a smudge otherwise
             self._paint_label(painter)
 
+    def label_rect(self, text: str, at: tuple[float, int]) -> QRectF:
+        """Where ``text`` is drawn at ``at`` (scene coordinates)."""
+        point = self._path.pointAtPercent(at[0])
+        width = QFontMetricsF(edge_label_font()).horizontalAdvance(text) + 8
+        left = point.x() + 6 if at[1] > 0 else point.x() - 6 - width
+        return QRectF(left, point.y() - 10, width, 20)
+
     def _paint_label(self, painter: QPainter) -> None:
-        # Nearer the source than the target: edges converge on their target, so
-        # labels placed there would overlap.
-        middle = self._path.pointAtPercent(0.35)
-        font = painter.font()
-        font.setPixelSize(EDGE_LABEL_PX)
-        painter.setFont(font)
-        rect = QRectF(middle.x() + 6, middle.y() - 10, 300, 20)
-        width = painter.fontMetrics().horizontalAdvance(self.label) + 8
-        rect.setWidth(width)
+        painter.setFont(edge_label_font())
+        rect = self.label_rect(self.label, self.label_at)
         painter.setPen(QPen(QColor(CURRENT_COLOR), 1))
         painter.setBrush(QBrush(QColor(255, 255, 255, 230)))
         painter.drawRoundedRect(rect, 3, 3)
         painter.setPen(QPen(Qt.GlobalColor.black))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.label)
+
+
+def edge_label_font() -> QFont:
+    """The font of the gradient labels on edges."""
+    font = QFont()
+    font.setPixelSize(EDGE_LABEL_PX)
+    return font
 
 
 class ClusterItem(QGraphicsItem):

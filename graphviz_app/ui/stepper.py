@@ -35,6 +35,7 @@ from graphviz_app.core.graph import AutogradGraph
 from graphviz_app.core.style import GradRamp, grad_fills, grad_text
 from graphviz_app.session import BackwardResult
 from graphviz_app.ui.actions import make_action
+from graphviz_app.ui.edge_labels import place_labels
 from graphviz_app.ui.grad_legend import GradLegend
 from graphviz_app.ui.items import NodeItem, StepState
 from graphviz_app.ui.scene import GraphScene
@@ -328,6 +329,7 @@ class BackwardStepper(QObject):
         self.panel.chain_view.setHtml(chain_rule_html(self.result.graph, current, accent))
 
     def _label_edges(self, step: BackwardStep) -> None:
+        labels = []
         for edge in self.result.graph.in_edges(step.node_id) if self.result else []:
             grad = (
                 step.grad_inputs[edge.input_index]
@@ -336,7 +338,8 @@ class BackwardStepper(QObject):
             )
             item = self.scene.edges.get(f"{edge.source}>{edge.target}#{edge.input_index}")
             if item is not None and grad is not None:
-                item.set_label(grad_text(grad))
+                labels.append((item, grad_text(grad)))
+        place_labels(labels, (item.sceneBoundingRect() for item in self.scene.nodes.values()))
 
     def _describe(self, step: BackwardStep) -> str:
         graph = self.result.graph if self.result else None
