@@ -14,6 +14,7 @@ from types import TracebackType
 from graphviz_app.core.backward import BackwardError
 from graphviz_app.core.engine import EngineError
 from graphviz_app.core.forward import ForwardError
+from graphviz_app.core.gradcheck import GradcheckError
 from graphviz_app.core.walk import CaptureError
 from graphviz_app.io.export import ExportError
 from graphviz_app.io.load_errors import ModelFileError
@@ -25,6 +26,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     PdfError,
     ModelFileError,
     ForwardError,
+    GradcheckError,
     CaptureError,
     EngineError,
     ExportError,

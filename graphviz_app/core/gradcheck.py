@@ -54,6 +54,11 @@ LossOf = Callable[..., torch.Tensor]  # loss(output, *inputs) -> scalar
 Progress = Callable[[int, int], None]  # (elements done, elements total over all runs)
 
 
+class GradcheckError(ValueError):
+    """The check cannot run as asked (an unknown or frozen parameter, a model that does
+    not run in a dtype); the message says why and what to do."""
+
+
 @dataclass(frozen=True)
 class ParamCheck:
     """One parameter checked in one dtype."""
@@ -239,15 +244,15 @@ def _chosen(model: torch.nn.Module, names: Sequence[str] | None) -> dict[str, in
     chosen = list(names) if names is not None else [n for n, p in known.items() if p.requires_grad]
     unknown = [n for n in chosen if n not in known]
     if unknown:
-        raise ValueError(f"No parameter called {', '.join(unknown)} in this model.")
+        raise GradcheckError(f"No parameter called {', '.join(unknown)} in this model.")
     frozen = [n for n in chosen if not known[n].requires_grad]
     if frozen:
-        raise ValueError(
+        raise GradcheckError(
             f"{', '.join(frozen)}: frozen (requires_grad=False), so backward computes no "
             "gradient for it and there is nothing to check."
         )
     if not chosen:
-        raise ValueError("This model has no trainable parameters: no gradient to check.")
+        raise GradcheckError("This model has no trainable parameters: no gradient to check.")
     return {n: known[n].numel() for n in chosen}
 
 
@@ -279,7 +284,7 @@ class _Copy:
         except (RuntimeError, TypeError) as exc:  # mostly a tensor made in float32 inside
             if is_out_of_memory(exc):
                 raise
-            raise ValueError(failure_text(self.dtype, exc)) from exc
+            raise GradcheckError(failure_text(self.dtype, exc)) from exc
         return value.sum()
 
 

@@ -34,7 +34,7 @@ from graphviz_app.core.gradcheck import GradcheckReport, check_gradients
 from graphviz_app.core.graph import AutogradGraph
 from graphviz_app.core.graph_diff import StructureChange, structure_change
 from graphviz_app.core.layout import GraphLayout, to_dot
-from graphviz_app.core.losses import TrainingError
+from graphviz_app.core.losses import TrainingError, loss_function
 from graphviz_app.core.style import GraphStyle
 from graphviz_app.core.train_loop import TrainingState
 from graphviz_app.core.training import TrainRecord, TrainSettings
@@ -348,7 +348,7 @@ class ModelSession:
         thread)."""
         state = self.training
         batch = state.next_batch()
-        loss = state.loss_for(batch)
+        loss = loss_function(settings.loss, state.model_loss, batch.target)
         return check_gradients(
             state.model, batch.inputs, loss, names, cancel=cancel, on_progress=on_progress
         )

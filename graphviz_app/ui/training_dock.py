@@ -102,6 +102,7 @@ class TrainingPanel(QWidget):
             b: b.toolTip() for b in (self.step_button, self.run_button, self.reset_button)
         }
         self._running = self._open = False
+        self._busy_reason = RUNNING
 
     def _lay_out(self) -> None:
         """Buttons and status first, then the settings in two columns: the controls
@@ -172,9 +173,10 @@ class TrainingPanel(QWidget):
         self.train_mode.setChecked(settings.train_mode)
         self._on_field_changed()
 
-    def set_running(self, running: bool) -> None:
-        """While N steps run, only Stop is enabled."""
-        self._running = running
+    def set_running(self, running: bool, reason: str = RUNNING) -> None:
+        """While N steps (or a gradient check) run, only Stop is enabled; the other
+        buttons' tooltips give ``reason``."""
+        self._running, self._busy_reason = running, reason
         self._enable()
 
     def set_model_open(self, is_open: bool) -> None:
@@ -186,7 +188,7 @@ class TrainingPanel(QWidget):
         idle = self._open and not self._running
         for button, tip in self._tips.items():
             button.setEnabled(idle)
-            button.setToolTip(tip if idle else _why(self._open))
+            button.setToolTip(tip if idle else self._busy_reason if self._open else NO_MODEL)
         self.stop_button.setEnabled(self._running)
 
     def _on_field_changed(self, *args: object) -> None:
@@ -195,10 +197,6 @@ class TrainingPanel(QWidget):
         self.nesterov.setEnabled(optimizer == "SGD" and self.momentum.value() > 0)
         self.warning.setVisible(not self.zero_grad.isChecked())
         self.settings_changed.emit(self.settings())
-
-
-def _why(is_open: bool) -> str:
-    return RUNNING if is_open else NO_MODEL
 
 
 def _row(*widgets: QWidget) -> QWidget:

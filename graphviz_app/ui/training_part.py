@@ -123,6 +123,7 @@ class TrainingControls(QObject):
         window.scene.node_selected.connect(self._on_scene_node_selected)
         window.cancel_action.triggered.connect(self.stop)
         window.controller.busy_changed.connect(self._on_controller_busy_changed)
+        window.controller.failed.connect(self._on_controller_failed)
         themes = window.appearance.themes
         themes.theme_changed.connect(self.plots.set_theme)
         self.plots.set_theme(themes.theme)
@@ -138,6 +139,9 @@ class TrainingControls(QObject):
 
     def train(self, steps: int) -> None:
         """Run ``steps`` training steps on the worker, drawing each as it comes."""
+        if self._checking:  # Step and Run are disabled and say why; Ctrl+T is told here
+            self.window.status.showMessage(CHECKING, MESSAGE_MS)
+            return
         if self.window.result is None:
             return
         token = self._new_token()  # a run asked for while one goes on is queued after it
@@ -180,6 +184,7 @@ class TrainingControls(QObject):
         self._checking = True
         settings = self.panel.settings()
         self.gradcheck.summary.setText("Checking...")
+        self.panel.set_running(True, CHECKING)
         self.gradcheck.show_progress(0, 0)
         self._update_availability()
         self.check_progress.take()  # nothing left over from an earlier check
@@ -324,6 +329,10 @@ class TrainingControls(QObject):
             self._end_job()
             if self.gradcheck.summary.text() == "Checking...":
                 self.gradcheck.summary.setText("Cancelled.")
+
+    def _on_controller_failed(self, summary: str, details: str) -> None:
+        if self._checking:  # the tab says why, not "Cancelled."
+            self.gradcheck.summary.setText(f"The check could not run: {summary}")
 
     def _on_window_picture_shown(self) -> None:
         result = self.window.result

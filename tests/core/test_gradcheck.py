@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 from typing import Any
 
@@ -314,3 +315,19 @@ def test_a_loss_that_only_runs_in_float32_is_a_clear_error() -> None:
         check_gradients(torch.nn.Linear(2, 1), (x,), loss)
     with pytest.raises(ValueError, match=r"dtype=x\.dtype"):
         check_gradients(torch.nn.Linear(2, 1), (x,), loss)
+
+
+def test_the_session_checks_the_loss_chosen_in_the_dock_not_the_last_steps() -> None:
+    session = ModelSession()
+    session.load(resolve_model("two_layer_net"))
+    own = session.check_gradients(TrainSettings(), ["fc2.bias"])
+    mse = session.check_gradients(TrainSettings(loss="MSE"), ["fc2.bias"])
+    loaded = session.loaded
+    assert loaded is not None and loaded.make_batch is not None
+    x, y = loaded.make_batch(0)
+    model64 = copy.deepcopy(loaded.model).double().eval()
+    with torch.no_grad():
+        output = model64(x.double())
+        expected = torch.nn.functional.mse_loss(output, torch.nn.functional.one_hot(y, 4).double())
+    assert mse.losses[0] == pytest.approx(float(expected), rel=1e-12)
+    assert own.losses[0] != pytest.approx(mse.losses[0])

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QWidget
 from graphviz_app.core.training import Trainer, TrainRecord, TrainSettings
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.ui.theme import LIGHT
-from graphviz_app.ui.training_part import TrainingControls
+from graphviz_app.ui.training_part import CHECKING, TrainingControls
 from graphviz_app.ui.training_plots import LEGEND_WIDTH, PLOT_HEIGHT, TrainingPlots
 
 WAIT_MS = 30_000
@@ -213,7 +213,50 @@ def test_the_loss_plot_marks_where_the_settings_changed(qtbot) -> None:  # type:
     plots.add_records([dataclasses.replace(r, settings=s) for r, s in pairs])
     assert [line.value() for line in plots.changes] == [2.5, 4.5]
     assert [line.label.format for line in plots.changes] == ["lr 0.1 -> 1", "zero_grad off"]
+    # Text on the side with room: right of the line in the first half, left in the second.
+    assert [line.label.anchors[0] for line in plots.changes] == [(0, 0), (1, 0)]
     lines = plots.changes
     plots.clear()
     assert plots.changes == []
     assert not any(line in plots.loss_plot.getPlotItem().items for line in lines)
+
+
+def test_training_waits_for_a_gradient_check_and_says_why(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window)
+    part.check_action.trigger()
+    buttons = (part.panel.step_button, part.panel.run_button)
+    assert all(not b.isEnabled() and b.toolTip() == CHECKING for b in buttons)
+    assert part.panel.stop_button.isEnabled()  # Stop cancels the check
+    part.train(1)  # Ctrl+T while the check runs
+    assert window.status.currentMessage() == CHECKING and part._runs == 0
+    qtbot.waitUntil(lambda: not part.running and not window.controller.busy, timeout=WAIT_MS)
+    assert all(b.isEnabled() for b in buttons) and part.plots.steps == []
+
+
+def test_a_check_that_cannot_run_says_why_in_the_tab(qtbot, window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "float32_only.py"
+    path.write_text(FLOAT32_ONLY)
+    window.trust.trust(path)
+    part = _open(qtbot, window, str(path))
+    with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS) as shown:
+        part.check_action.trigger()
+    qtbot.waitUntil(lambda: not part.running and not window.controller.busy, timeout=WAIT_MS)
+    assert not shown.args[0].startswith("Unexpected error")
+    assert part.gradcheck.summary.text().startswith("The check could not run: ")
+    assert "float64" in part.gradcheck.summary.text()
+
+
+FLOAT32_ONLY = """
+import torch
+from torch import nn
+
+def build_model():
+    torch.manual_seed(0)
+    return nn.Linear(3, 2)
+
+def example_inputs():
+    return torch.randn(4, 3)
+
+def loss_fn(output, x):
+    return (output @ torch.ones(2, 2)).pow(2).mean()  # a float32 matrix: no float64
+"""
