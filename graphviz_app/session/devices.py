@@ -2,9 +2,9 @@
 
 A switch moves model, batch and optimizer state, runs forward and a recorded backward
 on the new device, and compares the gradients of one batch before and after. It never
-changes training: batch-norm statistics (and, with ``zero_grad`` off, the gradients
-accumulated so far) are kept, and any failure, a cancel included, puts the model back
-where it was.
+changes training: batch-norm statistics and the gradients earlier steps left in
+``.grad`` are kept, and any failure, a cancel included, puts the model back where it
+was (with its graph).
 """
 
 from __future__ import annotations
@@ -67,9 +67,11 @@ def switch_device(
     device; a cancel (any ``BaseException``) moves it back too, then goes on.
     """
     state = session.training
-    previous = (state.device, state.dtype)
-    # With zero_grad off the next step adds to .grad: keep what earlier steps summed.
-    with training_values_kept(state.model, keep_grads=not state.settings.zero_grad):
+    previous, previous_run = (state.device, state.dtype), session.run
+    # The next step may add to .grad (zero_grad off): keep what earlier steps left. A
+    # model never trained keeps the switch's own backward's, as its picture shows.
+    trained = any(p.grad is not None for p in state.model.parameters())
+    with training_values_kept(state.model, keep_grads=trained):
         try:
             return _switch(session, device, dtype, style)
         except DeviceError as exc:  # the move failed and was undone
@@ -82,6 +84,7 @@ def switch_device(
         except BaseException:  # cancelled: the model must not stay half-way
             state.fall_back(*previous)
             session.use_inputs(state.inputs)
+            session.run = previous_run  # not a graph half-made on the other dtype
             raise
 
 

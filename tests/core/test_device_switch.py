@@ -150,3 +150,26 @@ def test_every_built_in_model_switches_to_float64_and_trains(name: str) -> None:
     assert _dtypes(session) == {torch.float64}
     record = session.train_one(TrainSettings(lr=0.01), GraphStyle()).record
     assert math.isfinite(record.loss)
+
+
+def test_a_cancel_after_the_new_forward_keeps_the_previous_graph(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    session = _open()
+    graph = session.run
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise Stopped
+
+    monkeypatch.setattr(ModelSession, "backward", stopped)  # after the float64 forward
+    with pytest.raises(Stopped):
+        session.set_device("cpu", "float64", GraphStyle())
+    assert session.run is graph and _dtypes(session) == {torch.float32}
+
+
+def test_gradients_left_by_a_step_survive_a_switch_whatever_zero_grad_says() -> None:
+    session = _open()
+    session.train_one(TrainSettings(), GraphStyle())  # zero_grad on: .grad is this step's
+    model = session.training.model
+    grads = {n: p.grad.clone() for n, p in model.named_parameters()}  # type: ignore[union-attr]
+    assert session.set_device("cpu", "float64", GraphStyle()).ok
+    for name, param in model.named_parameters():
+        assert torch.equal(param.grad, grads[name].double())  # type: ignore[arg-type]
