@@ -13,7 +13,7 @@ averages.
 become 0). Then untick "train() mode" in the Training dock and train one step
 (Ctrl+T), which calls `model.eval()` before its forward: in the step's graph the
 `MulBackward0` is gone (dropout is the identity), and the batch norm node (its label
-now reads "eval: running stats") saved `training = False` and empty batch statistics
+now reads "running stats") saved `training = False` and empty batch statistics
 (shape `(0,)`): it now uses the running averages, so each sample's output no longer
 depends on the rest of the batch.
 

@@ -109,16 +109,17 @@ def _detail_line(node: Node) -> str:
 
 
 def mode_note(node: Node) -> str:
-    """What train()/eval() changed in this node, for the label: dropout's random mask
-    exists only in train mode (in eval there is no node at all), and batch norm
-    saves ``training`` (batch statistics) or not (running statistics)."""
+    """What train()/eval() changes in this node, for the label: dropout's random mask
+    exists only in train mode (in eval there is no node at all); batch norm normalises
+    with the batch's statistics (train mode, or no running statistics kept) or with its
+    running statistics (eval mode), as its saved ``training`` flag says."""
     if node.op == "dropout":
-        return "train: random mask"
+        return "random mask"
     training = next((v.text for v in node.saved if v.name == "training"), None)
     if training == "True":
-        return "train: batch stats"
+        return "batch stats"
     if training == "False":
-        return "eval: running stats"
+        return "running stats"
     return ""
 
 

@@ -245,7 +245,8 @@ class MainWindow(QMainWindow):
         self.stepper.set_view(result.view)
         self.style_options = result.style  # an auto-collapsed open chose the modules
         # A training step with unchanged structure reuses the layout: keep the user's zoom.
-        layout_kept = self.scene.layout is result.layout and self.scene.graph_style == result.style
+        layout_kept = same_model and self.scene.layout is result.layout
+        layout_kept = layout_kept and self.scene.graph_style == result.style
         self.scene.show_graph(result.visible, result.layout, result.style)
         if new_graph:
             self.stepper.clear()

@@ -172,9 +172,7 @@ class TrainingPlots(QWidget):
         change = settings_change(before, record.settings) if before is not None else ""
         if change:
             line = pg.InfiniteLine(record.step - 0.5, 90, pen=_change_pen(self.theme))
-            line.label = pg.InfLineLabel(
-                line, change, position=0.92, anchors=[(0, 0), (0, 0)], color=self.theme.text
-            )
+            line.label = pg.InfLineLabel(line, change, position=0.92, color=self.theme.text)
             line.setToolTip(f"From step {record.step}: {change}")
             self.loss_plot.addItem(line)
             self.changes.append(line)
@@ -239,6 +237,11 @@ class TrainingPlots(QWidget):
     def _draw_loss(self) -> None:
         points = list(zip(self.steps, self.losses, strict=True))
         _set_points(self.loss_curve, points, self.theme.text, "o")
+        middle = (self.steps[0] + self.steps[-1]) / 2 if self.steps else 0.0
+        for line in self.changes:  # text on the side with room: right of early lines
+            corner = (1, 0) if line.value() > middle else (0, 0)
+            line.label.anchors = [corner, corner]
+            line.label.updatePosition()
 
     @staticmethod
     def _append(

@@ -124,14 +124,14 @@ def test_dropout_and_batch_norm_change_the_graph_between_train_and_eval() -> Non
     for dropped, before in zip(mul.tensor.preview, relu.tensor.preview, strict=True):
         assert dropped == pytest.approx(0.0) or dropped == pytest.approx(2 * before)
     assert _saved_text(norm, "training") == "True"
-    assert node_label_lines(mul, GraphStyle())[1] == "dropout (train: random mask)"
-    assert node_label_lines(norm, GraphStyle())[1] == "batch_norm (train: batch stats)"
+    assert node_label_lines(mul, GraphStyle())[1] == "dropout (random mask)"
+    assert node_label_lines(norm, GraphStyle())[1] == "batch_norm (batch stats)"
     loaded.model.eval()
     eval_run = forward_and_capture(loaded.model, loaded.inputs, loaded.loss_fn)
     assert not _nodes(eval_run, "MulBackward0")
     (eval_norm,) = _nodes(eval_run, "NativeBatchNormBackward0")
     assert _saved_text(eval_norm, "training") == "False"
-    assert node_label_lines(eval_norm, GraphStyle())[1] == "batch_norm (eval: running stats)"
+    assert node_label_lines(eval_norm, GraphStyle())[1] == "batch_norm (running stats)"
     saved_mean = next(s for s in eval_norm.saved if s.name == "result1")
     assert saved_mean.tensor is not None and saved_mean.tensor.shape == (0,)
     (x,) = loaded.inputs  # in eval, a sample's output no longer depends on its batch
