@@ -6,12 +6,10 @@ to select its node. Hovering a plot reads out the nearest curve's name and value
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -22,65 +20,21 @@ from PySide6.QtWidgets import (
 )
 
 from graphviz_app.core.training import TrainRecord, TrainSettings, settings_change
+from graphviz_app.ui.plot_parts import (
+    NO_BRUSH,
+    change_pen,
+    curve_style,
+    line_pen,
+    make_marker,
+    make_plot,
+    set_points,
+    swatch,
+)
 from graphviz_app.ui.theme import LIGHT, Theme
 
 CLICK_PIXELS = 10  # how far (vertically) from a curve a click still selects it
 HOVER_PIXELS = 40  # how far from a curve the pointer still reads it out
-AXIS_WIDTH = 64  # pixels: room for "0.001" and the rotated title beside it
-FEW_POINTS = 30  # up to this many steps, each is drawn as a dot too (one step shows)
-MAX_LOG_TICKS = 4
 LEGEND_WIDTH = (110, 240)  # the legend fits its longest name within these pixels
-PLOT_HEIGHT = 120  # each plot at least: readable ticks and curves
-#: After the palette's colours, the same colours again dashed, then dotted.
-LINE_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
-SYMBOLS = ("o", "t", "s")
-NO_BRUSH = pg.mkBrush(0, 0, 0, 0)  # the dots of few steps, one shape per line style
-TickLevels = list[tuple[Any, list[float]]]  # (spacing, values) per tick level
-TITLE_STYLE = {"font-size": "8pt"}
-# Fixed axis widths, no automatic SI prefix, no linked axes, 1-pixel pens: each of
-# these lets auto-range change the axis text or padding, which resizes the view,
-# which changes the range again. In short plots that loop kept the GUI thread
-# repainting forever.
-
-
-class StepAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph is untyped
-    """An x axis of optimizer steps: ticks only at whole steps."""
-
-    def tickValues(self, low: float, high: float, size: float) -> TickLevels:
-        levels = [
-            (spacing, [v for v in values if float(v).is_integer()])
-            for spacing, values in super().tickValues(low, high, size)
-            if spacing >= 1
-        ]
-        if not any(values for _, values in levels):  # a range narrower than one step
-            whole = range(math.ceil(low), math.floor(high) + 1)
-            levels = [(1.0, [float(v) for v in whole])]
-        return levels
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        return [str(round(v)) for v in values]
-
-
-class LogAxis(pg.AxisItem):  # type: ignore[misc]
-    """A log y axis with a few ticks: decades, else 1-2-5 steps, else three values."""
-
-    def logTickValues(
-        self, low: float, high: float, size: float, std_ticks: TickLevels
-    ) -> TickLevels:
-        decades = [float(v) for v in range(math.ceil(low), math.floor(high) + 1)]
-        if len(decades) >= 2:
-            stride = math.ceil(len(decades) / MAX_LOG_TICKS)
-            return [(None, decades[::stride])]
-        nice = [
-            v + math.log10(m) for v in range(math.floor(low), math.ceil(high)) for m in (1, 2, 5)
-        ]
-        inside = [v for v in nice if low <= v <= high]
-        if len(inside) >= 2:
-            return [(None, inside[:: math.ceil(len(inside) / MAX_LOG_TICKS)])]
-        return [(None, [low + (high - low) * f for f in (0.15, 0.5, 0.85)])]
-
-    def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        return [f"{10**v:.2g}" for v in values]
 
 
 class TrainingPlots(QWidget):
@@ -90,9 +44,9 @@ class TrainingPlots(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.loss_plot = _plot("loss", log=False)
-        self.grad_plot = _plot("|grad|", log=True)
-        self.ratio_plot = _plot("|Δw|/|w|", log=True)
+        self.loss_plot = make_plot("loss", log=False)
+        self.grad_plot = make_plot("|grad|", log=True)
+        self.ratio_plot = make_plot("|Δw|/|w|", log=True)
         self.ratio_plot.getAxis("left").setToolTip("|update| / |weight| of each step")
         self.legend = QListWidget()
         self.legend.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -110,7 +64,7 @@ class TrainingPlots(QWidget):
         self._curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self._styles: dict[str, tuple[str, Qt.PenStyle, str]] = {}  # colour, line, symbol
         self.theme = LIGHT
-        self._markers = {plot: _marker(plot) for plot in self._plots()}
+        self._markers = {plot: make_marker(plot) for plot in self._plots()}
         self._settings: TrainSettings | None = None  # the latest step's
         self.changes: list[pg.InfiniteLine] = []  # where the settings changed (loss plot)
         for plot in self._plots():
@@ -164,14 +118,14 @@ class TrainingPlots(QWidget):
         for name in dict.fromkeys(u.name for r in records for u in r.params):
             for kind, series in (("grad", self.grad_norms), ("ratio", self.ratios)):
                 curve = self._curves.get((kind, name)) or self._new_curve(kind, name)
-                _set_points(curve, series[name], *self._styles[name][::2])
+                set_points(curve, series[name], *self._styles[name][::2])
 
     def _mark_change(self, record: TrainRecord) -> None:
         """A dashed line on the loss plot where the settings changed, named."""
         before, self._settings = self._settings, record.settings
         change = settings_change(before, record.settings) if before is not None else ""
         if change:
-            line = pg.InfiniteLine(record.step - 0.5, 90, pen=_change_pen(self.theme))
+            line = pg.InfiniteLine(record.step - 0.5, 90, pen=change_pen(self.theme))
             line.label = pg.InfLineLabel(line, change, position=0.92, color=self.theme.text)
             line.setToolTip(f"From step {record.step}: {change}")
             self.loss_plot.addItem(line)
@@ -195,11 +149,11 @@ class TrainingPlots(QWidget):
                 axis.setPen(pg.mkPen(theme.muted))
                 axis.setTextPen(pg.mkPen(theme.text))
         for index, name in enumerate(self._styles):
-            self._styles[name] = _style(theme, index)
+            self._styles[name] = curve_style(theme, index)
             self._restyle(name)
         self.loss_curve.setPen(pg.mkPen(theme.text, width=1))
         for line in self.changes:
-            line.setPen(_change_pen(theme))
+            line.setPen(change_pen(theme))
             line.label.setColor(theme.text)
         self._draw_loss()
 
@@ -236,7 +190,7 @@ class TrainingPlots(QWidget):
 
     def _draw_loss(self) -> None:
         points = list(zip(self.steps, self.losses, strict=True))
-        _set_points(self.loss_curve, points, self.theme.text, "o")
+        set_points(self.loss_curve, points, self.theme.text, "o")
         middle = (self.steps[0] + self.steps[-1]) / 2 if self.steps else 0.0
         for line in self.changes:  # text on the side with room: right of early lines
             corner = (1, 0) if line.value() > middle else (0, 0)
@@ -253,15 +207,15 @@ class TrainingPlots(QWidget):
 
     def _new_curve(self, kind: str, name: str) -> pg.PlotDataItem:
         if name not in self._styles:
-            self._styles[name] = _style(self.theme, len(self._styles))
+            self._styles[name] = curve_style(self.theme, len(self._styles))
             self._add_legend_item(name)
         colour, line, _ = self._styles[name]
-        curve = self._plot_of(kind).plot(pen=_pen(colour, line))
+        curve = self._plot_of(kind).plot(pen=line_pen(colour, line))
         self._curves[(kind, name)] = curve
         return curve
 
     def _add_legend_item(self, name: str) -> None:
-        item = QListWidgetItem(_swatch(*self._styles[name][:2]), name)
+        item = QListWidgetItem(swatch(*self._styles[name][:2]), name)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Checked)
         item.setToolTip(f"{name}: untick to hide its curves, click to select its node")
@@ -284,10 +238,10 @@ class TrainingPlots(QWidget):
         for kind, series in (("grad", self.grad_norms), ("ratio", self.ratios)):
             curve = self._curves.get((kind, name))
             if curve is not None:
-                curve.setPen(_pen(colour, line))
-                _set_points(curve, series[name], colour, symbol)
+                curve.setPen(line_pen(colour, line))
+                set_points(curve, series[name], colour, symbol)
         for item in self.legend.findItems(name, Qt.MatchFlag.MatchExactly):
-            item.setIcon(_swatch(colour, line))
+            item.setIcon(swatch(colour, line))
 
     def _plot_of(self, kind: str) -> pg.PlotWidget:
         return self.grad_plot if kind == "grad" else self.ratio_plot
@@ -325,69 +279,3 @@ class TrainingPlots(QWidget):
                 curve.setVisible(shown)
 
 
-def _plot(title: str, log: bool) -> pg.PlotWidget:
-    left = LogAxis("left") if log else pg.AxisItem("left")
-    plot = pg.PlotWidget(
-        background=LIGHT.background, axisItems={"bottom": StepAxis("bottom"), "left": left}
-    )
-    plot.setLabel("left", title, **TITLE_STYLE)
-    plot.setLabel("bottom", "step", **TITLE_STYLE)  # on every plot: they sit side by side
-    plot.showGrid(x=True, y=True, alpha=0.2)
-    plot.setLogMode(y=log)
-    for side in ("left", "bottom"):
-        plot.getAxis(side).enableAutoSIPrefix(False)  # see the note at the top
-    plot.getAxis("left").setWidth(AXIS_WIDTH)
-    plot.setMinimumHeight(PLOT_HEIGHT)
-    plot.setMouseTracking(True)
-    return plot
-
-
-def _marker(plot: pg.PlotWidget) -> pg.ScatterPlotItem:
-    """A ring on the point the read-out describes; outside auto-range (see the top)."""
-    marker = pg.ScatterPlotItem(size=10, symbol="o")
-    plot.addItem(marker, ignoreBounds=True)
-    return marker
-
-
-def _set_points(
-    curve: pg.PlotDataItem, points: list[tuple[int, float]], colour: str, symbol: str
-) -> None:
-    """Draw ``points``; few of them get dots too, so a single step is visible."""
-    dots = symbol if len(points) <= FEW_POINTS else None
-    curve.setData(
-        [s for s, _ in points],
-        [v for _, v in points],
-        symbol=dots,
-        symbolSize=5,
-        symbolPen=pg.mkPen(colour),
-        symbolBrush=pg.mkBrush(colour),
-    )
-
-
-def _style(theme: Theme, index: int) -> tuple[str, Qt.PenStyle, str]:
-    """Colour, line style and dot shape of the ``index``-th parameter: every colour
-    solid, then every colour dashed, then dotted, so no two of 21 curves look alike."""
-    colours = theme.categorical
-    variant = (index // len(colours)) % len(LINE_STYLES)
-    return colours[index % len(colours)], LINE_STYLES[variant], SYMBOLS[variant]
-
-
-def _change_pen(theme: Theme) -> QPen:
-    return _pen(theme.muted, Qt.PenStyle.DashLine)
-
-
-def _pen(colour: str, line: Qt.PenStyle) -> QPen:
-    pen: QPen = pg.mkPen(colour, width=1, style=line)
-    return pen
-
-
-def _swatch(colour: str, line: Qt.PenStyle) -> QIcon:
-    """A short line in the curve's colour and style."""
-    pixmap = QPixmap(22, 12)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    pen = QPen(QColor(colour), 2.5, line)
-    painter.setPen(pen)
-    painter.drawLine(1, 6, 21, 6)
-    painter.end()
-    return QIcon(pixmap)

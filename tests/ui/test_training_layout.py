@@ -14,9 +14,10 @@ from PySide6.QtWidgets import QWidget
 
 from graphviz_app.core.training import Trainer, TrainRecord, TrainSettings
 from graphviz_app.io.builtin import resolve_model
+from graphviz_app.ui.plot_parts import PLOT_HEIGHT
 from graphviz_app.ui.theme import LIGHT
 from graphviz_app.ui.training_part import CHECKING, TrainingControls
-from graphviz_app.ui.training_plots import LEGEND_WIDTH, PLOT_HEIGHT, TrainingPlots
+from graphviz_app.ui.training_plots import LEGEND_WIDTH, TrainingPlots
 
 WAIT_MS = 30_000
 

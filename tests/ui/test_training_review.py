@@ -10,9 +10,10 @@ from graphviz_app.core.training import Trainer, TrainRecord, TrainSettings
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.ui.device_controls import HINT, DevicePanel
 from graphviz_app.ui.gradcheck_view import GradcheckView
+from graphviz_app.ui.plot_parts import AXIS_WIDTH, FEW_POINTS, MAX_LOG_TICKS
 from graphviz_app.ui.theme import DARK, LIGHT
 from graphviz_app.ui.training_part import PREPARING, TrainingControls
-from graphviz_app.ui.training_plots import AXIS_WIDTH, FEW_POINTS, MAX_LOG_TICKS, TrainingPlots
+from graphviz_app.ui.training_plots import TrainingPlots
 
 WAIT_MS = 30_000
 
