@@ -268,7 +268,7 @@ class TrainingControls(QObject):
 
     def _on_reset_done(self, result: object) -> None:
         assert isinstance(result, PictureResult)
-        self.plots.clear()
+        self.plots.start_over()  # the run so far stays, faint, to compare with
         self.inspector.record = None
         self.window.controller.picture_ready.emit(result)
         self.panel.status.setText("Weights, buffers and optimizer state reset to load time.")

@@ -67,6 +67,10 @@ class TrainingPlots(QWidget):
         self._markers = {plot: make_marker(plot) for plot in self._plots()}
         self._settings: TrainSettings | None = None  # the latest step's
         self.changes: list[pg.InfiniteLine] = []  # where the settings changed (loss plot)
+        # The loss of the run before the last Reset, faint: compare two settings.
+        self.previous_curve = self.loss_plot.plot(pen=change_pen(LIGHT))
+        self.previous_label = pg.TextItem("", color=LIGHT.muted, anchor=(1, 1))
+        self.loss_plot.addItem(self.previous_label, ignoreBounds=True)
         for plot in self._plots():
             scene = plot.scene()
             scene.sigMouseMoved.connect(lambda pos, p=plot: self._on_plot_hovered(p, pos))
@@ -88,8 +92,23 @@ class TrainingPlots(QWidget):
     def _plots(self) -> tuple[pg.PlotWidget, ...]:
         return (self.loss_plot, self.grad_plot, self.ratio_plot)
 
+    def start_over(self) -> None:
+        """After Reset weights: clear, keeping this run's loss as a faint curve named
+        by its last settings, to compare the next run with (a reset with no step
+        since keeps the one there is)."""
+        if not self.steps:
+            return
+        steps, losses = list(self.steps), list(self.losses)
+        text = f"previous run: {self._settings.describe()}" if self._settings else ""
+        self.clear()
+        self.previous_curve.setData(steps, losses)
+        self.previous_label.setText(text)
+        self.previous_label.setPos(steps[-1], losses[-1])
+
     def clear(self) -> None:
-        """Forget every step (a reset, another model)."""
+        """Forget every step (another model; :meth:`start_over` after a reset)."""
+        self.previous_curve.setData([], [])
+        self.previous_label.setText("")
         self.steps, self.losses = [], []
         self.grad_norms, self.ratios = {}, {}
         for (kind, _), curve in self._curves.items():
@@ -152,6 +171,8 @@ class TrainingPlots(QWidget):
             self._styles[name] = curve_style(theme, index)
             self._restyle(name)
         self.loss_curve.setPen(pg.mkPen(theme.text, width=1))
+        self.previous_curve.setPen(change_pen(theme))
+        self.previous_label.setColor(theme.muted)
         for line in self.changes:
             line.setPen(change_pen(theme))
             line.label.setColor(theme.text)

@@ -261,3 +261,20 @@ def example_inputs():
 def loss_fn(output, x):
     return (output @ torch.ones(2, 2)).pow(2).mean()  # a float32 matrix: no float64
 """
+
+
+def test_after_a_reset_the_previous_runs_loss_stays_faint_for_comparison(qtbot) -> None:  # type: ignore[no-untyped-def]
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    records = _records((4, 1), steps=3)
+    plots.add_records(records)
+    plots.start_over()
+    steps, losses = plots.previous_curve.getData()
+    assert list(steps) == [1, 2, 3] and list(losses) == [r.loss for r in records]
+    assert plots.previous_label.textItem.toPlainText() == "previous run: SGD, lr 0.1"
+    assert plots.steps == [] and plots.parameter_names() == []
+    plots.start_over()  # no step since: the comparison stays
+    assert len(plots.previous_curve.getData()[0]) == 3
+    plots.clear()  # another model: nothing to compare with
+    assert plots.previous_curve.getData()[0] is None or not len(plots.previous_curve.getData()[0])
+    assert plots.previous_label.textItem.toPlainText() == ""
