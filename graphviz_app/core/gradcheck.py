@@ -158,18 +158,14 @@ def check_gradients(
     on_progress: Progress | None = None,
 ) -> GradcheckReport:
     """Finite differences against backward for parameters ``names`` (all trainable
-    ones when None).
-
-    ``loss(output, *inputs)`` gives the scalar checked; without one, the sum of
-    the outputs is. Each dtype runs with torch.autograd.gradcheck's step and
-    tolerances; ``wide_float32`` adds a float32 run with h = 1e-3 and rtol = 1e-2
-    (labelled :data:`WIDE_FLOAT32`). The elements per parameter fit ``budget_s``
-    (at least 1, at most ``max_elements``). ``on_progress(done, total)`` is called
-    with elements checked over all runs (at the start, every
-    :data:`PROGRESS_INTERVAL_S` and at the end). Raises ValueError for unknown or
-    frozen ``names``, and :class:`~graphviz_app.core.cancel.Cancelled` between
-    elements once ``cancel`` is set.
-    """
+    ones when None) of ``loss(output, *inputs)`` (the outputs' sum without one), in
+    each dtype with torch.autograd.gradcheck's step and tolerances; ``wide_float32``
+    adds float32 with h = 1e-3 and rtol = 1e-2 (:data:`WIDE_FLOAT32`). The elements
+    per parameter fit ``budget_s`` (at least 1, at most ``max_elements``);
+    ``on_progress(done, total)`` counts them over all runs (at the start, every
+    :data:`PROGRESS_INTERVAL_S` and at the end). Raises :class:`GradcheckError` for
+    unknown or frozen ``names``, and ``Cancelled`` between elements once ``cancel``
+    is set."""
     sizes = _chosen(model, names)
     plan = _plan(dtypes, wide_float32)
     first = _Copy(model, inputs, loss, plan[0].dtype, list(sizes))
