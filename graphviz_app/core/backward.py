@@ -60,6 +60,10 @@ class BackwardStep:
     leaf_grad_after: TensorInfo | None = None
     thread: str = ""
 
+    def received_grad(self) -> TensorInfo | None:
+        """The gradient that reached this node (for a leaf, its ``.grad`` after)."""
+        return self.leaf_grad_after or next((g for g in self.grad_outputs if g), None)
+
 
 @dataclass(frozen=True)
 class BackwardTrace:
@@ -71,6 +75,11 @@ class BackwardTrace:
     def step_for(self, node_id: str) -> BackwardStep | None:
         """The (first) step that executed ``node_id``, if it ran."""
         return next((s for s in self.steps if s.node_id == node_id), None)
+
+    def received_grads(self) -> dict[str, TensorInfo]:
+        """Node id -> the gradient that reached it (a leaf's ``.grad`` after)."""
+        grads = {step.node_id: step.received_grad() for step in self.steps}
+        return {node_id: grad for node_id, grad in grads.items() if grad is not None}
 
     def grad_norms(self) -> dict[str, float]:
         """Per node, the norm of the gradient that reached it (for colouring)."""

@@ -8,7 +8,6 @@ stepper's "Colour by gradient" box.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
@@ -118,12 +117,9 @@ class Appearance(QObject):
         if result is None:
             self.legend.show_colouring(None, self.theme)
             return
-        shown = colouring(self.mode, result.visible, self.theme, self._grad_norms())
-        # By gradient, the stepper fills the nodes backward has reached by the step
-        # shown; the others keep their kind colour (no gradient exists for them yet).
-        fills = {} if self.mode is ColourMode.GRADIENT else shown.fills
+        shown = colouring(self.mode, result.visible, self.theme)
         for node_id, item in self.window.scene.nodes.items():
-            item.set_base_fill(fills.get(node_id))
+            item.set_base_fill(shown.fills.get(node_id))
         # The stepper draws its own gradient legend (top left).
         legend = None if self.mode is ColourMode.GRADIENT else shown
         self.legend.show_colouring(legend, self.theme)
@@ -134,12 +130,7 @@ class Appearance(QObject):
         stepper_fills = self.window.stepper.current_fills()
         if stepper_fills or self.window.result is None or self.mode is ColourMode.GRADIENT:
             return stepper_fills
-        shown = colouring(self.mode, self.window.result.visible, self.theme, self._grad_norms())
-        return dict(shown.fills)
-
-    def _grad_norms(self) -> dict[str, float]:
-        stepper = self.window.stepper
-        return stepper.result.grad_norms() if stepper.result is not None else {}
+        return dict(colouring(self.mode, self.window.result.visible, self.theme).fills)
 
     def _set_grad_available(self, available: bool) -> None:
         self.colour_actions[ColourMode.GRADIENT].setEnabled(available)
@@ -205,7 +196,7 @@ class Appearance(QObject):
     def _place_find_bar(self, own_row: bool) -> None:
         """Large fonts leave no room for the find box beside the toolbar's buttons."""
         find = getattr(self.window, "find_toolbar", None)
-        if find is None:
+        if find is None:  # the window builds its toolbars after the appearance
             return
         self.window.removeToolBarBreak(find)
         if own_row:
@@ -215,11 +206,7 @@ class Appearance(QObject):
         """Presentation mode lays the graph out again with larger labels."""
         size = PRESENTATION_FONT if theme.presentation else GraphStyle().font_size
         if self.window.style_options.font_size != size:
-            self.window.style_options = dataclasses.replace(
-                self.window.style_options, font_size=size
-            )
-            if self.window.result is not None:
-                self.window.controller.restyle(self.window.style_options)
+            self.window.restyle(font_size=size)
 
     def _on_themes_theme_changed(self, theme: Theme) -> None:
         self.presentation_action.setChecked(theme.presentation)

@@ -60,20 +60,21 @@ class Colouring:
     ramp_title: str = ""
 
 
-def colouring(
-    mode: ColourMode, graph: AutogradGraph, theme: Theme, grad_norms: Mapping[str, float]
-) -> Colouring:
-    """How ``graph``'s nodes are coloured in ``mode`` (``grad_norms``: node id -> norm)."""
+def colouring(mode: ColourMode, graph: AutogradGraph, theme: Theme) -> Colouring:
+    """How ``graph``'s nodes are coloured in ``mode``. By gradient there is nothing
+    here: the backward stepper fills the nodes backward has reached by the step shown
+    (the others keep their kind colour) and draws its own legend."""
+    if mode is ColourMode.GRADIENT:
+        return Colouring({})
     if mode is ColourMode.KIND:
         kinds = dict.fromkeys(n.kind for n in graph.nodes)
         entries = tuple((theme.kind_fill[k], _short(KIND_LABEL[k])) for k in kinds)
         return Colouring({}, entries)
-    if mode in (ColourMode.GRADIENT, ColourMode.VALUE):
-        norms = dict(grad_norms) if mode is ColourMode.GRADIENT else _value_norms(graph)
+    if mode is ColourMode.VALUE:
+        norms = _value_norms(graph)
         ramp = GradRamp.over(norms)
         fills = {key: ramp.color(v) for key, v in norms.items()} if ramp else {}
-        title = "|grad|" if mode is ColourMode.GRADIENT else "|value| (norm)"
-        return Colouring(fills, ramp=ramp, ramp_title=f"{title}, log scale")
+        return Colouring(fills, ramp=ramp, ramp_title="|value| (norm), log scale")
     return _categories(graph, theme, CATEGORY_OF[mode])
 
 

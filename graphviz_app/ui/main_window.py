@@ -28,7 +28,7 @@ from graphviz_app.ui.inspector import InspectorView
 from graphviz_app.ui.lesson import LessonView, find_node
 from graphviz_app.ui.minimap import Minimap
 from graphviz_app.ui.model_list import ModelList
-from graphviz_app.ui.parts import install_parts
+from graphviz_app.ui.parts import install_parts, menu_named
 from graphviz_app.ui.run_controls import RunControls
 from graphviz_app.ui.scene import GraphScene
 from graphviz_app.ui.status import AppStatusBar, ErrorReporter, picture_message
@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
         self.find_toolbar = self.addToolBar("Find")  # its own row in presentation mode
         self.find_toolbar.setObjectName("find_toolbar")
         self.find_toolbar.addWidget(self.find_bar)
-        view_menu = next(m for m in self.menuBar().findChildren(QMenu) if m.title() == "&View")
+        view_menu = menu_named(self, "&View")
         view_menu.addSeparator()
         for menu in (self.appearance.theme_menu, self.appearance.colour_menu, self.panels_menu):
             view_menu.addMenu(menu)
@@ -327,8 +327,7 @@ class MainWindow(QMainWindow):
         if node_id and self.result is not None:
             step = self.stepper.reached_step(node_id)  # None: backward is not there yet
             self.inspector.show_node(self.result.visible, node_id, step)
-            grads = incoming_grads(self.stepper.result)
-            grad = grads.get(node_id) if step is not None else None
+            grad = step.received_grad() if step is not None else None
             self.histograms.show_tensors(self.result.visible.node(node_id).tensor, grad)
         else:
             self.inspector.show_nothing()
@@ -391,9 +390,4 @@ class MainWindow(QMainWindow):
 
 def incoming_grads(result: BackwardResult | None) -> dict[str, TensorInfo]:
     """Node id -> the gradient that reached it in ``result`` (a leaf's .grad after)."""
-    grads: dict[str, TensorInfo] = {}
-    for step in result.trace.steps if result is not None else ():
-        received = step.leaf_grad_after or next((g for g in step.grad_outputs if g), None)
-        if received is not None:
-            grads[step.node_id] = received
-    return grads
+    return result.trace.received_grads() if result is not None else {}

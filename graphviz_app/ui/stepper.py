@@ -263,14 +263,14 @@ class BackwardStepper(QObject):
         self._apply_fills()
         self._apply_states()
 
-    def current_fills(self) -> dict[str, str]:
+    def current_fills(self, norms: dict[str, float] | None = None) -> dict[str, str]:
         """Node id -> fill colour by gradient, as drawn now (empty when colouring is off).
 
         Only the nodes that have run by the current step, and the current one, have a
         fill; the ramp spans the whole pass, so a node's colour does not change as later
-        steps run.
+        steps run. ``norms``: :meth:`drawn_norms`, when the caller has them.
         """
-        norms = self.drawn_norms()
+        norms = self.drawn_norms() if norms is None else norms
         if not norms or not self.panel.colour_box.isChecked() or self.result is None:
             return {}
         reached = {self._drawn(s.node_id) for s in self.result.trace.steps[: self.index + 1]}
@@ -298,7 +298,7 @@ class BackwardStepper(QObject):
 
     def _apply_fills(self) -> None:
         norms = self.drawn_norms()
-        fills = self.current_fills()
+        fills = self.current_fills(norms)
         on = bool(fills)
         for node_id, item in self.scene.nodes.items():
             item.set_fill(fills.get(node_id))

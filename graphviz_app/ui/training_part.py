@@ -92,11 +92,10 @@ class TrainingControls(QObject):
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.dock = self.window.add_dock("Training", "training_dock", scroll, bottom, DOCK_HEIGHT)
-        backward = getattr(self.window, "backward_dock", None)
-        if backward is not None:  # share the bottom's full width, as a tab beside it
-            self.window.tabifyDockWidget(backward, self.dock)
-            backward.raise_()
-            self.window.resizeDocks([backward], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+        backward = self.window.backward_dock  # share the bottom's full width, as a tab
+        self.window.tabifyDockWidget(backward, self.dock)
+        backward.raise_()
+        self.window.resizeDocks([backward], [DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     def _build_actions(self) -> None:
         self.check_action = make_action(
@@ -127,9 +126,7 @@ class TrainingControls(QObject):
         themes = window.appearance.themes
         themes.theme_changed.connect(self.plots.set_theme)
         self.plots.set_theme(themes.theme)
-        add_extra = getattr(window.inspector, "add_extra", None)
-        if add_extra is not None:  # the inspector grows this hook (issue 4)
-            add_extra(self.inspector)
+        window.inspector.add_extra(self.inspector)
 
     # --- jobs -----------------------------------------------------------------
     @property
