@@ -104,8 +104,6 @@ def explain_step(node: Node, step: BackwardStep) -> ChainRule:
 
 def rule_header(node: Node) -> str:
     """The one-line rule for ``node``'s kind (a leaf accumulates, a view reshapes)."""
-    if node.is_leaf:
-        return HEADERS[NodeKind.PARAMETER]
     return HEADERS.get(node.kind, CHAIN_RULE)
 
 

@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from graphviz_app.core.graph import AutogradGraph, Edge, Node, NodeKind
+from graphviz_app.core.graph import AutogradGraph, Edge, Node, NodeKind, module_prefixes
 
 GROUP_PREFIX = "module_"
 FOLD_PREFIX = "fold_"
@@ -96,8 +96,7 @@ def module_paths(graph: AutogradGraph) -> list[str]:
     """Every module path that owns a node, with all its ancestors, sorted."""
     paths: set[str] = set()
     for module in {n.module for n in graph.nodes if n.module}:
-        parts = module.split(".")
-        paths.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+        paths.update(module_prefixes(module))
     return sorted(paths)
 
 

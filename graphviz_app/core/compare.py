@@ -7,13 +7,13 @@ comparison itself is plain numbers.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 
-from graphviz_app.core.forward import sum_of_outputs
+from graphviz_app.core.devices import made_on
+from graphviz_app.core.forward import loss_value
 from graphviz_app.core.modes import evaluating
 from graphviz_app.core.tensor_info import dtype_name
 
@@ -102,10 +102,9 @@ def gradients_of(
     compute different functions; ``.grad`` is left alone. Tensors the loss creates
     are made on ``device``."""
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    where = torch.device(device) if device != "cpu" else contextlib.nullcontext()
-    with evaluating(model), torch.enable_grad(), where:
+    with evaluating(model), torch.enable_grad(), made_on(device):
         output = model(*inputs)
-        value = loss(output, *inputs) if loss is not None else sum_of_outputs(output)
+        value = loss_value(output, inputs, loss)
         grads = torch.autograd.grad(value.sum(), [p for _, p in named], allow_unused=True)
     return snapshot_grads(named, list(grads))
 

@@ -7,6 +7,7 @@ and dtype, exactly as PyTorch does when a checkpoint is loaded elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from dataclasses import dataclass
 
@@ -132,6 +133,12 @@ def explain_device_error(exc: BaseException, device: str, dtype: str) -> str:
             "a smaller dtype, or the CPU."
         )
     return f"Running on {device} in {dtype} failed: {type(exc).__name__}: {exc}"
+
+
+def made_on(device: str) -> contextlib.AbstractContextManager[object]:
+    """Where tensors that code creates without a device go: ``device`` (the CPU is
+    torch's default already)."""
+    return torch.device(device) if device != "cpu" else contextlib.nullcontext()
 
 
 def parse_dtype(name: str) -> torch.dtype:

@@ -99,3 +99,8 @@ def sum_of_outputs(output: object) -> torch.Tensor:
     if not floats:
         raise TypeError("the model's output holds no floating-point tensor to differentiate")
     return torch.stack(floats).sum()
+
+
+def loss_value(output: object, inputs: Sequence[torch.Tensor], loss: LossFn | None) -> torch.Tensor:
+    """``loss(output, *inputs)``, or the outputs' sum for a model without a loss."""
+    return loss(output, *inputs) if loss is not None else sum_of_outputs(output)

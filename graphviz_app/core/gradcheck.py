@@ -28,7 +28,7 @@ import torch
 from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.determinism import probe_forward, repeatable
 from graphviz_app.core.devices import is_out_of_memory, move_tensor, parse_dtype
-from graphviz_app.core.forward import sum_of_outputs
+from graphviz_app.core.forward import loss_value
 from graphviz_app.core.gradcheck_text import BOTH_PASSED as BOTH_PASSED
 from graphviz_app.core.gradcheck_text import FLOAT64_BUG as FLOAT64_BUG
 from graphviz_app.core.gradcheck_text import WIDE_FLOAT32 as WIDE_FLOAT32
@@ -181,7 +181,8 @@ def check_gradients(
     for step in plan:
         work = first if not runs else _Copy(model, inputs, loss, step.dtype, list(sizes))
         runs.append(_run(work, step, per_param, cancel, progress))
-    return _report(runs, losses, forward_s, per_param, max(sizes.values()), max_elements, budget_s)
+    sampled = (per_param, max(sizes.values()), max_elements)
+    return _report(runs, losses, deterministic, forward_s, sampled, budget_s)
 
 
 def _plan(dtypes: Sequence[str], wide_float32: bool) -> list[_Step]:
@@ -194,13 +195,12 @@ def _plan(dtypes: Sequence[str], wide_float32: bool) -> list[_Step]:
 def _report(
     runs: list[GradcheckRun],
     losses: tuple[float, ...],
+    deterministic: bool,
     forward_s: float,
-    per_param: int,
-    largest: int,
-    max_elements: int,
+    sampled: tuple[int, int, int],  # elements per parameter, the largest, the cap
     budget_s: float,
 ) -> GradcheckReport:
-    deterministic = repeatable(losses, runs[0].dtype)
+    per_param, largest, max_elements = sampled
     why = sampling_text(per_param, largest, max_elements, forward_s, budget_s, deterministic)
     return GradcheckReport(
         tuple(runs),
@@ -274,9 +274,7 @@ class _Copy:
     def objective(self) -> torch.Tensor:
         try:
             output = self.model(*self.inputs)
-            value = (
-                self.loss(output, *self.inputs) if self.loss is not None else sum_of_outputs(output)
-            )
+            value = loss_value(output, self.inputs, self.loss)
         except (RuntimeError, TypeError) as exc:  # mostly a tensor made in float32 inside
             if is_out_of_memory(exc):
                 raise

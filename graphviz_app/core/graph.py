@@ -237,3 +237,9 @@ def _finite_json(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_finite_json(item) for item in value]
     return value
+
+
+def module_prefixes(module: str) -> list[str]:
+    """``"a.b.c"`` and its ancestors, outermost first: ``["a", "a.b", "a.b.c"]``."""
+    parts = module.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]

@@ -18,7 +18,7 @@ import graphviz
 
 from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.engine import DEFAULT_TIMEOUT_S, EngineError, GraphvizEngine
-from graphviz_app.core.graph import AutogradGraph, Edge, Node, NodeKind
+from graphviz_app.core.graph import AutogradGraph, Edge, Node, NodeKind, module_prefixes
 from graphviz_app.core.style import (
     CLUSTER_BORDER,
     CLUSTER_FILL,
@@ -172,7 +172,7 @@ def _add_nodes(
         branch = tree
         module = box_module(node)
         if style.clusters and module is not None:
-            for depth_path in _module_prefixes(module):
+            for depth_path in module_prefixes(module):
                 branch = branch["children"].setdefault(
                     depth_path, {"nodes": [], "children": OrderedDict()}
                 )
@@ -190,9 +190,6 @@ def box_module(node: Node) -> str | None:
     return node.module
 
 
-def _module_prefixes(module: str) -> list[str]:
-    parts = module.split(".") if module else [""]
-    return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
 def _emit_branch(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from graphviz_app.core.cancel import CancelToken
 from graphviz_app.core.collapse import LAYOUT_HARD_CAP, LayoutTooLargeError, VisibleGraph
 from graphviz_app.core.engine import GraphvizEngine
-from graphviz_app.core.graph import AutogradGraph, Edge
+from graphviz_app.core.graph import AutogradGraph, Edge, module_prefixes
 from graphviz_app.core.layout import (
     PX_PER_PT,
     ClusterBox,
@@ -162,8 +162,7 @@ def _modules_of(module: str | None) -> frozenset[str]:
     """The cluster ids of ``module`` and its ancestors (the boxes around a node)."""
     if module is None:
         return frozenset()
-    parts = module.split(".")
-    return frozenset(cluster_id(".".join(parts[: i + 1])) for i in range(len(parts)))
+    return frozenset(cluster_id(path) for path in module_prefixes(module))
 
 
 Box = tuple[float, float, float, float]  # left, top, right, bottom

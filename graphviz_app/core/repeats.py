@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from graphviz_app.core.collapse import Fold, VisibleGraph, visible_graph
-from graphviz_app.core.graph import AutogradGraph, Node, NodeKind
+from graphviz_app.core.graph import AutogradGraph, Node, NodeKind, module_prefixes
 
 #: A run needs at least this many modules to be worth folding (one shown, two folded).
 MIN_RUN = 3
@@ -100,8 +100,7 @@ def _members_by_module(graph: AutogradGraph) -> dict[str, list[Node]]:
         if node.module is None or node.kind is NodeKind.OUTPUT:
             continue
         if node.module not in prefixes:
-            parts = node.module.split(".")
-            prefixes[node.module] = [".".join(parts[: i + 1]) for i in range(len(parts))]
+            prefixes[node.module] = module_prefixes(node.module)
         for path in prefixes[node.module]:
             members.setdefault(path, []).append(node)
     return members

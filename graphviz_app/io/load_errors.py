@@ -21,9 +21,6 @@ class ModelFileError(RuntimeError):
         self.details = details
 
 
-#: The issue's name for it; the same class.
-ModelLoadError = ModelFileError
-
 
 class PickleConsentError(ModelFileError):
     """The file is a pickle that only loads by running code from it; the user must agree

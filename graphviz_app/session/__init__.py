@@ -7,7 +7,6 @@ holds live torch objects and is used from one worker thread only; what it return
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from graphviz_app.core.devices import (
     free_device_memory,
     is_out_of_memory,
     list_devices,
+    made_on,
 )
 from graphviz_app.core.drawing import Drawer
 from graphviz_app.core.engine import GraphvizEngine, find_engine
@@ -105,8 +105,12 @@ class StepResult:
     backward: BackwardResult
     record: TrainRecord
     change: StructureChange
-    layout_reused: bool  # same structure as the previous picture: no Graphviz run
     note: str = ""  # e.g. "New Adam optimizer: its state starts empty."
+
+    @property
+    def layout_reused(self) -> bool:
+        """Same structure as the previous picture: no Graphviz run."""
+        return self.picture.layout_kind == "cached"
 
 
 @dataclass(frozen=True)
@@ -191,8 +195,7 @@ class ModelSession:
         creates (a loss's target) are made there too."""
         loaded = self._require_loaded()
         device = self._training.device if self._training is not None else "cpu"
-        where = torch.device(device) if device != "cpu" else contextlib.nullcontext()
-        with where:
+        with made_on(device):
             return forward_and_capture(loaded.model, inputs, loss, self.options)
 
     def picture(self, style: GraphStyle, cancel: CancelToken | None = None) -> PictureResult:
@@ -288,8 +291,7 @@ class ModelSession:
         record = self._timed("optimizer step", lambda: state.trainer.apply(roots[0]))
         picture = self.picture(style)
         change = structure_change(previous, self.run.graph)
-        reused = picture.layout_kind == "cached"
-        return StepResult(picture, backward, record, change, reused, note)
+        return StepResult(picture, backward, record, change, note)
 
     def train(
         self,

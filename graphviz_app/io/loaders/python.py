@@ -10,14 +10,13 @@ A file without ``build_model()`` is loaded by building ``request.class_name`` wi
 from __future__ import annotations
 
 import ast
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import torch
 
+from graphviz_app.core.devices import made_on
 from graphviz_app.core.forward import as_input_tuple
 from graphviz_app.io.input_spec import make_inputs, parse_input_spec
 from graphviz_app.io.load_errors import ChoiceNeededError, ModelFileError
@@ -86,7 +85,7 @@ def build_from(
         build, what = required(module, path, "build_model"), "build_model()"
     else:
         raise ChoiceNeededError(_no_build_model(module, path))
-    with _device(request.structure_only):
+    with made_on(_device(request)):
         model = check_module(path, what, _run_explained(imported, path, what, build))
     return model, _inputs(imported, path, request)
 
@@ -101,7 +100,7 @@ def _inputs(imported: ImportedFile, path: Path, request: LoadRequest) -> tuple[t
             f"{path.name} defines no example_inputs(): give an input spec such as "
             "'1x3x32x32:float32' (or '4x16:int64[0,1000)' for token ids)."
         )
-    with _device(request.structure_only):
+    with made_on(_device(request)):
         value = _run_explained(imported, path, "example_inputs()", example)
     try:
         return as_input_tuple(value)
@@ -109,14 +108,9 @@ def _inputs(imported: ImportedFile, path: Path, request: LoadRequest) -> tuple[t
         raise ModelFileError(f"{path.name}: {exc}") from exc
 
 
-@contextlib.contextmanager
-def _device(structure_only: bool) -> Iterator[None]:
-    """Build on the meta device for a structure-only load (no memory, no values)."""
-    if structure_only:
-        with torch.device("meta"):
-            yield
-    else:
-        yield
+def _device(request: LoadRequest) -> str:
+    """The meta device for a structure-only load (no memory, no values)."""
+    return "meta" if request.structure_only else "cpu"
 
 
 def _class_builder(module: ModuleType, path: Path, request: LoadRequest) -> Any:
