@@ -109,9 +109,9 @@ def first_picture(
     graph = run.graph
     runs = outermost_runs(detect_repeats(graph, types)) if fold else ()
     folds = tuple(r.fold() for r in runs)
-    collapsed = fitting_collapse(graph, AUTO_COLLAPSE_ABOVE) or frozenset()
-    if folds:  # folded, the first picture can afford more levels open in fewer nodes
-        collapsed = fitting_collapse(graph, FOLDED_LIMIT, folds) or frozenset()
+    # Folded, the first picture can afford more levels open in fewer nodes.
+    limit = FOLDED_LIMIT if folds else AUTO_COLLAPSE_ABOVE
+    collapsed = fitting_collapse(graph, limit, folds) or frozenset()
     view = visible_graph(graph, collapsed, folds, types)
     layout = layouter.layout(view, STYLE)
     return Opened(collapsed, folds, Placed(view, layout), time.perf_counter() - start)

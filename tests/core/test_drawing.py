@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from large_models import TinyGPT
 
 from graphviz_app.core.collapse import LAYOUT_HARD_CAP, count_visible
 from graphviz_app.core.drawing import (
@@ -17,7 +18,6 @@ from graphviz_app.core.engine import find_engine
 from graphviz_app.core.forward import forward_and_capture
 from graphviz_app.core.graph import AutogradGraph, NodeKind
 from graphviz_app.core.style import GraphStyle
-from tests.core.large_models import TinyGPT
 
 
 def _gpt(layers: int) -> tuple[TinyGPT, AutogradGraph]:

@@ -95,7 +95,6 @@ def test_a_class_is_picked_with_arguments_and_remembered(qtbot, window: MainWind
     dialog.spec.setText("4x3:float32")
     assert open_button.isEnabled()
     qtbot.waitUntil(lambda: dialog._fields["hidden"].isVisible())  # rows shown, as on screen
-    dialog.grab().save("/tmp/load_dialog.png")
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         open_button.click()
     assert window.result is not None and window.result.model_name == "classes_only.Net"
@@ -140,7 +139,6 @@ def test_a_pickle_asks_first_and_dont_load_runs_nothing(
     opener(window).open(BAD / "pickle_marker.pt")
     box = wait_for_question(qtbot, window, QMessageBox)
     assert box.defaultButton().text() == "Don't load" and "runs code" in box.text()
-    box.grab().save("/tmp/unpickle_box.png")
     click(box, "Don't load")
     qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
     assert not marker.exists() and window.result.model_name == "two_layer_net"

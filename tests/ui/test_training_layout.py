@@ -40,8 +40,9 @@ def _records(widths: tuple[int, ...], steps: int = 3) -> list[TrainRecord]:
     records = []
     for _ in range(steps):
         trainer.before_forward()
-        model(x).pow(2).mean().backward()
-        records.append(trainer.apply(model(x).pow(2).mean()))
+        loss = model(x).pow(2).mean()
+        loss.backward()
+        records.append(trainer.apply(loss))
     return records
 
 
