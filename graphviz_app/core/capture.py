@@ -209,7 +209,8 @@ class _GraphBuilder:
                 and self.options.with_values
                 and tensor.numel() <= SAVED_VALUES_LIMIT
             )
-            info = describe_tensor(tensor, self.options.preview_limit, with_values)
+            # Saved tensors are listed with their first values; no histogram is drawn.
+            info = describe_tensor(tensor, self.options.preview_limit, with_values, False)
             self._saved_cache[key] = info
         return info
 

@@ -219,11 +219,16 @@ def _update(name: str, param: torch.Tensor, before: torch.Tensor) -> ParamUpdate
         grad_norm=float(grad.norm()) if grad is not None else 0.0,
         update_norm=float(update.norm()),
         weight_norm=float(before.norm()),
-        before=describe_tensor(before, UPDATE_PREVIEW),
-        after=describe_tensor(after, UPDATE_PREVIEW),
-        update=describe_tensor(update, UPDATE_PREVIEW),
-        grad=describe_tensor(grad, UPDATE_PREVIEW) if grad is not None else None,
+        before=_summary(before),
+        after=_summary(after),
+        update=_summary(update),
+        grad=_summary(grad) if grad is not None else None,
     )
+
+
+def _summary(tensor: torch.Tensor) -> TensorInfo:
+    # The inspector shows a record's first values and norm, never its histogram.
+    return describe_tensor(tensor, UPDATE_PREVIEW, histogram=False)
 
 
 def snapshot_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
