@@ -66,9 +66,7 @@ def dtype_name(dtype: torch.dtype) -> str:
 
 
 def describe_tensor(
-    t: torch.Tensor,
-    preview_limit: int = DEFAULT_PREVIEW,
-    with_values: bool = True,
+    t: torch.Tensor, preview_limit: int = DEFAULT_PREVIEW, with_values: bool = True,
     histogram: bool = True,
 ) -> TensorInfo:
     """Shape, dtype and device of ``t``, plus statistics and a preview when values exist.
@@ -76,9 +74,7 @@ def describe_tensor(
     Meta tensors, sparse tensors and ``with_values=False`` give a record without
     values. The preview is the first ``preview_limit`` elements in row-major order;
     the histogram (about sqrt(n) bins, at most :data:`HISTOGRAM_BINS`) covers all finite
-    values; ``histogram=False`` skips it for tensors no histogram is drawn of (about a
-    third of the time).
-    """
+    values (``histogram=False``: none, for tensors whose histogram is never drawn)."""
     shape = tuple(int(d) for d in t.shape)
     base = {
         "shape": shape,
