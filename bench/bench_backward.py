@@ -24,8 +24,8 @@ import torch
 from bench.args import parse_model_args
 from bench.bench_capture import TORCH_THREADS, emit, load_average, ms
 from bench.models import BUILDERS, BenchModel
-from graphviz_app.core.backward import BackwardTrace, record_backward
-from graphviz_app.core.walk import walk_autograd
+from graphviz_app.core.autograd.backward import BackwardTrace, record_backward
+from graphviz_app.core.graph.walk import walk_autograd
 
 DEFAULT_MODELS = ("mlp", "resnet18", "resnet50", "gpt2")
 STEP_RENDER_NODES = 1000

@@ -26,13 +26,13 @@ from torchviz import make_dot
 
 from bench.args import parse_model_args
 from bench.models import BUILDERS, BenchModel
-from graphviz_app.core.capture import CaptureOptions, capture_walk
-from graphviz_app.core.engine import find_engine
-from graphviz_app.core.forward import input_names
-from graphviz_app.core.graph import AutogradGraph
-from graphviz_app.core.layout import compute_layout, to_dot
-from graphviz_app.core.recorder import ForwardRecorder
-from graphviz_app.core.walk import walk_autograd
+from graphviz_app.core.autograd.capture import CaptureOptions, capture_walk
+from graphviz_app.core.autograd.forward import input_names
+from graphviz_app.core.autograd.recorder import ForwardRecorder
+from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.graph.walk import walk_autograd
+from graphviz_app.core.layout.dot import compute_layout, to_dot
+from graphviz_app.core.layout.engine import find_engine
 
 #: The app runs forward in a worker while the GUI thread and the Graphviz process
 #: need the other core of a 2-core machine; torch's default of one intra-op thread

@@ -22,13 +22,13 @@ from PySide6.QtWidgets import QApplication
 
 from bench.bench_large import gpt48
 from bench.models import BenchModel, gpt2, resnet50
-from graphviz_app.core.capture import CaptureOptions
-from graphviz_app.core.engine import find_engine
-from graphviz_app.core.forward import forward_and_capture
-from graphviz_app.core.layout import compute_layout, to_dot
-from graphviz_app.core.style import GraphStyle
-from graphviz_app.ui.scene import GraphScene
-from graphviz_app.ui.view import GraphView
+from graphviz_app.core.autograd.capture import CaptureOptions
+from graphviz_app.core.autograd.forward import forward_and_capture
+from graphviz_app.core.layout.dot import compute_layout, to_dot
+from graphviz_app.core.layout.engine import find_engine
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.ui.graph.scene import GraphScene
+from graphviz_app.ui.graph.view import GraphView
 
 MODELS: dict[str, Callable[[], BenchModel]] = {"gpt2": gpt2, "resnet50": resnet50, "gpt48": gpt48}
 VIEW_SIZE = (1280, 800)

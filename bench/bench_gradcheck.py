@@ -15,8 +15,9 @@ import time
 import torch
 
 from bench.models import BUILDERS
-from graphviz_app.core.gradcheck import BUDGET_S, check_gradients
-from graphviz_app.core.threads import configure_torch_threads
+from graphviz_app.core.gradcheck.check import check_gradients
+from graphviz_app.core.gradcheck.results import BUDGET_S
+from graphviz_app.core.runtime.threads import configure_torch_threads
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.io.model_file import load_model_file
 

@@ -27,27 +27,27 @@ from typing import Any
 import torch
 
 from bench.models import GPT2, BenchModel, deep_resnet, gpt2, resnet50
-from graphviz_app.core.capture import CaptureOptions
-from graphviz_app.core.collapse import (
+from graphviz_app.core.autograd.capture import CaptureOptions
+from graphviz_app.core.autograd.forward import ForwardRun, forward_and_capture
+from graphviz_app.core.autograd.meta import capture_structure
+from graphviz_app.core.graph.collapse import (
     Fold,
     fitting_collapse,
     module_types,
     visible_graph,
 )
-from graphviz_app.core.drawing import (
+from graphviz_app.core.graph.repeats import detect_repeats, outermost_runs
+from graphviz_app.core.layout.dot import compute_layout, to_dot
+from graphviz_app.core.layout.drawing import (
     AUTO_COLLAPSE_ABOVE,
     FOLDED_LIMIT,
     Drawer,
     Drawing,
     toggle_module,
 )
-from graphviz_app.core.engine import EngineError, GraphvizEngine, find_engine
-from graphviz_app.core.forward import ForwardRun, forward_and_capture
-from graphviz_app.core.layout import compute_layout, to_dot
-from graphviz_app.core.lazy_layout import LazyLayouter, Placed
-from graphviz_app.core.meta import capture_structure
-from graphviz_app.core.repeats import detect_repeats, outermost_runs
-from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.layout.engine import EngineError, GraphvizEngine, find_engine
+from graphviz_app.core.layout.lazy import LazyLayouter, Placed
+from graphviz_app.core.layout.style import GraphStyle
 
 FULL_LIMIT, QUICK_FULL_LIMIT = 4000, 1000  # full-graph layouts above this are skipped
 FULL_TIMEOUT_S = 240.0

@@ -43,17 +43,17 @@ from torchviz import make_dot
 from bench.args import parse_model_args
 from bench.bench_capture import emit, load_average, ms
 from bench.models import BUILDERS, BenchModel
-from graphviz_app.core.capture import CaptureOptions, capture_walk
-from graphviz_app.core.engine import GraphvizEngine, find_engine
-from graphviz_app.core.forward import forward_and_capture, input_names
-from graphviz_app.core.graph import AutogradGraph
-from graphviz_app.core.layout import GraphLayout, compute_layout, to_dot
-from graphviz_app.core.layout_cache import LayoutCache
-from graphviz_app.core.recorder import ForwardRecorder
-from graphviz_app.core.style import GraphStyle
-from graphviz_app.core.walk import walk_autograd
-from graphviz_app.ui.scene import GraphScene
-from graphviz_app.ui.view import GraphView
+from graphviz_app.core.autograd.capture import CaptureOptions, capture_walk
+from graphviz_app.core.autograd.forward import forward_and_capture, input_names
+from graphviz_app.core.autograd.recorder import ForwardRecorder
+from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.graph.walk import walk_autograd
+from graphviz_app.core.layout.cache import LayoutCache
+from graphviz_app.core.layout.dot import GraphLayout, compute_layout, to_dot
+from graphviz_app.core.layout.engine import GraphvizEngine, find_engine
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.ui.graph.scene import GraphScene
+from graphviz_app.ui.graph.view import GraphView
 
 #: One intra-op thread, as the app: on 2 cores the GUI thread and the Graphviz
 #: process need the other core (torch's default of 2 threads made a deep conv net's

@@ -22,8 +22,8 @@ import torch
 from torch import nn
 
 from bench.models import BUILDERS, BenchModel
-from graphviz_app.core.style import GraphStyle
-from graphviz_app.core.training import TrainSettings, make_optimizer
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.training.trainer import TrainSettings, make_optimizer
 from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.session import ModelSession, StepResult
 
@@ -86,10 +86,10 @@ def visible_steps_per_second(bench: BenchModel, steps: int) -> tuple[float, floa
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from graphviz_app.ui.grad_legend import GradLegend
-    from graphviz_app.ui.scene import GraphScene
-    from graphviz_app.ui.stepper import BackwardStepper, StepperPanel
-    from graphviz_app.ui.view import GraphView
+    from graphviz_app.ui.backward.stepper import BackwardStepper, StepperPanel
+    from graphviz_app.ui.graph.grad_legend import GradLegend
+    from graphviz_app.ui.graph.scene import GraphScene
+    from graphviz_app.ui.graph.view import GraphView
 
     app = QApplication.instance() or QApplication([])
     session = _session(bench)

@@ -23,16 +23,16 @@ def time_step_render(nodes: int, repeats: int) -> tuple[int, float]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from graphviz_app.core.backward import record_backward
-    from graphviz_app.core.engine import find_engine
-    from graphviz_app.core.forward import forward_and_capture
-    from graphviz_app.core.layout import compute_layout, to_dot
-    from graphviz_app.core.style import GraphStyle
+    from graphviz_app.core.autograd.backward import record_backward
+    from graphviz_app.core.autograd.forward import forward_and_capture
+    from graphviz_app.core.layout.dot import compute_layout, to_dot
+    from graphviz_app.core.layout.engine import find_engine
+    from graphviz_app.core.layout.style import GraphStyle
     from graphviz_app.session import BackwardResult
-    from graphviz_app.ui.grad_legend import GradLegend
-    from graphviz_app.ui.scene import GraphScene
-    from graphviz_app.ui.stepper import BackwardStepper, StepperPanel
-    from graphviz_app.ui.view import GraphView
+    from graphviz_app.ui.backward.stepper import BackwardStepper, StepperPanel
+    from graphviz_app.ui.graph.grad_legend import GradLegend
+    from graphviz_app.ui.graph.scene import GraphScene
+    from graphviz_app.ui.graph.view import GraphView
 
     app = QApplication.instance() or QApplication([])
     model, x = chain_model(nodes)

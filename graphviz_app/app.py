@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_window(model: str | None) -> int:
     """The desktop app; a library that fails to import (a broken torch) is a dialog."""
     try:
-        from graphviz_app.ui.application import run_gui  # Qt is imported only for the window
+        from graphviz_app.ui.window.application import run_gui  # Qt is imported only for the window
     except (ImportError, OSError) as exc:  # OSError: a shared library that will not load
         details = traceback.format_exc()
         logger.error("cannot start the window\n%s", details)

@@ -10,12 +10,12 @@ from pathlib import Path
 import torch
 
 from graphviz_app import __version__
-from graphviz_app.core.collapse import modules_at_depth
-from graphviz_app.core.engine import EngineError, find_engine
-from graphviz_app.core.graph import AutogradGraph
-from graphviz_app.core.layout import to_dot
-from graphviz_app.core.style import GraphStyle, grad_fills, grad_text
-from graphviz_app.core.threads import configure_torch_threads
+from graphviz_app.core.graph.collapse import modules_at_depth
+from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.layout.dot import to_dot
+from graphviz_app.core.layout.engine import EngineError, find_engine
+from graphviz_app.core.layout.style import GraphStyle, grad_fills, grad_text
+from graphviz_app.core.runtime.threads import configure_torch_threads
 from graphviz_app.errors import USER_ERRORS, user_message
 from graphviz_app.io.builtin import list_builtin_models, resolve_model
 from graphviz_app.io.export import format_for, write_atomic
@@ -86,7 +86,7 @@ def _style(args: argparse.Namespace, graph: AutogradGraph) -> GraphStyle:
 
 
 def _export_walkthrough(session: ModelSession, picture: PictureResult, folder: Path) -> int:
-    from graphviz_app.ui.walkthrough import export_walkthrough_headless  # Qt, offscreen
+    from graphviz_app.ui.backward.walkthrough import export_walkthrough_headless  # Qt, offscreen
 
     files = export_walkthrough_headless(picture, session.backward(), folder)
     print(f"wrote {len(files) - 1} steps and {files[-1]} ({picture.engine})")

@@ -11,11 +11,11 @@ import sysconfig
 from pathlib import Path
 from types import TracebackType
 
-from graphviz_app.core.backward import BackwardError
-from graphviz_app.core.engine import EngineError
-from graphviz_app.core.forward import ForwardError
-from graphviz_app.core.gradcheck import GradcheckError
-from graphviz_app.core.walk import CaptureError
+from graphviz_app.core.autograd.backward import BackwardError
+from graphviz_app.core.autograd.forward import ForwardError
+from graphviz_app.core.gradcheck.results import GradcheckError
+from graphviz_app.core.graph.walk import CaptureError
+from graphviz_app.core.layout.engine import EngineError
 from graphviz_app.io.export import ExportError
 from graphviz_app.io.load_errors import ModelFileError
 from graphviz_app.pdf import PdfError

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 
-from graphviz_app.core.engine import GraphvizEngine
-from graphviz_app.core.graph import AutogradGraph
+from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.layout.engine import GraphvizEngine
 from graphviz_app.io.export import render
 
 POINTS_PER_INCH = 72.0

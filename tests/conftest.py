@@ -74,7 +74,7 @@ def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def window(qtbot, settings):  # type: ignore[no-untyped-def]
     """A shown main window, closed (and its worker thread stopped) afterwards."""
-    from graphviz_app.ui.main_window import MainWindow
+    from graphviz_app.ui.window.main_window import MainWindow
 
     win = MainWindow(settings=settings)
     qtbot.addWidget(win)

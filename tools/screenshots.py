@@ -24,9 +24,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from graphviz_app.core.threads import configure_torch_threads
+from graphviz_app.core.runtime.threads import configure_torch_threads
 from graphviz_app.io.builtin import resolve_model
-from graphviz_app.ui.main_window import MainWindow
+from graphviz_app.ui.window.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
 SHOTS = {

@@ -1,0 +1,1 @@
+"""Qt-free: torch, networkx and Graphviz work, plain immutable data out."""

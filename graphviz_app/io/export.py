@@ -12,8 +12,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from graphviz_app.core.engine import GraphvizEngine
-from graphviz_app.core.graph import AutogradGraph
+from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.layout.engine import GraphvizEngine
 
 ENGINE_FORMATS = ("svg", "png")
 FORMATS = (*ENGINE_FORMATS, "pdf", "dot", "json")

@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from graphviz_app.core.forward import as_input_tuple
+from graphviz_app.core.autograd.forward import as_input_tuple
 from graphviz_app.io.load_errors import ModelFileError, ModelTooLargeError
 from graphviz_app.io.python_source import Statement, is_definition, parse_source, statement
 

@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
-from graphviz_app.core.compare import (
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.runtime.devices import DeviceError, DeviceInfo, explain_device_error
+from graphviz_app.core.training.compare import (
     GradComparison,
     GradSnapshot,
     compare_grads,
     gradients_of,
     repeat_warning,
 )
-from graphviz_app.core.devices import DeviceError, DeviceInfo, explain_device_error
-from graphviz_app.core.style import GraphStyle
-from graphviz_app.core.train_loop import TrainingState, training_values_kept
-from graphviz_app.core.training import Batch
-
-if TYPE_CHECKING:
-    from graphviz_app.session import BackwardResult, ModelSession, PictureResult
+from graphviz_app.core.training.state import TrainingState, training_values_kept
+from graphviz_app.core.training.trainer import Batch
+from graphviz_app.session.protocol import SessionSteps
+from graphviz_app.session.results import BackwardResult, PictureResult
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +57,7 @@ class DeviceChoice:
 
 
 def switch_device(
-    session: ModelSession, device: str, dtype: str, style: GraphStyle
+    session: SessionSteps, device: str, dtype: str, style: GraphStyle
 ) -> DeviceSwitchResult:
     """Move ``session``'s training state to ``device``/``dtype`` (see the module doc).
 
@@ -89,7 +87,7 @@ def switch_device(
 
 
 def _switch(
-    session: ModelSession, device: str, dtype: str, style: GraphStyle
+    session: SessionSteps, device: str, dtype: str, style: GraphStyle
 ) -> DeviceSwitchResult:
     state = session.training
     # Drawn once, for both sides: a random make_batch would give each side another batch.
@@ -113,7 +111,7 @@ def _gradients(state: TrainingState, batch: Batch) -> GradSnapshot:
 
 
 def _failed(
-    session: ModelSession,
+    session: SessionSteps,
     previous: tuple[str, str],
     message: str,
     details: str,

@@ -1,0 +1,1 @@
+"""All of Qt: the window, the graph scene and the worker thread."""

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 import torch
 
-from graphviz_app.core import engine as engine_module
-from graphviz_app.core.engine import GraphvizEngine, find_engine
+from graphviz_app.core.layout import engine as engine_module
+from graphviz_app.core.layout.engine import GraphvizEngine, find_engine
 
 
 @pytest.fixture(autouse=True)

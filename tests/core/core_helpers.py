@@ -18,10 +18,10 @@ from typing import NamedTuple
 import pytest
 import torch
 
-from graphviz_app.core.backward import BackwardTrace
-from graphviz_app.core.capture import capture_walk
-from graphviz_app.core.graph import AutogradGraph, TensorInfo
-from graphviz_app.core.walk import AutogradWalk, walk_autograd
+from graphviz_app.core.autograd.backward import BackwardTrace
+from graphviz_app.core.autograd.capture import capture_walk
+from graphviz_app.core.graph.records import AutogradGraph, TensorInfo
+from graphviz_app.core.graph.walk import AutogradWalk, walk_autograd
 
 with warnings.catch_warnings():
     # torchviz 0.0.3 imports distutils' LooseVersion, which warns on Python >= 3.10.

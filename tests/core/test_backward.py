@@ -27,12 +27,12 @@ from core_helpers import (
 )
 from torch import nn
 
-from graphviz_app.core import backward as backward_module
-from graphviz_app.core.backward import BackwardError, pending_counts, record_backward
-from graphviz_app.core.capture import capture_walk
-from graphviz_app.core.forward import ForwardRun, forward_and_capture
-from graphviz_app.core.graph import NodeKind, TensorInfo
-from graphviz_app.core.walk import walk_autograd
+from graphviz_app.core.autograd import backward as backward_module
+from graphviz_app.core.autograd.backward import BackwardError, pending_counts, record_backward
+from graphviz_app.core.autograd.capture import capture_walk
+from graphviz_app.core.autograd.forward import ForwardRun, forward_and_capture
+from graphviz_app.core.graph.records import NodeKind, TensorInfo
+from graphviz_app.core.graph.walk import walk_autograd
 
 F32, F64 = torch.float32, torch.float64
 RTOL = {F32: 1e-5, F64: 1e-6}

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import pytest
 import torch
 
-from graphviz_app.core.backward import record_backward
-from graphviz_app.core.walk import walk_autograd
+from graphviz_app.core.autograd.backward import record_backward
+from graphviz_app.core.graph.walk import walk_autograd
 
 UNARY: list[Callable[[torch.Tensor], torch.Tensor]] = [torch.sin, torch.tanh, torch.exp, torch.relu]
 BINARY: list[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = [

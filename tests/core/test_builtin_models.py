@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from graphviz_app.core.backward import record_backward
-from graphviz_app.core.forward import forward_and_capture
-from graphviz_app.core.style import GraphStyle
-from graphviz_app.core.training import TrainSettings
+from graphviz_app.core.autograd.backward import record_backward
+from graphviz_app.core.autograd.forward import forward_and_capture
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.training.trainer import TrainSettings
 from graphviz_app.io.builtin import list_builtin_models, resolve_model
 from graphviz_app.io.export import render, write_atomic
 from graphviz_app.io.model_file import load_model_file

@@ -14,9 +14,9 @@ import torch
 from core_helpers import compare_with_torchviz, nodes_named, object_ids
 from torch import nn
 
-from graphviz_app.core.capture import capture_graph
-from graphviz_app.core.graph import AutogradGraph, NodeKind
-from graphviz_app.core.walk import walk_autograd
+from graphviz_app.core.autograd.capture import capture_graph
+from graphviz_app.core.graph.records import AutogradGraph, NodeKind
+from graphviz_app.core.graph.walk import walk_autograd
 
 
 class Case(NamedTuple):

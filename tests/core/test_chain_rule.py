@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 
-from graphviz_app.core.backward import BackwardTrace, record_backward
-from graphviz_app.core.capture import capture_walk
-from graphviz_app.core.chain_rule import CHAIN_RULE, RULES, explain_step, values_text
-from graphviz_app.core.graph import AutogradGraph
-from graphviz_app.core.recorder import ForwardRecorder
-from graphviz_app.core.walk import walk_autograd
+from graphviz_app.core.autograd.backward import BackwardTrace, record_backward
+from graphviz_app.core.autograd.capture import capture_walk
+from graphviz_app.core.autograd.chain_rule import CHAIN_RULE, RULES, explain_step, values_text
+from graphviz_app.core.autograd.recorder import ForwardRecorder
+from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.graph.walk import walk_autograd
 
 
 def traced(a: torch.Tensor, b: torch.Tensor) -> tuple[AutogradGraph, BackwardTrace]:

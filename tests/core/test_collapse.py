@@ -9,8 +9,9 @@ import pytest
 import torch
 from torch import nn
 
-from graphviz_app.core.backward import record_backward
-from graphviz_app.core.collapse import (
+from graphviz_app.core.autograd.backward import record_backward
+from graphviz_app.core.autograd.forward import forward_and_capture
+from graphviz_app.core.graph.collapse import (
     LayoutTooLargeError,
     capped_collapse,
     collapse_modules,
@@ -23,8 +24,7 @@ from graphviz_app.core.collapse import (
     modules_at_depth,
     visible_graph,
 )
-from graphviz_app.core.forward import forward_and_capture
-from graphviz_app.core.graph import AutogradGraph, NodeKind
+from graphviz_app.core.graph.records import AutogradGraph, NodeKind
 
 
 class Block(nn.Module):

@@ -7,8 +7,8 @@ import random
 
 import torch
 
-from graphviz_app.core.compare import GradSnapshot, gradients_of, repeat_warning
-from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.training.compare import GradSnapshot, gradients_of, repeat_warning
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.io.model_file import load_model_file
 from graphviz_app.session import ModelSession

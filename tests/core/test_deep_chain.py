@@ -11,8 +11,8 @@ import pytest
 import torch
 from core_helpers import torchviz_sets
 
-from graphviz_app.core.capture import CaptureOptions, capture_graph
-from graphviz_app.core.graph import AutogradGraph, NodeKind
+from graphviz_app.core.autograd.capture import CaptureOptions, capture_graph
+from graphviz_app.core.graph.records import AutogradGraph, NodeKind
 
 DEPTH = 20_000
 #: Frames the capture may use above the test's own: far below the chain's depth.

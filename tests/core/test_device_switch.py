@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
-import graphviz_app.core.train_loop as train_loop
-from graphviz_app.core.compare import gradients_of
-from graphviz_app.core.losses import TrainingError
-from graphviz_app.core.style import GraphStyle
-from graphviz_app.core.training import TrainSettings
+import graphviz_app.core.training.state as train_loop
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.training.compare import gradients_of
+from graphviz_app.core.training.losses import TrainingError
+from graphviz_app.core.training.trainer import TrainSettings
 from graphviz_app.io.builtin import list_builtin_models, resolve_model
 from graphviz_app.session import ModelSession
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from graphviz_app.core.compare import compare_grads, snapshot_grads
-from graphviz_app.core.devices import list_devices, move_model, supported_dtypes
-from graphviz_app.core.style import GraphStyle
-from graphviz_app.core.training import TrainSettings
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.runtime.devices import list_devices, move_model, supported_dtypes
+from graphviz_app.core.training.compare import compare_grads, snapshot_grads
+from graphviz_app.core.training.trainer import TrainSettings
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.session import ModelSession
 

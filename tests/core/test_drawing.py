@@ -6,18 +6,18 @@ import pytest
 import torch
 from large_models import TinyGPT
 
-from graphviz_app.core.collapse import LAYOUT_HARD_CAP, count_visible
-from graphviz_app.core.drawing import (
+from graphviz_app.core.autograd.forward import forward_and_capture
+from graphviz_app.core.graph.collapse import LAYOUT_HARD_CAP, count_visible
+from graphviz_app.core.graph.records import AutogradGraph, NodeKind
+from graphviz_app.core.layout.drawing import (
     FOLD_ABOVE,
     FOLDED_LIMIT,
     Drawer,
     fold_all,
     toggle_module,
 )
-from graphviz_app.core.engine import find_engine
-from graphviz_app.core.forward import forward_and_capture
-from graphviz_app.core.graph import AutogradGraph, NodeKind
-from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.layout.engine import find_engine
+from graphviz_app.core.layout.style import GraphStyle
 
 
 def _gpt(layers: int) -> tuple[TinyGPT, AutogradGraph]:

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from graphviz_app.core.cancel import Cancelled, CancelToken
-from graphviz_app.core.engine import EngineError, find_engine
+from graphviz_app.core.layout.engine import EngineError, find_engine
+from graphviz_app.core.runtime.cancel import Cancelled, CancelToken
 
 
 def big_dot(nodes: int = 2500) -> str:

@@ -11,11 +11,11 @@ import torch
 from torch import nn
 from torch.nn.modules import module as nn_module
 
-from graphviz_app.core.backward import BackwardError, record_backward
-from graphviz_app.core.capture import CaptureError, capture_graph
-from graphviz_app.core.forward import ForwardError, forward_and_capture
-from graphviz_app.core.recorder import ForwardRecorder
-from graphviz_app.core.walk import walk_autograd
+from graphviz_app.core.autograd.backward import BackwardError, record_backward
+from graphviz_app.core.autograd.capture import CaptureError, capture_graph
+from graphviz_app.core.autograd.forward import ForwardError, forward_and_capture
+from graphviz_app.core.autograd.recorder import ForwardRecorder
+from graphviz_app.core.graph.walk import walk_autograd
 
 GlobalState = tuple[tuple[int, ...], ...]
 

@@ -12,11 +12,11 @@ import pytest
 import torch
 from torch import nn
 
-from graphviz_app.core.collapse import collapse_modules
-from graphviz_app.core.forward import forward_and_capture
-from graphviz_app.core.graph import AutogradGraph
-from graphviz_app.core.layout import to_dot
-from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.autograd.forward import forward_and_capture
+from graphviz_app.core.graph.collapse import collapse_modules
+from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.layout.dot import to_dot
+from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.io.model_file import load_model_file
 

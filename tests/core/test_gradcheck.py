@@ -10,18 +10,16 @@ import pytest
 import torch
 from torch.func import functional_call
 
-from graphviz_app.core.cancel import Cancelled, CancelToken
-from graphviz_app.core.gradcheck import (
-    BOTH_PASSED,
-    FLOAT64_BUG,
-    MAX_ELEMENTS,
+from graphviz_app.core.gradcheck.check import (
     UNSTABLE_ELEMENTS,
-    WIDE_FLOAT32,
     check_gradients,
     elements_per_param,
     sample_indices,
 )
-from graphviz_app.core.training import TrainSettings
+from graphviz_app.core.gradcheck.results import MAX_ELEMENTS
+from graphviz_app.core.gradcheck.text import BOTH_PASSED, FLOAT64_BUG, WIDE_FLOAT32
+from graphviz_app.core.runtime.cancel import Cancelled, CancelToken
+from graphviz_app.core.training.trainer import TrainSettings
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.io.model_file import load_model_file
 from graphviz_app.session import ModelSession

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from graphviz_app.core.graph import AutogradGraph
-from graphviz_app.core.graph_diff import counterpart
-from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.graph.diff import counterpart
+from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.session import ModelSession
 

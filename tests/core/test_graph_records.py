@@ -10,9 +10,9 @@ import torch
 from core_helpers import nodes_named
 from torch import nn
 
-from graphviz_app.core.capture import capture_graph
-from graphviz_app.core.forward import forward_and_capture
-from graphviz_app.core.graph import AutogradGraph, NodeKind
+from graphviz_app.core.autograd.capture import capture_graph
+from graphviz_app.core.autograd.forward import forward_and_capture
+from graphviz_app.core.graph.records import AutogradGraph, NodeKind
 
 
 def square_graph() -> AutogradGraph:

@@ -6,7 +6,7 @@ import json
 
 import torch
 
-from graphviz_app.core.capture import capture_graph
+from graphviz_app.core.autograd.capture import capture_graph
 
 
 def reject_constant(name: str) -> None:

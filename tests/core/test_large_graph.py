@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from graphviz_app.core.collapse import (
+from graphviz_app.core.graph.collapse import (
     LAYOUT_HARD_CAP,
     capped_collapse,
     count_visible,
     fitting_collapse,
     visible_graph,
 )
-from graphviz_app.core.engine import GraphvizEngine
-from graphviz_app.core.graph import AutogradGraph, Edge, Node, NodeKind
-from graphviz_app.core.lazy_layout import LazyLayouter
-from graphviz_app.core.repeats import detect_repeats, folded_view
-from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.graph.records import AutogradGraph, Edge, Node, NodeKind
+from graphviz_app.core.graph.repeats import detect_repeats, folded_view
+from graphviz_app.core.layout.engine import GraphvizEngine
+from graphviz_app.core.layout.lazy import LazyLayouter
+from graphviz_app.core.layout.style import GraphStyle
 
 LAYERS, SUBLAYERS, OPS = 40, 10, 50  # 20,000 op nodes under layers.i.sub.j
 

@@ -13,11 +13,10 @@ import pytest
 import torch
 from torch import nn
 
-from graphviz_app.core.cancel import Cancelled, CancelToken
-from graphviz_app.core.engine import PURE, EngineError, GraphvizEngine, find_engine
-from graphviz_app.core.forward import forward_and_capture
-from graphviz_app.core.graph import AutogradGraph, NodeKind
-from graphviz_app.core.layout import (
+from graphviz_app.core.autograd.forward import forward_and_capture
+from graphviz_app.core.graph.records import AutogradGraph, NodeKind
+from graphviz_app.core.layout.cache import LayoutCache
+from graphviz_app.core.layout.dot import (
     PX_PER_PT,
     GraphLayout,
     NodeBox,
@@ -28,8 +27,9 @@ from graphviz_app.core.layout import (
     parse_layout_json,
     to_dot,
 )
-from graphviz_app.core.layout_cache import LayoutCache
-from graphviz_app.core.style import GraphStyle, node_label_lines, node_size_pt
+from graphviz_app.core.layout.engine import PURE, EngineError, GraphvizEngine, find_engine
+from graphviz_app.core.layout.style import GraphStyle, node_label_lines, node_size_pt
+from graphviz_app.core.runtime.cancel import Cancelled, CancelToken
 
 #: How far (pixels) an edge end may sit from its node's border: splines end on the
 #: border, and rounded corners cut a little into the bounding rectangle.

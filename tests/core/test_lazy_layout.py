@@ -8,15 +8,15 @@ import pytest
 import torch
 from large_models import TinyGPT
 
-from graphviz_app.core.capture import CaptureOptions
-from graphviz_app.core.collapse import VisibleGraph, modules_at_depth, visible_graph
-from graphviz_app.core.engine import GraphvizEngine
-from graphviz_app.core.forward import forward_and_capture
-from graphviz_app.core.graph import AutogradGraph
-from graphviz_app.core.layout import GraphLayout, NodeBox, box_module, cluster_id, edge_id
-from graphviz_app.core.lazy_layout import SPLICE_LIMIT, LazyLayouter, Placed, splice_plan
-from graphviz_app.core.repeats import detect_repeats
-from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.autograd.capture import CaptureOptions
+from graphviz_app.core.autograd.forward import forward_and_capture
+from graphviz_app.core.graph.collapse import VisibleGraph, modules_at_depth, visible_graph
+from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.graph.repeats import detect_repeats
+from graphviz_app.core.layout.dot import GraphLayout, NodeBox, box_module, cluster_id, edge_id
+from graphviz_app.core.layout.engine import GraphvizEngine
+from graphviz_app.core.layout.lazy import SPLICE_LIMIT, LazyLayouter, Placed, splice_plan
+from graphviz_app.core.layout.style import GraphStyle
 
 STYLE = GraphStyle()
 STYLE_TOLERANCE_PX = 4.0  # edge ends on borders; rounded corners cut in a little

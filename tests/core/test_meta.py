@@ -7,9 +7,9 @@ import torch
 from large_models import TinyGPT
 from torch import nn
 
-from graphviz_app.core.forward import ForwardError, forward_and_capture
-from graphviz_app.core.graph import AutogradGraph
-from graphviz_app.core.meta import capture_structure, is_meta
+from graphviz_app.core.autograd.forward import ForwardError, forward_and_capture
+from graphviz_app.core.autograd.meta import capture_structure, is_meta
+from graphviz_app.core.graph.records import AutogradGraph
 
 #: On CPU, ``reshape`` of a viewable tensor (inside ``matmul``) runs ``_reshape_alias``;
 #: on meta it runs ``view``. Same view, same kind, same edges: only the class differs.

@@ -8,11 +8,11 @@ from types import ModuleType
 import pytest
 import torch
 
-from graphviz_app.core.backward import BackwardError, BackwardTrace, record_backward
-from graphviz_app.core.forward import ForwardRun, forward_and_capture
-from graphviz_app.core.graph import Node
-from graphviz_app.core.style import GraphStyle, node_label_lines
-from graphviz_app.core.training import TrainSettings
+from graphviz_app.core.autograd.backward import BackwardError, BackwardTrace, record_backward
+from graphviz_app.core.autograd.forward import ForwardRun, forward_and_capture
+from graphviz_app.core.graph.records import Node
+from graphviz_app.core.layout.style import GraphStyle, node_label_lines
+from graphviz_app.core.training.trainer import TrainSettings
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.io.model_file import LoadedModel, import_model_module, load_model_file
 from graphviz_app.session import ModelSession

@@ -9,7 +9,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 IMPORT_CHECK = (
-    "import graphviz_app.core.capture, graphviz_app.core.layout, "
+    "import graphviz_app.core.autograd.capture, graphviz_app.core.layout.dot, "
     "graphviz_app.io.model_file, graphviz_app.io.builtin, sys; "
     "qt = sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))); "
     "assert not qt, qt"

@@ -13,10 +13,10 @@ import torch
 from core_helpers import nodes_named
 from torch import nn
 
-from graphviz_app.core.capture import CaptureOptions, capture_graph
-from graphviz_app.core.forward import ForwardRun, forward_and_capture
-from graphviz_app.core.graph import AutogradGraph, Node, NodeKind, TensorInfo
-from graphviz_app.core.recorder import ForwardRecorder
+from graphviz_app.core.autograd.capture import CaptureOptions, capture_graph
+from graphviz_app.core.autograd.forward import ForwardRun, forward_and_capture
+from graphviz_app.core.autograd.recorder import ForwardRecorder
+from graphviz_app.core.graph.records import AutogradGraph, Node, NodeKind, TensorInfo
 
 SOURCE_TAG = "# @" + "src:"  # split so that this line is not a marker itself
 

@@ -7,11 +7,11 @@ import torch
 from large_models import ResNet, TinyGPT
 from torch import nn
 
-from graphviz_app.core.capture import CaptureOptions
-from graphviz_app.core.collapse import module_types, visible_graph
-from graphviz_app.core.forward import forward_and_capture
-from graphviz_app.core.graph import AutogradGraph, NodeKind
-from graphviz_app.core.repeats import detect_repeats, folded_view, outermost_runs
+from graphviz_app.core.autograd.capture import CaptureOptions
+from graphviz_app.core.autograd.forward import forward_and_capture
+from graphviz_app.core.graph.collapse import module_types, visible_graph
+from graphviz_app.core.graph.records import AutogradGraph, NodeKind
+from graphviz_app.core.graph.repeats import detect_repeats, folded_view, outermost_runs
 
 
 def capture(model: nn.Module, *inputs: torch.Tensor) -> AutogradGraph:

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from graphviz_app.core.cancel import CancelToken
-from graphviz_app.core.style import GraphStyle
-from graphviz_app.core.training import TrainSettings
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.runtime.cancel import CancelToken
+from graphviz_app.core.training.trainer import TrainSettings
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.io.load_errors import ModelFileError
 from graphviz_app.session import ModelSession, StepResult

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from graphviz_app.core.capture import capture_graph
-from graphviz_app.core.graph import TensorInfo
-from graphviz_app.core.tensor_info import (
+from graphviz_app.core.autograd.capture import capture_graph
+from graphviz_app.core.graph.records import TensorInfo
+from graphviz_app.core.graph.tensor_info import (
     HISTOGRAM_BINS,
     HISTOGRAM_SAMPLE,
     TensorSummary,

@@ -7,9 +7,9 @@ import copy
 import pytest
 import torch
 
-from graphviz_app.core.losses import TrainingError
-from graphviz_app.core.style import GraphStyle
-from graphviz_app.core.training import Trainer, TrainSettings, settings_change
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.training.losses import TrainingError
+from graphviz_app.core.training.trainer import Trainer, TrainSettings, settings_change
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.io.model_file import load_model_file
 from graphviz_app.session import ModelSession

@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from graphviz_app.io.builtin import resolve_model
-from graphviz_app.ui.main_window import MainWindow
+from graphviz_app.ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from io_helpers import BAD
 
-from graphviz_app.core.forward import ForwardError
-from graphviz_app.core.walk import CaptureError
+from graphviz_app.core.autograd.forward import ForwardError
+from graphviz_app.core.graph.walk import CaptureError
 from graphviz_app.errors import USER_ERRORS, user_message
 from graphviz_app.io import load_errors
 from graphviz_app.io.load_errors import (

@@ -165,8 +165,8 @@ def example_target():
 
 
 def test_example_target_feeds_a_standard_loss(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from graphviz_app.core.style import GraphStyle
-    from graphviz_app.core.training import TrainSettings
+    from graphviz_app.core.layout.style import GraphStyle
+    from graphviz_app.core.training.trainer import TrainSettings
 
     path = tmp_path / "targeted.py"
     path.write_text(TARGETED)

@@ -9,8 +9,8 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from graphviz_app.core.forward import forward_and_capture
-from graphviz_app.core.graph import AutogradGraph
+from graphviz_app.core.autograd.forward import forward_and_capture
+from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.io.load_errors import ChoiceNeededError
 from graphviz_app.io.loaders import detect_format, load_model

@@ -10,8 +10,8 @@ from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QMenu
 
 from graphviz_app.io.builtin import resolve_model
-from graphviz_app.ui.items import StepState
-from graphviz_app.ui.main_window import MainWindow
+from graphviz_app.ui.graph.items import StepState
+from graphviz_app.ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 

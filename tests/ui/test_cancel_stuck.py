@@ -8,11 +8,11 @@ from pathlib import Path
 import torch
 from torch.nn.modules import module as nn_module
 
-from graphviz_app.core.style import GraphStyle
+from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.io.builtin import resolve_model
-from graphviz_app.ui.job_guard import Interrupted
-from graphviz_app.ui.main_window import MainWindow
-from graphviz_app.ui.worker import SessionController
+from graphviz_app.ui.jobs.controller import SessionController
+from graphviz_app.ui.jobs.job_guard import Interrupted
+from graphviz_app.ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad_models"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF
 
-from graphviz_app.core.layout import EdgePath
-from graphviz_app.ui.edge_labels import SPOTS, place_labels
-from graphviz_app.ui.items import EdgeItem
+from graphviz_app.core.layout.dot import EdgePath
+from graphviz_app.ui.graph.edge_labels import SPOTS, place_labels
+from graphviz_app.ui.graph.items import EdgeItem
 
 
 def _edge(name: str, start: tuple[float, float], end: tuple[float, float]) -> EdgeItem:

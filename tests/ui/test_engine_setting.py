@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from graphviz_app.core import engine
+from graphviz_app.core.layout import engine
 from graphviz_app.io.builtin import resolve_model
-from graphviz_app.ui.main_window import MainWindow
+from graphviz_app.ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 

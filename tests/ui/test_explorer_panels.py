@@ -12,14 +12,14 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
-from graphviz_app.core.collapse import modules_at_depth
-from graphviz_app.core.graph import NodeKind
-from graphviz_app.core.style import GradRamp, grad_fills
+from graphviz_app.core.graph.collapse import modules_at_depth
+from graphviz_app.core.graph.records import NodeKind
+from graphviz_app.core.layout.style import GradRamp, grad_fills
 from graphviz_app.io.builtin import resolve_model
-from graphviz_app.ui.application import install_excepthooks
-from graphviz_app.ui.colour_by import ColourMode
-from graphviz_app.ui.main_window import MainWindow
-from graphviz_app.ui.theme import DARK, LIGHT, PRESENTATION_FONT
+from graphviz_app.ui.common.theme import DARK, LIGHT, PRESENTATION_FONT
+from graphviz_app.ui.graph.colour_by import ColourMode
+from graphviz_app.ui.window.application import install_excepthooks
+from graphviz_app.ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 

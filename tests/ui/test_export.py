@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from graphviz_app.core.style import SELECTED_COLOR
+from graphviz_app.core.layout.style import SELECTED_COLOR
 from graphviz_app.io.builtin import resolve_model
-from graphviz_app.ui.main_window import MainWindow
+from graphviz_app.ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 SVG = "{http://www.w3.org/2000/svg}"

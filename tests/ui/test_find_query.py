@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from graphviz_app.core.capture import capture_graph
-from graphviz_app.core.graph import AutogradGraph
-from graphviz_app.core.tensor_info import describe_tensor
-from graphviz_app.ui.find_query import find_nodes, parse_query
+from graphviz_app.core.autograd.capture import capture_graph
+from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.graph.tensor_info import describe_tensor
+from graphviz_app.ui.graph.find_query import find_nodes, parse_query
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_module_prefix_and_parsing() -> None:
 
 
 def test_module_predicate_on_a_model() -> None:
-    from graphviz_app.core.forward import forward_and_capture
+    from graphviz_app.core.autograd.forward import forward_and_capture
 
     model = torch.nn.Sequential()
     model.add_module("fc1", torch.nn.Linear(3, 4))

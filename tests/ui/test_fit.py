@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QRectF, Qt
 
-from graphviz_app.core.graph import NodeKind
+from graphviz_app.core.graph.records import NodeKind
 from graphviz_app.io.builtin import resolve_model
-from graphviz_app.ui.appearance import READABLE_SCALE
-from graphviz_app.ui.main_window import MainWindow
-from graphviz_app.ui.view import OVERLAY_GAP, clear_fit
+from graphviz_app.ui.graph.view import OVERLAY_GAP, clear_fit
+from graphviz_app.ui.window.appearance import READABLE_SCALE
+from graphviz_app.ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 

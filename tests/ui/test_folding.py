@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from graphviz_app.core.graph import NodeKind
-from graphviz_app.ui.main_window import MainWindow
+from graphviz_app.core.graph.records import NodeKind
+from graphviz_app.ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 

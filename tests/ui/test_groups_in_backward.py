@@ -7,10 +7,10 @@ import math
 
 import torch
 
-from graphviz_app.core.collapse import group_id
+from graphviz_app.core.graph.collapse import group_id
 from graphviz_app.io.builtin import resolve_model
-from graphviz_app.ui.items import StepState
-from graphviz_app.ui.main_window import MainWindow
+from graphviz_app.ui.graph.items import StepState
+from graphviz_app.ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 

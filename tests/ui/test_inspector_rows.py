@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from graphviz_app.core.graph import SavedValue, TensorInfo
-from graphviz_app.ui.inspector import _saved_table, _sequence_text
+from graphviz_app.core.graph.records import SavedValue, TensorInfo
+from graphviz_app.ui.panels.inspector import _saved_table, _sequence_text
 
 
 def test_an_empty_saved_tensor_says_empty_not_nan() -> None:

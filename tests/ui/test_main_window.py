@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 
 from graphviz_app.io.builtin import resolve_model
-from graphviz_app.ui.main_window import MainWindow
+from graphviz_app.ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 

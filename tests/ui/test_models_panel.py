@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from graphviz_app.io.builtin import resolve_model
-from graphviz_app.ui.main_window import MainWindow
-from graphviz_app.ui.model_list import RECENT_KEY
+from graphviz_app.ui.panels.model_list import RECENT_KEY
+from graphviz_app.ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 USER_MODEL = '''

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
 
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.io.model_file import load_model_file
-from graphviz_app.ui.load_dialogs import LoadDialog
-from graphviz_app.ui.main_window import MainWindow
-from graphviz_app.ui.opener import ModelOpener
+from graphviz_app.ui.loading.load_dialogs import LoadDialog
+from graphviz_app.ui.loading.opener import ModelOpener
+from graphviz_app.ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -13,11 +13,11 @@ import sys
 import torch
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from graphviz_app.core.engine import find_engine
-from graphviz_app.core.forward import forward_and_capture
-from graphviz_app.core.layout import compute_layout, to_dot
-from graphviz_app.core.style import GraphStyle
-from graphviz_app.ui.scene import GraphScene
+from graphviz_app.core.autograd.forward import forward_and_capture
+from graphviz_app.core.layout.dot import compute_layout, to_dot
+from graphviz_app.core.layout.engine import find_engine
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.ui.graph.scene import GraphScene
 
 PAINTS = 40
 

@@ -8,13 +8,13 @@ import pytest
 import torch
 from PySide6.QtCore import QPointF, Qt
 
-from graphviz_app.core.engine import find_engine
-from graphviz_app.core.forward import forward_and_capture
-from graphviz_app.core.graph import AutogradGraph
-from graphviz_app.core.layout import GraphLayout, compute_layout, to_dot
-from graphviz_app.core.style import GraphStyle
-from graphviz_app.ui.scene import GraphScene
-from graphviz_app.ui.view import MAX_SCALE, MIN_SCALE, GraphView
+from graphviz_app.core.autograd.forward import forward_and_capture
+from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.layout.dot import GraphLayout, compute_layout, to_dot
+from graphviz_app.core.layout.engine import find_engine
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.ui.graph.scene import GraphScene
+from graphviz_app.ui.graph.view import MAX_SCALE, MIN_SCALE, GraphView
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
-from graphviz_app.core.style import GradRamp, grad_fills
-from graphviz_app.ui.items import CURRENT_COLOR, STRIPE_PX
-from graphviz_app.ui.main_window import MainWindow
-from graphviz_app.ui.stepper import chain_rule_html, readable_scale
+from graphviz_app.core.layout.style import GradRamp, grad_fills
+from graphviz_app.ui.backward.stepper import chain_rule_html, readable_scale
+from graphviz_app.ui.graph.items import CURRENT_COLOR, STRIPE_PX
+from graphviz_app.ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from graphviz_app.io.request import LoadRequest
-from graphviz_app.ui.worker import SessionController
+from graphviz_app.ui.jobs.controller import SessionController
 
 
 def test_a_task_runs_on_the_worker_and_reports_on_the_gui_thread(qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -10,10 +10,10 @@ from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QApplication
 
-from graphviz_app.core.graph import NodeKind
+from graphviz_app.core.graph.records import NodeKind
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.session import ModelSession
-from graphviz_app.ui.training_part import TrainingControls
+from graphviz_app.ui.training.controls import TrainingControls
 
 WAIT_MS = 30_000
 SLOW_STEP_S = 0.1

@@ -12,12 +12,12 @@ import torch
 from PySide6.QtCore import QPointF, QRect, Qt
 from PySide6.QtWidgets import QWidget
 
-from graphviz_app.core.training import Trainer, TrainRecord, TrainSettings
+from graphviz_app.core.training.trainer import Trainer, TrainRecord, TrainSettings
 from graphviz_app.io.builtin import resolve_model
-from graphviz_app.ui.plot_parts import PLOT_HEIGHT
-from graphviz_app.ui.theme import LIGHT
-from graphviz_app.ui.training_part import CHECKING, TrainingControls
-from graphviz_app.ui.training_plots import LEGEND_WIDTH, TrainingPlots
+from graphviz_app.ui.common.theme import LIGHT
+from graphviz_app.ui.training.controls import CHECKING, TrainingControls
+from graphviz_app.ui.training.plot_parts import PLOT_HEIGHT
+from graphviz_app.ui.training.plots import LEGEND_WIDTH, TrainingPlots
 
 WAIT_MS = 30_000
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import torch
 from PySide6.QtCore import Qt
 
-from graphviz_app.core.training import Trainer, TrainRecord, TrainSettings
+from graphviz_app.core.training.trainer import Trainer, TrainRecord, TrainSettings
 from graphviz_app.io.builtin import resolve_model
-from graphviz_app.ui.device_controls import HINT, DevicePanel
-from graphviz_app.ui.gradcheck_view import GradcheckView
-from graphviz_app.ui.plot_parts import AXIS_WIDTH, FEW_POINTS, MAX_LOG_TICKS
-from graphviz_app.ui.theme import DARK, LIGHT
-from graphviz_app.ui.training_part import PREPARING, TrainingControls
-from graphviz_app.ui.training_plots import TrainingPlots
+from graphviz_app.ui.common.theme import DARK, LIGHT
+from graphviz_app.ui.training.controls import PREPARING, TrainingControls
+from graphviz_app.ui.training.device_controls import HINT, DevicePanel
+from graphviz_app.ui.training.gradcheck_view import GradcheckView
+from graphviz_app.ui.training.plot_parts import AXIS_WIDTH, FEW_POINTS, MAX_LOG_TICKS
+from graphviz_app.ui.training.plots import TrainingPlots
 
 WAIT_MS = 30_000
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from graphviz_app.core.forward import as_input_tuple
+from graphviz_app.core.autograd.forward import as_input_tuple
 from graphviz_app.io.input_spec import make_inputs, parse_input_spec
 from graphviz_app.io.load_errors import ChoiceNeededError, ModelFileError
 from graphviz_app.io.model_file import LoadedModel

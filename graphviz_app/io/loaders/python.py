@@ -16,8 +16,8 @@ from typing import Any
 
 import torch
 
-from graphviz_app.core.devices import made_on
-from graphviz_app.core.forward import as_input_tuple
+from graphviz_app.core.autograd.forward import as_input_tuple
+from graphviz_app.core.runtime.devices import made_on
 from graphviz_app.io.input_spec import make_inputs, parse_input_spec
 from graphviz_app.io.load_errors import ChoiceNeededError, ModelFileError
 from graphviz_app.io.loaders.detect import FileFormat

@@ -1,0 +1,163 @@
+"""The chain rule for one backward step, in words and, for small tensors, in numbers.
+
+Each rule says how a node turns the gradient it received (``grad``) into the
+gradients it sends to its inputs. Its header depends on the node's kind: an ordinary
+op multiplies by its local derivative, a view only moves the gradient's values back
+into its input's layout, AccumulateGrad adds into ``.grad`` and sends nothing on.
+Where every tensor involved is small and fully recorded, the numbers are shown and
+the product is recomputed from them, so a learner can check the arithmetic; the
+result is the one the engine actually sent (from the trace), never a re-derivation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from graphviz_app.core.autograd.backward import BackwardStep
+from graphviz_app.core.graph.records import Node, NodeKind, TensorInfo
+
+NUMBERS_UP_TO = 8  # tensors with at most this many values are written out
+
+#: Backward class (without its number suffix) -> how it forms each input's gradient.
+RULES: dict[str, tuple[str, ...]] = {
+    "Add": ("grad_self = grad", "grad_other = grad x alpha"),
+    "Sub": ("grad_self = grad", "grad_other = -grad x alpha"),
+    "Mul": ("grad_self = grad x other", "grad_other = grad x self"),
+    "Div": ("grad_self = grad / other", "grad_other = -grad x self / other^2"),
+    "Neg": ("grad_self = -grad",),
+    "Pow": ("grad_self = grad x exponent x self^(exponent - 1)",),
+    "Exp": ("grad_self = grad x result  (d/dx e^x = e^x)",),
+    "Log": ("grad_self = grad / self",),
+    "Relu": ("grad_self = grad x (result > 0)",),
+    "Tanh": ("grad_self = grad x (1 - result^2)",),
+    "Sigmoid": ("grad_self = grad x result x (1 - result)",),
+    "Sum": ("grad_self = grad broadcast to self's shape (every element counted once)",),
+    "Mean": ("grad_self = grad / numel, broadcast to self's shape",),
+    "Addmm": (
+        "grad_bias = grad summed over the batch",
+        "grad_mat1 = grad @ mat2^T",
+        "grad_mat2 = mat1^T @ grad",
+    ),
+    "Mm": ("grad_self = grad @ mat2^T", "grad_mat2 = self^T @ grad"),
+    "T": ("grad_self = grad^T (a transpose's gradient is the transposed gradient)",),
+    "View": ("grad_self = grad reshaped back to self's shape",),
+    "Reshape": ("grad_self = grad reshaped back to self's shape",),
+    "NllLoss": ("grad_self = -grad / batch at each target class, 0 elsewhere",),
+    "LogSoftmax": ("grad_self = grad - softmax(self) x sum(grad) along dim",),
+    "Convolution": (
+        "grad_input = conv_transpose(grad, weight)",
+        "grad_weight = conv(input, grad)",
+        "grad_bias = grad summed",
+    ),
+    "AccumulateGrad": (".grad = .grad (or 0) + grad  (gradients accumulate)",),
+    "CopySlices": (
+        "grad of the base = grad, with the slice's part replaced by the in-place op's gradient",
+    ),
+}
+CHAIN_RULE = "grad in = upstream grad x local derivative"
+#: The one-line summary above a node's rules, by kind (others: :data:`CHAIN_RULE`).
+HEADERS: dict[NodeKind, str] = {
+    NodeKind.PARAMETER: "the end of the line: .grad += upstream grad (nothing is sent on)",
+    NodeKind.INPUT: "the end of the line: .grad += upstream grad (nothing is sent on)",
+    NodeKind.VIEW: (
+        "grad in = upstream grad moved back to the input's shape and layout"
+        " (a view copies no data: the values are the same numbers)"
+    ),
+    NodeKind.COPY_SLICES: (
+        "grad in = upstream grad for the base; the written slice's part goes"
+        " through the in-place op's own backward"
+    ),
+    NodeKind.OUTPUT: "the root: backward starts here with the gradient given to it",
+    NodeKind.MODULE: "a collapsed module: the chain rule through every node inside it",
+}
+_SUFFIX = re.compile(r"Backward\d*$")
+_ELEMENTWISE = {"Mul": ("other", "self")}
+
+
+@dataclass(frozen=True)
+class ChainRule:
+    """What to show for one step: the rule's lines and worked numbers."""
+
+    title: str
+    rules: tuple[str, ...]
+    lines: tuple[str, ...]
+    header: str = CHAIN_RULE  # what kind of rule this is, in one line
+
+
+def explain_step(node: Node, step: BackwardStep) -> ChainRule:
+    """The chain rule of ``node`` at ``step``, with numbers where they are small."""
+    op = "AccumulateGrad" if node.is_leaf else _SUFFIX.sub("", node.name)
+    rules = RULES.get(
+        op,
+        ("grad_inputs = (d output / d inputs)^T . grad  (this op's rule is not spelled out here)",),
+    )
+    lines = [f"grad = {values_text(g)}" for g in step.grad_outputs if g is not None]
+    lines += _sent_lines(step)
+    lines += _worked_product(op, node, step)
+    if node.is_leaf:
+        lines.append(f".grad before = {values_text(step.leaf_grad_before)}")
+        lines.append(f".grad after  = {values_text(step.leaf_grad_after)}")
+    title = f"{node.title}: {node.name}" if node.leaf_name else node.name
+    return ChainRule(title, rules, tuple(lines), rule_header(node))
+
+
+def rule_header(node: Node) -> str:
+    """The one-line rule for ``node``'s kind (a leaf accumulates, a view reshapes)."""
+    return HEADERS.get(node.kind, CHAIN_RULE)
+
+
+def _sent_lines(step: BackwardStep) -> list[str]:
+    return [
+        f"sent to input {i} = {values_text(g)}"
+        for i, g in enumerate(step.grad_inputs)
+        if g is not None
+    ]
+
+
+def _worked_product(op: str, node: Node, step: BackwardStep) -> list[str]:
+    """For Mul: grad x other, recomputed from the recorded numbers, shown beside it."""
+    saved_names = _ELEMENTWISE.get(op)
+    grad = step.grad_outputs[0] if step.grad_outputs else None
+    if saved_names is None or not _full(grad):
+        return []
+    saved = {s.name: s.tensor for s in node.saved}
+    lines = []
+    for index, name in enumerate(saved_names):
+        factor = saved.get(name)
+        if (
+            _full(factor)
+            and factor is not None
+            and grad is not None
+            and (len(factor.preview) == len(grad.preview))
+        ):
+            product = [a * b for a, b in zip(grad.preview, factor.preview, strict=True)]
+            lines.append(
+                f"input {index}: grad x {name} = {_numbers(grad.preview)} x "
+                f"{_numbers(factor.preview)} = {_numbers(product)}"
+            )
+    return lines
+
+
+def _full(info: TensorInfo | None) -> bool:
+    return (
+        info is not None
+        and info.stats is not None
+        and not info.preview_truncated
+        and 0 < len(info.preview) <= NUMBERS_UP_TO
+    )
+
+
+def values_text(info: TensorInfo | None) -> str:
+    """A tensor's values when it is small and fully recorded, else its shape and norm."""
+    if info is None:
+        return "None"
+    if _full(info):
+        return _numbers(info.preview)
+    if info.stats is None:
+        return f"{info.shape_text} (values not recorded)"
+    return f"{info.shape_text} with norm {info.stats.norm:.4g}"
+
+
+def _numbers(values: tuple[float, ...] | list[float]) -> str:
+    return "[" + ", ".join(f"{v:.4g}" for v in values) + "]"

@@ -1,0 +1,250 @@
+"""The forward recorder: annotate each new ``grad_fn`` while the forward pass runs.
+
+A :class:`~torch.overrides.TorchFunctionMode` sees every torch call made from
+Python; global module hooks keep the current ``nn.Module`` path. Each output's
+``grad_fn`` gets an :class:`Annotation` in its ``metadata`` dict (which lives and
+dies with the node, so nothing here keeps a tensor alive). Everything installed is
+removed on exit, also when the forward raises.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any, cast
+
+import torch
+from torch.nn.modules.module import (
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+)
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_leaves
+
+from graphviz_app.core.graph.records import SourceLocation, TensorInfo
+from graphviz_app.core.graph.tensor_info import DEFAULT_PREVIEW, describe_tensor
+
+METADATA_KEY = "graphviz_app"
+_SKIP_BY_FILE: dict[str, bool] = {}  # filename -> not the user's code (cached: ~20 us/op)
+_BINARY_DUNDERS = frozenset(
+    [
+        "add",
+        "sub",
+        "mul",
+        "matmul",
+        "truediv",
+        "floordiv",
+        "mod",
+        "pow",
+        "and",
+        "or",
+        "xor",
+        "lshift",
+        "rshift",
+        "div",
+    ]
+)
+
+_TORCH_DIR = os.path.dirname(torch.__file__)
+# graphviz_app/, two folders up from core/autograd/recorder.py.
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[2])
+# The app's own code (session.py, cli.py, core/, ...) is never "the user's line";
+# built-in models are, also when an installed wheel ships them inside the package.
+_SKIPPED_DIRS = (_TORCH_DIR + os.sep, _PACKAGE_DIR + os.sep)
+_BUILTIN_MODELS_DIR = os.path.join(_PACKAGE_DIR, "_builtin_models") + os.sep
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """What the recorder learned about one autograd node during forward."""
+
+    op: str
+    module: str | None
+    source: SourceLocation | None
+    tensor: TensorInfo
+    view_base_fn: int | None = None  # id() of the base tensor's grad_fn, for views
+
+
+class ForwardRecorder:
+    """Context manager that annotates autograd nodes created while it is active.
+
+    Parameters
+    ----------
+    model:
+        Optional root module, used to name modules by their qualified path.
+    with_values:
+        Record value statistics and previews of each op's output.
+    preview_limit:
+        Maximum number of elements kept in a value preview.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module | None = None,
+        with_values: bool = True,
+        preview_limit: int = DEFAULT_PREVIEW,
+    ) -> None:
+        self._names = {id(m): name for name, m in model.named_modules()} if model else {}
+        self._stack: list[str] = []
+        self._with_values = with_values
+        self._preview_limit = preview_limit
+        self._mode = _AnnotatingMode(self)
+        self._handles: list[Any] = []
+        self.grad_enabled_seen = False  # any op ran with grad mode on
+        self.op_count = 0
+
+    def __enter__(self) -> ForwardRecorder:
+        self._handles = [
+            register_module_forward_pre_hook(self._push),
+            register_module_forward_hook(self._pop, always_call=True),
+        ]
+        try:
+            self._mode.__enter__()  # type: ignore[no-untyped-call]
+        except BaseException:
+            self._remove_hooks()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self._mode.__exit__(exc_type, exc, tb)  # type: ignore[no-untyped-call]
+        finally:
+            self._remove_hooks()
+
+    def _remove_hooks(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        self._stack.clear()
+
+    def _push(self, module: torch.nn.Module, args: object) -> None:
+        name = self._names.get(id(module))
+        if name is None:
+            parent = self._stack[-1] if self._stack else ""
+            name = f"{parent}.<{type(module).__name__}>" if parent else type(module).__name__
+        self._stack.append(name)
+
+    def _pop(self, module: torch.nn.Module, args: object, output: object) -> None:
+        # A forward hook must return None, or it would replace the module's output.
+        if self._stack:
+            self._stack.pop()
+
+    def annotate(self, func: Any, result: object) -> None:
+        """Tag the ``grad_fn`` of every tensor in ``result`` not tagged yet."""
+        self.op_count += 1
+        if not torch.is_grad_enabled():
+            return
+        self.grad_enabled_seen = True
+        source: SourceLocation | None = None
+        for tensor in _tensors(result):
+            targets = (tensor, _copy_slices_base(tensor))
+            for target in targets:
+                if target is None or target.grad_fn is None:
+                    continue
+                metadata = node_metadata(target.grad_fn)
+                if METADATA_KEY not in metadata:
+                    source = source or user_source_location()
+                    metadata[METADATA_KEY] = self._annotation(func, target, source)
+
+    def _annotation(
+        self, func: Any, tensor: torch.Tensor, source: SourceLocation | None
+    ) -> Annotation:
+        info = describe_tensor(tensor, self._preview_limit, self._with_values)
+        base_fn = None
+        if tensor._is_view() and tensor._base is not None and tensor._base.grad_fn is not None:
+            base_fn = id(tensor._base.grad_fn)
+        module = self._stack[-1] if self._stack else None
+        return Annotation(op_name(func), module, source, info, base_fn)
+
+
+class _AnnotatingMode(TorchFunctionMode):
+    def __init__(self, recorder: ForwardRecorder) -> None:
+        super().__init__()
+        self._recorder = recorder
+
+    def __torch_function__(
+        self,
+        func: Any,
+        types: Any,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
+        result = func(*args, **(kwargs or {}))
+        # __setitem__ returns None but gives its target (args[0]) a new CopySlices node.
+        changed = args[0] if result is None and args else result
+        self._recorder.annotate(func, changed)
+        return result
+
+
+def _copy_slices_base(tensor: torch.Tensor) -> torch.Tensor | None:
+    """The base of a view that an in-place op just rewrote (its grad_fn is CopySlices).
+
+    Only then is the base's node new; any other base node was made by an earlier op,
+    which this one must not label.
+    """
+    base = tensor._base if tensor._is_view() else None
+    if base is not None and type(base.grad_fn).__name__ == "CopySlices":
+        return base
+    return None
+
+
+def node_metadata(fn: Any) -> dict[str, Any]:
+    """The per-node ``metadata`` dict autograd keeps on every ``grad_fn``."""
+    return cast(dict[str, Any], fn.metadata)
+
+
+def _tensors(result: object) -> Iterator[torch.Tensor]:
+    if isinstance(result, torch.Tensor):
+        yield result
+        return
+    for leaf in tree_leaves(result):
+        if isinstance(leaf, torch.Tensor):
+            yield leaf
+
+
+def op_name(func: Any) -> str:
+    """A readable forward-op name: ``Tensor.__add__`` -> ``add``, ``__iadd__`` -> ``add_``,
+    ``Tensor.add_`` -> ``add_``, the ``Tensor.T`` property -> ``T``."""
+    name = str(getattr(func, "__name__", None) or func)
+    if name == "__get__":  # a property such as Tensor.T reaches the mode as its getter
+        name = str(getattr(getattr(func, "__self__", None), "__name__", name))
+    if not (name.startswith("__") and name.endswith("__")) or len(name) <= 4:
+        return name
+    inner = name[2:-2]
+    if inner.startswith("i") and inner[1:] in _BINARY_DUNDERS:
+        return inner[1:] + "_"
+    if inner.startswith("r") and inner[1:] in _BINARY_DUNDERS:
+        return inner[1:]
+    return inner
+
+
+def user_source_location(frame: FrameType | None = None) -> SourceLocation | None:
+    """The innermost stack frame outside torch and this package: the user's line."""
+    current: FrameType | None = frame or sys._getframe(1)
+    while current is not None:
+        filename = current.f_code.co_filename
+        skipped = _SKIP_BY_FILE.get(filename)
+        if skipped is None:
+            skipped = _SKIP_BY_FILE[filename] = _is_skipped(filename)
+        if not skipped:
+            line = current.f_lineno
+            text = linecache.getline(filename, line).strip()
+            return SourceLocation(filename, line, current.f_code.co_name, text)
+        current = current.f_back
+    return None
+
+
+def _is_skipped(filename: str) -> bool:
+    if filename.startswith(_BUILTIN_MODELS_DIR):
+        return False
+    return filename.startswith(_SKIPPED_DIRS) or filename.startswith("<frozen")

@@ -1,0 +1,256 @@
+"""Turn a live tensor into a small, immutable :class:`TensorInfo` record.
+
+Only summaries, a bounded preview and a histogram are kept, so a record never keeps
+a tensor alive and stays a few hundred bytes whatever the tensor's size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from graphviz_app.core.graph.records import GradMeta, TensorInfo, TensorStats
+
+DEFAULT_PREVIEW = 64
+HISTOGRAM_BINS = 24
+#: Values a histogram counts at most: a bigger tensor is sampled at an even stride
+#: (counting all of a 1M-value tensor costs ~12 ms, ten times its statistics).
+HISTOGRAM_SAMPLE = 16_384
+CANCELLATION = 1e-3  # variance / mean^2 below which std is recomputed directly
+SMALL_TENSOR = 256  # up to this many elements, statistics are computed in Python
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Counts of a tensor's finite values in ``len(counts)`` equal bins over [low, high].
+
+    Bins are half-open except the last, which holds ``high`` (as numpy's). A tensor
+    whose finite values are all equal has one bin with ``low == high``. When the
+    tensor was bigger than :data:`HISTOGRAM_SAMPLE`, ``sampled`` is True and the
+    counts are those of an evenly strided sample (``low``/``high`` stay exact).
+    """
+
+    low: float
+    high: float
+    counts: tuple[int, ...]
+    sampled: bool = False
+
+    @property
+    def total(self) -> int:
+        """How many values were counted."""
+        return sum(self.counts)
+
+    def edges(self) -> tuple[float, ...]:
+        """The ``len(counts) + 1`` bin edges, from ``low`` to ``high``."""
+        bins = len(self.counts)
+        step = (self.high - self.low) / bins if bins else 0.0
+        return (*(self.low + i * step for i in range(bins)), self.high)
+
+
+@dataclass(frozen=True)
+class TensorSummary(TensorInfo):
+    """A :class:`TensorInfo` with the histogram of all its finite values.
+
+    The histogram is computed where the tensor lives (the worker), over every
+    value, so that a window can plot it without the tensor.
+    """
+
+    histogram: Histogram | None = None
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """``torch.float32`` -> ``float32``."""
+    return str(dtype).removeprefix("torch.")
+
+
+def describe_tensor(
+    t: torch.Tensor, preview_limit: int = DEFAULT_PREVIEW, with_values: bool = True,
+    histogram: bool = True,
+) -> TensorInfo:
+    """Shape, dtype and device of ``t``, plus statistics and a preview when values exist.
+
+    Meta tensors, sparse tensors and ``with_values=False`` give a record without
+    values. The preview is the first ``preview_limit`` elements in row-major order;
+    the histogram (about sqrt(n) bins, at most :data:`HISTOGRAM_BINS`) covers all finite
+    values (``histogram=False``: none, for tensors whose histogram is never drawn)."""
+    shape = tuple(int(d) for d in t.shape)
+    base = {
+        "shape": shape,
+        "dtype": dtype_name(t.dtype),
+        "device": str(t.device),
+        "requires_grad": bool(t.requires_grad),
+    }
+    if not with_values or not _has_values(t):
+        return TensorInfo(**base)  # type: ignore[arg-type]
+    real = _as_real(t.detach())
+    limit = max(preview_limit, 0)
+    if real.numel() <= SMALL_TENSOR:
+        # Small tensors (most of a teaching model's): one copy to Python beats the
+        # fixed overhead of several torch reductions.
+        values = [float(v) for v in real.reshape(-1).tolist()]
+        stats = stats_of_values(values)
+        preview = values[:limit]
+        counts = histogram_of_values(values, stats) if histogram else None
+    else:
+        stats = tensor_stats(real)
+        preview = [float(v) for v in leading_values(real, limit).tolist()]
+        counts = histogram_of_tensor(real, stats) if histogram else None
+    return TensorSummary(
+        **base,  # type: ignore[arg-type]
+        stats=stats,
+        preview=tuple(preview),
+        preview_truncated=real.numel() > len(preview),
+        histogram=counts,
+    )
+
+
+def bins_for(count: int) -> int:
+    """Bins for ``count`` values: about the square root (8 values in 24 bins would be
+    mostly empty bars), at most :data:`HISTOGRAM_BINS`."""
+    return max(1, min(HISTOGRAM_BINS, math.ceil(math.sqrt(count))))
+
+
+def histogram_of_values(
+    values: list[float], stats: TensorStats, bins: int | None = None
+) -> Histogram | None:
+    """The histogram of the finite ``values`` over [stats.min, stats.max], in Python
+    (``bins`` defaults to :func:`bins_for` their count)."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return None
+    low, high = stats.min, stats.max
+    if high <= low:
+        return Histogram(low, high, (len(finite),))
+    bins = bins or bins_for(len(finite))
+    counts = [0] * bins
+    scale = bins / (high - low)
+    for v in finite:
+        counts[min(int((v - low) * scale), bins - 1)] += 1
+    return Histogram(low, high, tuple(counts))
+
+
+def histogram_of_tensor(
+    values: torch.Tensor, stats: TensorStats, bins: int = HISTOGRAM_BINS
+) -> Histogram | None:
+    """The histogram of a real tensor's finite values over [stats.min, stats.max]
+    (of an evenly strided sample when it holds more than :data:`HISTOGRAM_SAMPLE`).
+
+    ``torch.histc`` ignores NaN and values outside the range, so infinities and NaN
+    drop out without a mask.
+    """
+    finite_count = stats.numel - stats.nan_count - stats.inf_count
+    if finite_count <= 0:
+        return None
+    low, high = stats.min, stats.max
+    flat = values.reshape(-1)
+    stride = -(-flat.numel() // HISTOGRAM_SAMPLE)
+    sample = flat[::stride] if stride > 1 else flat
+    wide = sample if sample.dtype == torch.float64 else sample.to(torch.float32)
+    if high <= low:
+        return Histogram(low, high, (int(torch.isfinite(wide).sum()),), stride > 1)
+    counts = torch.histc(wide, bins=bins, min=low, max=high)
+    return Histogram(low, high, tuple(int(c) for c in counts.tolist()), stride > 1)
+
+
+def leading_values(t: torch.Tensor, count: int) -> torch.Tensor:
+    """The first ``count`` elements in row-major order, copying only what they need
+    (a non-contiguous tensor's ``reshape(-1)`` would copy all of it)."""
+    if t.dim() == 0:
+        return t.reshape(1)[:count]
+    if t.dim() == 1:
+        return t[:count]
+    if t.is_contiguous():
+        return t.reshape(-1)[:count]
+    per_row = math.prod(t.shape[1:])
+    if per_row >= count:
+        return leading_values(t[0], count)
+    rows = -(-count // per_row)
+    return t[:rows].reshape(-1)[:count]
+
+
+def stats_of_values(values: list[float]) -> TensorStats:
+    """:func:`tensor_stats` for a short list of floats, in plain Python."""
+    finite = [v for v in values if math.isfinite(v)]
+    nan_count = sum(1 for v in values if math.isnan(v))
+    inf_count = len(values) - len(finite) - nan_count
+    if not finite:
+        nan = float("nan")
+        norm = 0.0 if not values else nan
+        return TensorStats(len(values), nan, nan, nan, nan, norm, nan_count, inf_count)
+    mean = math.fsum(finite) / len(finite)
+    variance = math.fsum((v - mean) ** 2 for v in finite) / max(len(finite) - 1, 1)
+    return TensorStats(
+        numel=len(values),
+        min=min(finite),
+        max=max(finite),
+        mean=mean,
+        std=math.sqrt(variance) if len(finite) > 1 else 0.0,
+        norm=math.sqrt(math.fsum(v * v for v in finite)),
+        nan_count=nan_count,
+        inf_count=inf_count,
+    )
+
+
+def grad_meta(shape: object, dtype: torch.dtype, device: object) -> GradMeta:
+    """A :class:`GradMeta` from the pieces autograd exposes on ``_input_metadata``."""
+    dims = tuple(int(d) for d in shape) if isinstance(shape, (tuple, list, torch.Size)) else ()
+    return GradMeta(shape=dims, dtype=dtype_name(dtype), device=str(device))
+
+
+def tensor_stats(values: torch.Tensor) -> TensorStats:
+    """Statistics over the finite values of a real tensor (any shape), plus NaN/Inf counts.
+
+    Sums are accumulated in float64. The common all-finite case costs one ``aminmax``,
+    one sum and one norm; only a tensor with NaN or Inf pays for masking.
+    """
+    numel = values.numel()
+    if numel == 0:
+        nan = float("nan")
+        return TensorStats(0, nan, nan, nan, nan, 0.0, 0, 0)
+    if not values.is_floating_point():
+        values = values.to(torch.float64)
+    low, high = (float(v) for v in torch.aminmax(values))
+    if math.isfinite(low) and math.isfinite(high):
+        return _moments(values, numel, low, high)
+    finite_mask = torch.isfinite(values)
+    finite = values[finite_mask]
+    nan_count = int(torch.isnan(values).sum())
+    inf_count = numel - finite.numel() - nan_count
+    if finite.numel() == 0:
+        nan = float("nan")
+        return TensorStats(numel, nan, nan, nan, nan, nan, nan_count, inf_count)
+    low, high = (float(v) for v in torch.aminmax(finite))
+    stats = _moments(finite, finite.numel(), low, high)
+    return TensorStats(
+        numel, stats.min, stats.max, stats.mean, stats.std, stats.norm, nan_count, inf_count
+    )
+
+
+def _moments(values: torch.Tensor, count: int, low: float, high: float) -> TensorStats:
+    # float32 and float64 reduce in their own dtype, as torch's own .sum()/.norm() do
+    # (so the numbers match what a user computes) and ten times faster than upcasting;
+    # half types accumulate in float32 so that they do not overflow.
+    accumulate = None if values.dtype in (torch.float32, torch.float64) else torch.float32
+    total = float(values.sum(dtype=accumulate))
+    norm = float(torch.linalg.vector_norm(values, dtype=accumulate))
+    mean = total / count
+    variance = max(norm * norm - count * mean * mean, 0.0) / max(count - 1, 1)
+    if count > 1 and variance < CANCELLATION * mean * mean:
+        # The shortcut loses the variance to rounding when |mean| >> std: do it properly.
+        variance = float(values.to(accumulate or values.dtype).var())
+    std = math.sqrt(variance) if count > 1 else 0.0
+    return TensorStats(count, low, high, mean, std, norm, 0, 0)
+
+
+def _has_values(t: torch.Tensor) -> bool:
+    return t.device.type != "meta" and t.layout == torch.strided and not t.is_nested
+
+
+def _as_real(t: torch.Tensor) -> torch.Tensor:
+    if t.is_complex():
+        return t.abs()
+    if t.dtype == torch.bool:
+        return t.to(torch.uint8)
+    return t

@@ -1,0 +1,250 @@
+"""One open model and the steps that turn it into a picture, without Qt.
+
+file -> model (``io``) -> forward + capture -> DOT -> layout. A :class:`ModelSession`
+holds live torch objects and is used from one worker thread only; what it returns
+(:mod:`graphviz_app.session.results`) is immutable plain data that may cross threads.
+Training, device switches and gradient checks live beside it, in their own modules.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import torch
+
+from graphviz_app.core.autograd.backward import record_backward
+from graphviz_app.core.autograd.capture import CaptureOptions
+from graphviz_app.core.autograd.forward import ForwardRun, LossFn, forward_and_capture
+from graphviz_app.core.gradcheck.results import GradcheckReport
+from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.layout.drawing import Drawer
+from graphviz_app.core.layout.engine import GraphvizEngine, find_engine
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.runtime.cancel import CancelToken
+from graphviz_app.core.runtime.devices import list_devices, made_on
+from graphviz_app.core.training.state import TrainingState
+from graphviz_app.core.training.trainer import TrainRecord, TrainSettings
+from graphviz_app.io.loaders import load_model
+from graphviz_app.io.model_file import LoadedModel
+from graphviz_app.io.request import LoadRequest
+from graphviz_app.session.devices import DeviceChoice, DeviceSwitchResult, switch_device
+from graphviz_app.session.gradients import check_session_gradients
+from graphviz_app.session.results import BackwardResult, PictureResult, StepResult, TrainRunResult
+from graphviz_app.session.training import train, train_one
+
+_T = TypeVar("_T")
+
+
+class ModelSession:
+    """The model currently open and its latest forward run (worker-thread only)."""
+
+    def __init__(
+        self, engine: GraphvizEngine | None = None, options: CaptureOptions | None = None
+    ) -> None:
+        self.drawer = Drawer(engine or find_engine())
+        self.options = options or CaptureOptions()
+        self.loaded: LoadedModel | None = None
+        self.run: ForwardRun | None = None
+        self._timings: list[tuple[str, float]] = []
+        self._training: TrainingState | None = None
+
+    @property
+    def engine(self) -> GraphvizEngine:
+        """The Graphviz engine layouts and exports run with."""
+        return self.drawer.engine
+
+    @engine.setter
+    def engine(self, engine: GraphvizEngine) -> None:
+        self.drawer.use_engine(engine)
+
+    def open(
+        self,
+        source: str | Path | LoadRequest,
+        style: GraphStyle,
+        cancel: CancelToken | None = None,
+    ) -> PictureResult:
+        """Load a model file, run its forward pass and lay out the captured graph.
+
+        A big graph opens with its repeated blocks folded and its modules collapsed to
+        the deepest level that draws quickly (the result's style says which). When any
+        step fails or is stopped, the session keeps the model it had (still on screen).
+        """
+        previous = self.loaded, self.run, self._training
+        try:
+            self.load(source)
+            _check(cancel)
+            graph = self.forward()
+            _check(cancel)
+            if not style.collapsed and not style.folded:
+                style = self.drawer.opening_style(graph, style)
+            return self.picture(style, cancel)
+        except BaseException:  # an interrupt too: the previous model stays whole
+            self.loaded, self.run, self._training = previous
+            if self.loaded is not None:
+                self.drawer.set_model(self.loaded.model)
+            raise
+
+    def load(self, source: str | Path | LoadRequest) -> LoadedModel:
+        """Load a model file (a path, or a request with the user's choices) and build
+        its model and example inputs."""
+        self._timings = []
+        request = LoadRequest.of(source)
+        self.loaded = self.timed("load", lambda: load_model(request))
+        self.drawer.set_model(self.loaded.model)
+        self._training = None
+        return self.loaded
+
+    def forward(self) -> AutogradGraph:
+        """Run forward on the open model under the recorder and capture its graph."""
+        loaded = self._require_loaded()
+        return self.capture_step(loaded.inputs, loaded.loss_fn).graph
+
+    def capture_step(self, inputs: tuple[torch.Tensor, ...], loss: LossFn | None) -> ForwardRun:
+        """Forward on ``inputs`` and capture, timed; it becomes the current run."""
+        self.run = self.timed("forward + capture", lambda: self._capture(inputs, loss))
+        return self.run
+
+    def _capture(self, inputs: tuple[torch.Tensor, ...], loss: LossFn | None) -> ForwardRun:
+        """Forward and capture on the model's device: tensors the model file's code
+        creates (a loss's target) are made there too."""
+        loaded = self._require_loaded()
+        device = self._training.device if self._training is not None else "cpu"
+        with made_on(device):
+            return forward_and_capture(loaded.model, inputs, loss, self.options)
+
+    def picture(self, style: GraphStyle, cancel: CancelToken | None = None) -> PictureResult:
+        """Lay out the current graph in ``style`` (cached by structure).
+
+        The result's timings cover every step since the previous picture.
+        """
+        loaded, run = self._require_loaded(), self.run
+        if run is None:
+            raise RuntimeError("No forward pass has run yet.")
+        drawing = self.timed("layout", lambda: self.drawer.draw(run.graph, style, cancel))
+        timings, self._timings = tuple(self._timings), []
+        return PictureResult(
+            model_name=loaded.name,
+            model_path=str(loaded.path),
+            doc=loaded.doc,
+            graph=run.graph,
+            view=drawing.view,
+            layout=drawing.layout,
+            style=drawing.style,
+            engine=self.engine.describe(),
+            parameter_count=sum(p.numel() for p in loaded.model.parameters()),
+            timings=timings,
+            folds=drawing.folds,
+            foldable=drawing.foldable,
+            notice=drawing.notice,
+            notes=loaded.notes,
+            layout_kind=drawing.layout_kind,
+        )
+
+    def backward(self, retain_graph: bool = False) -> BackwardResult:
+        """Run and record backward from the latest forward's roots (ones as seeds).
+
+        Gradients accumulate into ``.grad`` as in PyTorch: a second backward (with
+        ``retain_graph``) adds to the first. Raises ``BackwardError`` with an
+        explanation, e.g. for a second backward through a freed graph.
+        """
+        run = self.run
+        if run is None:
+            raise RuntimeError("Run the forward pass first: there is no graph to go back through.")
+        start = time.perf_counter()
+        trace = record_backward(
+            run.walk, retain_graph=retain_graph, preview_limit=self.options.preview_limit
+        )
+        return BackwardResult(trace, run.graph, time.perf_counter() - start)
+
+    @property
+    def training(self) -> TrainingState:
+        """The open model's training state (its weights at load time kept for reset)."""
+        loaded = self._require_loaded()
+        if self._training is None:
+            self._training = TrainingState(
+                loaded.model,
+                loaded.inputs,
+                loaded.make_batch,
+                loaded.loss_fn,
+                loaded.example_target,
+            )
+        return self._training
+
+    def train_step(
+        self, settings: TrainSettings, style: GraphStyle
+    ) -> tuple[PictureResult, BackwardResult, TrainRecord]:
+        """:meth:`train_one` as (picture, backward, record)."""
+        step = self.train_one(settings, style)
+        return step.picture, step.backward, step.record
+
+    def train_one(self, settings: TrainSettings, style: GraphStyle) -> StepResult:
+        """One optimizer step (see :func:`graphviz_app.session.training.train_one`)."""
+        return train_one(self, settings, style)
+
+    def train(
+        self,
+        settings: TrainSettings,
+        style: GraphStyle,
+        steps: int,
+        cancel: CancelToken | None = None,
+        on_step: Callable[[StepResult], None] | None = None,
+    ) -> TrainRunResult:
+        """Up to ``steps`` optimizer steps, each reported to ``on_step``; stops early
+        (without raising) once ``cancel`` is set."""
+        return train(self, settings, style, steps, cancel, on_step)
+
+    def reset_weights(self, style: GraphStyle) -> PictureResult:
+        """Weights, buffers and optimizer back to their state at load; forward again."""
+        self.training.reset()
+        self.forward()
+        return self.picture(style)
+
+    def prepare_training(self) -> DeviceChoice:
+        """Create the training state now and list the devices (unavailable ones with
+        the reason). The first optimizer imports ``torch._dynamo`` (1 s alone, far
+        more next to a busy GUI thread): better while the user reads the graph."""
+        state = self.training
+        return DeviceChoice(list_devices(), state.device, state.dtype)
+
+    def set_device(self, device: str, dtype: str, style: GraphStyle) -> DeviceSwitchResult:
+        """Move model, batch and optimizer state to ``device``/``dtype``, run forward and
+        a recorded backward there, and compare one batch's gradients with the previous
+        device/dtype's. On failure the model goes back and the result says why."""
+        return switch_device(self, device, dtype, style)
+
+    def use_inputs(self, inputs: tuple[torch.Tensor, ...]) -> None:
+        """Run the next :meth:`forward` on ``inputs`` (the example moved elsewhere)."""
+        self._require_loaded().inputs = inputs
+
+    def check_gradients(
+        self,
+        settings: TrainSettings,
+        names: Sequence[str] | None = None,
+        cancel: CancelToken | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> GradcheckReport:
+        """Finite differences against backward in float64 and float32, on a copy of
+        the model and the next batch (``names``: only these parameters), sized to
+        about 30 s; ``on_progress(done, total)`` counts checked elements (worker
+        thread)."""
+        return check_session_gradients(self.training, settings, names, cancel, on_progress)
+
+    def timed(self, name: str, step: Callable[[], _T]) -> _T:
+        """``step()``, its time counted as ``name`` in the next picture's timings."""
+        start = time.perf_counter()
+        result = step()
+        self._timings.append((name, time.perf_counter() - start))
+        return result
+
+    def _require_loaded(self) -> LoadedModel:
+        if self.loaded is None:
+            raise RuntimeError("No model is open.")
+        return self.loaded
+
+
+def _check(cancel: CancelToken | None) -> None:
+    if cancel is not None:
+        cancel.raise_if_cancelled()

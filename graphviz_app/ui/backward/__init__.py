@@ -1,0 +1,2 @@
+"""The backward pass step by step: the stepper and its panel, Run menu controls, the walk-
+through export."""

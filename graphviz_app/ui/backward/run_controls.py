@@ -1,0 +1,167 @@
+"""Forward, backward and the walk-through export: the Run menu's actions and handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QSettings
+from PySide6.QtWidgets import QMainWindow, QStatusBar
+
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.training.trainer import TrainRecord, TrainSettings
+from graphviz_app.io.export import ExportError
+from graphviz_app.session import BackwardResult, PictureResult
+from graphviz_app.ui.backward.stepper import BackwardStepper
+from graphviz_app.ui.backward.walkthrough import export_walkthrough
+from graphviz_app.ui.common.actions import make_action
+from graphviz_app.ui.common.dialogs import ask_folder
+from graphviz_app.ui.graph.scene import GraphScene
+from graphviz_app.ui.jobs.controller import SessionController
+
+
+class RunHost(Protocol):
+    """What the Run menu's handlers use of the window."""
+
+    result: PictureResult | None
+    style_options: GraphStyle
+    settings: QSettings
+    controller: SessionController
+    scene: GraphScene
+    stepper: BackwardStepper
+
+    @property
+    def qt_window(self) -> QMainWindow:
+        """The window as a Qt parent."""
+        ...
+
+    @property
+    def status(self) -> QStatusBar:
+        """The status bar, for short messages."""
+        ...
+
+    def show_error(self, summary: str, details: str) -> None:
+        """An error box."""
+        ...
+
+    def refresh_inspector(self) -> None:
+        """Show the selected node again (new gradients)."""
+        ...
+
+
+class RunControls(QObject):
+    """Runs forward/backward through the window's controller and shows the results."""
+
+    def __init__(self, window: RunHost) -> None:
+        super().__init__(window.qt_window)
+        self.window = window
+        self._make_actions()
+        self.train_settings = TrainSettings()
+        #: Set by the Training dock: Ctrl+T then trains with the dock's settings and plots.
+        self.train_handler: Callable[[], None] | None = None
+        self.set_model_open(False)
+        window.controller.trained.connect(self._on_controller_trained)
+        window.controller.backward_ready.connect(self._on_controller_backward_ready)
+
+    def _make_actions(self) -> None:
+        self.forward_action = make_action(
+            self,
+            "&Forward",
+            self._on_forward_triggered,
+            "F5",
+            "Run the forward pass again: a new graph (same layout when the structure is the same)",
+        )
+        self.backward_action = make_action(
+            self,
+            "&Backward",
+            self._on_backward_triggered,
+            "F6",
+            "Run and record backward; gradients accumulate into .grad as in PyTorch",
+        )
+        self.retain_action = make_action(
+            self,
+            "&Retain graph",
+            lambda checked: None,
+            None,
+            "Backward with retain_graph=True, so that backward can run again on this graph",
+        )
+        self.retain_action.setCheckable(True)
+        self.walkthrough_action = make_action(
+            self,
+            "Export backward &walk-through...",
+            self._on_walkthrough_triggered,
+            None,
+            "One SVG per backward step and an HTML page that replays them",
+        )
+        self.train_action = make_action(
+            self,
+            "&Train one step",
+            self._on_train_triggered,
+            "Ctrl+T",
+            "Forward, recorded backward and an optimizer step (the Training dock's "
+            "settings); the graph and the gradients of that step are shown",
+        )
+
+    def set_model_open(self, is_open: bool) -> None:
+        """Forward and backward need an open model."""
+        for action in (self.forward_action, self.backward_action, self.train_action):
+            action.setEnabled(is_open)
+
+    def export_walkthrough_to(self, folder: str | Path) -> None:
+        """Write the recorded backward pass, step by step, into ``folder``."""
+        window = self.window
+        title = window.result.model_name if window.result else "model"
+        try:
+            files = export_walkthrough(window.scene, window.stepper, Path(folder), title)
+        except ExportError as exc:
+            window.show_error(str(exc), "")
+            return
+        window.status.showMessage(f"Wrote {len(files) - 1} steps and {files[-1]}", 8000)
+
+    def run_to_node(self, node_id: str) -> None:
+        """Step the recorded backward pass to where ``node_id`` runs."""
+        if not self.window.stepper.go_to_node(node_id):
+            self.window.status.showMessage("Backward has not run this node (F6 first).", 5000)
+
+    def _on_forward_triggered(self) -> None:
+        self.window.controller.forward(self.window.style_options)
+
+    def _on_backward_triggered(self) -> None:
+        self.window.controller.backward(self.retain_action.isChecked())
+
+    def _on_train_triggered(self) -> None:
+        if self.train_handler is not None:
+            self.train_handler()
+        else:
+            self.window.controller.train_step(self.train_settings, self.window.style_options)
+
+    def _on_controller_trained(self, record: TrainRecord) -> None:
+        if self.train_handler is not None:
+            return  # the Training dock reports its own steps (one status line per step)
+        biggest = max(record.params, key=lambda p: p.update_ratio, default=None)
+        ratio = (
+            f"; largest update/weight {biggest.update_ratio:.2g} ({biggest.name})"
+            if biggest
+            else ""
+        )
+        self.window.status.showMessage(
+            f"Step {record.step} ({record.settings.describe()}): loss {record.loss:.4g}{ratio}",
+            15000,
+        )
+
+    def _on_walkthrough_triggered(self) -> None:
+        folder = ask_folder(
+            self.window.qt_window, self.window.settings, "Folder for the walk-through"
+        )
+        if folder:
+            self.export_walkthrough_to(folder)
+
+    def _on_controller_backward_ready(self, result: BackwardResult) -> None:
+        stepper = self.window.stepper
+        stepper.show_result(result)
+        self.window.refresh_inspector()
+        self.window.status.showMessage(
+            f"Backward recorded: {stepper.step_count} steps in {result.seconds * 1000:.0f} ms",
+            8000,
+        )

@@ -1,0 +1,1 @@
+"""Small pieces every ui room uses: actions and menus, themes, file dialogs."""

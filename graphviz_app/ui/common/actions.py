@@ -1,0 +1,95 @@
+"""One way to make the window's actions: text, shortcut, tooltip and status tip."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu
+
+Shortcut = QKeySequence | QKeySequence.StandardKey | str | None
+
+#: Menus and toolbar by action attribute name ("-" is a separator).
+MENUS = (
+    ("&File", ("open_action", "export_action", "run.walkthrough_action", "-", "quit_action")),
+    (
+        "&Run",
+        (
+            "run.forward_action",
+            "run.backward_action",
+            "run.retain_action",
+            "run.train_action",
+            "-",
+            "stepper.actions",
+        ),
+    ),
+    (
+        "&View",
+        (
+            "views.fit_action",
+            "views.zoom_in_action",
+            "views.zoom_out_action",
+            "views.zoom_selection_action",
+            "views.find_action",
+            "views.minimap_action",
+            "-",
+            "views.rankdir_action",
+            "views.values_action",
+            "-",
+            "views.collapse_action",
+            "views.fold_action",
+            "views.expand_action",
+            "-",
+            "appearance.presentation_action",
+        ),
+    ),
+    ("&Settings", ("system_dot_action",)),
+)
+TOOLBAR = (
+    "open_action",
+    "export_action",
+    "views.fit_action",
+    "views.zoom_in_action",
+    "views.zoom_out_action",
+    "run.forward_action",
+    "run.backward_action",
+    "run.train_action",
+)
+
+
+def make_action(
+    parent: QObject, text: str, slot: Callable[..., Any], shortcut: Shortcut = None, tip: str = ""
+) -> QAction:
+    """A QAction whose tooltip (and status-bar hint) says what it does."""
+    action = QAction(text, parent)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    action.setToolTip(tip or text.replace("&", "").rstrip("."))
+    action.setStatusTip(action.toolTip())
+    action.triggered.connect(slot)
+    return action
+
+
+def explain_when_disabled(action: QAction, reason: str) -> None:
+    """Keep ``reason`` in ``action``'s tooltip and status tip while it is disabled."""
+    base = action.toolTip()
+
+    def update() -> None:
+        tip = base if action.isEnabled() else f"{base}. Unavailable now: {reason}"
+        if action.toolTip() != tip:  # setToolTip emits changed again
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+
+    action.changed.connect(update)
+    update()
+
+
+def menu_named(window: QMainWindow, title: str) -> QMenu:
+    """The window's menu called ``title`` ("&Run"), created at the end if missing."""
+    for action in window.menuBar().actions():
+        menu = action.menu()
+        if isinstance(menu, QMenu) and menu.title() == title:
+            return menu
+    return window.menuBar().addMenu(title)

@@ -1,0 +1,2 @@
+"""Docked panels about the selected node or model: inspector, histograms, lesson, models
+list, node help."""

@@ -1,0 +1,2 @@
+"""The main window and what only it composes: appearance, view controls, navigation, status
+bar, saved state."""
