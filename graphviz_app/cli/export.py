@@ -1,43 +1,26 @@
-"""The headless commands: ``export``, ``models`` and ``info``. No Qt is imported here."""
+"""``graphviz-app export``: run a model headless and write its graph (or a walk-through)."""
 
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 from pathlib import Path
 
-import torch
-
-from graphviz_app import __version__
 from graphviz_app.core.graph.collapse import modules_at_depth
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout.dot import to_dot
-from graphviz_app.core.layout.engine import EngineError, find_engine
+from graphviz_app.core.layout.engine import find_engine
 from graphviz_app.core.layout.style import GraphStyle, grad_fills, grad_text
 from graphviz_app.core.runtime.threads import configure_torch_threads
-from graphviz_app.errors import USER_ERRORS, user_message
-from graphviz_app.io.builtin import list_builtin_models, resolve_model
+from graphviz_app.io.builtin import resolve_model
 from graphviz_app.io.export import format_for, write_atomic
 from graphviz_app.io.request import LoadRequest, request_from_args
 from graphviz_app.pdf import render_export
 from graphviz_app.session import ModelSession, PictureResult
 
 
-def run_command(args: argparse.Namespace) -> int:
-    """Run one headless command; user errors print one line on stderr and return 1."""
-    try:
-        if args.command == "export":
-            return _export(args)
-        if args.command == "models":
-            return _models()
-        return _info()
-    except USER_ERRORS as exc:
-        print(f"graphviz-app: error: {user_message(exc)}", file=sys.stderr)
-        return 1
-
-
-def _export(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    """Load the model, run forward (and backward for --grads), write the file."""
     fmt = format_for(Path(args.output), args.format) if args.output else ""
     configure_torch_threads()
     session = ModelSession(engine=find_engine(args.engine))
@@ -90,22 +73,4 @@ def _export_walkthrough(session: ModelSession, picture: PictureResult, folder: P
 
     files = export_walkthrough_headless(picture, session.backward(), folder)
     print(f"wrote {len(files) - 1} steps and {files[-1]} ({picture.engine})")
-    return 0
-
-
-def _models() -> int:
-    for entry in list_builtin_models():
-        print(f"{entry.name:24} {entry.summary}")
-    return 0
-
-
-def _info() -> int:
-    print(f"graphviz-app {__version__}")
-    print(f"python       {platform.python_version()}")
-    print(f"torch        {torch.__version__} (CUDA available: {torch.cuda.is_available()})")
-    try:
-        engine = find_engine()
-        print(f"graphviz     {engine.describe()} at {engine.path}")
-    except EngineError as exc:
-        print(f"graphviz     not found: {exc}")
     return 0
