@@ -54,7 +54,7 @@ def test_explore_collapse_relayout_and_export(
 
     target = tmp_path / "cnn.svg"
     with qtbot.waitSignal(window.controller.exported, timeout=WAIT_MS):
-        window.export_to(target)
+        window.files.export_to(target)
     root = ET.parse(target).getroot()
     svg_nodes = [g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "node"]
     assert len(svg_nodes) == len(window.scene.nodes)

@@ -174,7 +174,7 @@ def test_walkthrough_without_backward_is_a_message(qtbot, window: MainWindow, tm
 def test_svg_export_keeps_the_gradient_colours(qtbot, stepped: MainWindow, tmp_path) -> None:
     target = tmp_path / "grads.svg"
     with qtbot.waitSignal(stepped.controller.exported, timeout=WAIT_MS):
-        stepped.export_to(target)
+        stepped.files.export_to(target)
     text = target.read_text().lower()
     fills = stepped.stepper.current_fills()
     assert fills and all(f'fill="{color}"' in text for color in set(fills.values()))

@@ -38,7 +38,7 @@ def test_switching_to_system_dot_relays_out_and_says_so(
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         window.open_model(resolve_model("two_layer_net"))
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
-        window.system_dot_action.trigger()
+        window.files.system_dot_action.trigger()
     assert window.result.engine == "dot 9.0.0 (fake)"
     assert window.status.engine_label.text() == "dot 9.0.0"
     assert window.status.engine_label.toolTip().endswith("dot 9.0.0 (fake)")
@@ -51,6 +51,6 @@ def test_a_missing_system_dot_is_a_message(
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot anywhere
     engine._probe.cache_clear()
     with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS) as blocker:
-        window.system_dot_action.trigger()
+        window.files.system_dot_action.trigger()
     engine._probe.cache_clear()
     assert "'dot' was asked for but was not found" in blocker.args[0]

@@ -44,8 +44,8 @@ def menu_actions(window: MainWindow) -> list[QAction]:
 def test_every_action_explains_itself_and_why_it_is_disabled(window: MainWindow) -> None:
     for action in menu_actions(window):
         assert action.toolTip() and action.statusTip(), action.text()
-    assert not window.export_action.isEnabled()
-    assert "Unavailable now: open a model first" in window.export_action.toolTip()
+    assert not window.files.export_action.isEnabled()
+    assert "Unavailable now: open a model first" in window.files.export_action.toolTip()
     assert "open a model first" in window.run.backward_action.toolTip()
     assert "open a model first" in window.views.fit_action.statusTip()
     assert "run backward (F6) first" in window.stepper.actions[0].toolTip()
@@ -56,8 +56,8 @@ def test_every_action_explains_itself_and_why_it_is_disabled(window: MainWindow)
 
 def test_a_shown_graph_enables_the_actions_and_drops_the_reasons(qtbot, window) -> None:
     open_and_wait(qtbot, window)
-    assert window.export_action.isEnabled()
-    assert "Unavailable" not in window.export_action.toolTip()
+    assert window.files.export_action.isEnabled()
+    assert "Unavailable" not in window.files.export_action.toolTip()
     assert window.views.fit_action.isEnabled() and window.views.depth_box.isEnabled()
     assert window.status.device_label.text() == "cpu float32"
 

@@ -26,7 +26,7 @@ def opened(qtbot, window: MainWindow) -> MainWindow:
 
 def export(qtbot, window: MainWindow, path: Path, dpi: float | None = None) -> Path:
     with qtbot.waitSignal(window.controller.exported, timeout=WAIT_MS):
-        window.export_to(path, dpi=dpi)
+        window.files.export_to(path, dpi=dpi)
     return path
 
 
@@ -80,5 +80,5 @@ def test_an_unwritable_path_is_reported_and_keeps_the_old_file(
     qtbot, opened: MainWindow, tmp_path: Path
 ) -> None:
     with qtbot.waitSignal(opened.error_shown, timeout=WAIT_MS) as blocker:
-        opened.export_to(tmp_path / "no" / "such" / "dir" / "g.svg")
+        opened.files.export_to(tmp_path / "no" / "such" / "dir" / "g.svg")
     assert "does not exist" in blocker.args[0]

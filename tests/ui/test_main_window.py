@@ -30,7 +30,7 @@ def test_opening_the_builtin_example_shows_its_captured_graph(qtbot, window: Mai
         "graphviz-pure" in window.status.engine_label.text() or "dot" in window.engine_label.text()
     )
     assert f"{len(result.graph.nodes)} nodes" in window.status.count_label.text()
-    assert window.export_action.isEnabled()
+    assert window.files.export_action.isEnabled()
 
 
 def test_selecting_a_node_fills_the_inspector(qtbot, window: MainWindow) -> None:
@@ -70,7 +70,7 @@ def test_export_svg_writes_every_node_label(qtbot, window: MainWindow, tmp_path:
     open_and_wait(qtbot, window, resolve_model("two_layer_net"))
     target = tmp_path / "graph.svg"
     with qtbot.waitSignal(window.controller.exported, timeout=WAIT_MS):
-        window.export_to(target)
+        window.files.export_to(target)
     root = ET.parse(target).getroot()
     svg_nodes = [g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "node"]
     assert len(svg_nodes) == len(window.scene.nodes)

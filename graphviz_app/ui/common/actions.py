@@ -13,7 +13,16 @@ Shortcut = QKeySequence | QKeySequence.StandardKey | str | None
 
 #: Menus and toolbar by action attribute name ("-" is a separator).
 MENUS = (
-    ("&File", ("open_action", "export_action", "run.walkthrough_action", "-", "quit_action")),
+    (
+        "&File",
+        (
+            "files.open_action",
+            "files.export_action",
+            "run.walkthrough_action",
+            "-",
+            "files.quit_action",
+        ),
+    ),
     (
         "&Run",
         (
@@ -45,11 +54,11 @@ MENUS = (
             "appearance.presentation_action",
         ),
     ),
-    ("&Settings", ("system_dot_action",)),
+    ("&Settings", ("files.system_dot_action",)),
 )
 TOOLBAR = (
-    "open_action",
-    "export_action",
+    "files.open_action",
+    "files.export_action",
     "views.fit_action",
     "views.zoom_in_action",
     "views.zoom_out_action",

@@ -23,9 +23,7 @@ def place_labels(labels: Sequence[tuple[EdgeItem, str]], nodes: Iterable[QRectF]
         area = area.united(edge.boundingRect().adjusted(-300, -30, 300, 30))
     taken = [rect for rect in nodes if rect.intersects(area)]  # the nodes near enough
     for edge, text in labels:
-        spot = next(
-            (s for s in SPOTS if not _hits(edge.label_rect(text, s), taken)), SPOTS[0]
-        )
+        spot = next((s for s in SPOTS if not _hits(edge.label_rect(text, s), taken)), SPOTS[0])
         edge.set_label(text, spot)
         taken.append(edge.label_rect(text, spot))
 

@@ -286,6 +286,7 @@ class TrainingControls(QObject):
 
     def _on_check_done(self, result: object) -> None:
         assert isinstance(result, GradcheckReport)
+        self._on_check_progress()  # the last count, when the check ended between polls
         self.gradcheck.show_report(result)
         self._end_job()
 

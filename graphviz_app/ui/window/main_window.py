@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QToolBar, QWidget
 
 from graphviz_app.core.graph.collapse import VisibleGraph
@@ -26,7 +26,7 @@ from graphviz_app.ui.common.actions import (
     make_action,
     menu_named,
 )
-from graphviz_app.ui.common.dialogs import ask_export_target, ask_model_file, dropped_model_file
+from graphviz_app.ui.common.dialogs import dropped_model_file
 from graphviz_app.ui.common.theme import ThemeManager
 from graphviz_app.ui.graph.find_bar import FindBar, FindResults
 from graphviz_app.ui.graph.grad_legend import GradLegend
@@ -34,7 +34,6 @@ from graphviz_app.ui.graph.minimap import Minimap
 from graphviz_app.ui.graph.scene import GraphScene
 from graphviz_app.ui.graph.view import GraphView
 from graphviz_app.ui.jobs.controller import SessionController
-from graphviz_app.ui.jobs.worker import ExportRequest
 from graphviz_app.ui.loading.opener import ModelOpener
 from graphviz_app.ui.loading.trust import TrustStore
 from graphviz_app.ui.panels.group_section import group_section
@@ -44,12 +43,12 @@ from graphviz_app.ui.panels.lesson import LessonView
 from graphviz_app.ui.panels.model_list import ModelList
 from graphviz_app.ui.training.controls import TrainingControls
 from graphviz_app.ui.window.appearance import Appearance
+from graphviz_app.ui.window.file_menu import FileMenu
 from graphviz_app.ui.window.navigation import Navigator, incoming_grads
 from graphviz_app.ui.window.status import AppStatusBar, ErrorReporter, picture_message
 from graphviz_app.ui.window.view_controls import NO_GRAPH, ViewControls
 from graphviz_app.ui.window.window_state import (
     add_panel_toggle,
-    remember_engine,
     restore_window,
     save_window,
     uses_system_dot,
@@ -123,6 +122,10 @@ class MainWindow(QMainWindow):
         """The theme in use and its changes."""
         return self.appearance.themes
 
+    def current_fills(self) -> dict[str, str]:
+        """Node id -> fill, as drawn now (for exports)."""
+        return self.appearance.current_fills()
+
     def _shown_view(self) -> tuple[VisibleGraph, AutogradGraph] | None:
         result = self.result
         return (result.view, result.graph) if result is not None else None
@@ -130,8 +133,7 @@ class MainWindow(QMainWindow):
     def _restore(self) -> None:
         """Engine, geometry and dock layout as they were when the window last closed."""
         if uses_system_dot(self.settings):
-            self.system_dot_action.setChecked(True)
-            self.controller.set_engine("dot")
+            self.files.use_system_dot()
         restore_window(self, self.settings)
 
     # --- construction -------------------------------------------------------
@@ -172,35 +174,12 @@ class MainWindow(QMainWindow):
         return make_action(self, text, slot, shortcut, tip)
 
     def _build_actions(self) -> None:
-        self.open_action = self._action(
-            "&Open model file...",
-            self._on_open_triggered,
-            QKeySequence.StandardKey.Open,
-            "Open a model .py file",
-        )
-        self.export_action = self._action(
-            "&Export graph...",
-            self._on_export_triggered,
-            "Ctrl+E",
-            "Export the graph as SVG, PNG, DOT or JSON",
-        )
-        self.quit_action = self._action(
-            "&Quit", self.close, QKeySequence.StandardKey.Quit, "Close the window"
-        )
         self.cancel_action = self._action(
             "Cancel", self.controller.cancel, "Esc", "Stop the running job (layout, loading)"
         )
         self.cancel_action.setEnabled(False)
+        self.files = FileMenu(self)
         explain_when_disabled(self.cancel_action, "no job is running")
-        self.system_dot_action = self._action(
-            "Use the system's Graphviz (dot)",
-            self._on_system_dot_toggled,
-            None,
-            "Lay out with the 'dot' on PATH instead of the bundled graphviz-pure",
-        )
-        self.system_dot_action.setCheckable(True)
-        self.export_action.setEnabled(False)
-        explain_when_disabled(self.export_action, NO_GRAPH)
         for action in (self.run.forward_action, self.run.backward_action, self.run.train_action):
             explain_when_disabled(action, NO_GRAPH)
         for action in self.stepper.actions:
@@ -236,10 +215,12 @@ class MainWindow(QMainWindow):
         self.controller.picture_ready.connect(self._on_controller_picture_ready)
         self.controller.failed.connect(self._on_controller_failed)
         self.controller.busy_changed.connect(self.status.set_busy)
-        self.controller.exported.connect(self._on_controller_exported)
+        self.controller.exported.connect(
+            lambda path: self.status.showMessage(f"Exported {path}", 8000)
+        )
         self.controller.job_finished.connect(self.status.show_job_time)
         self.controller.cancelled.connect(self._on_controller_cancelled)
-        self.controller.engine_changed.connect(self._on_controller_engine_changed)
+        self.controller.engine_changed.connect(self.status.show_engine)
         self.controller.backward_ready.connect(self._on_controller_backward_ready)
         self.stepper.step_changed.connect(self._on_stepper_step_changed)
         self.scene.node_selected.connect(self._on_scene_node_selected)
@@ -258,28 +239,7 @@ class MainWindow(QMainWindow):
         asks what the file needs (trust, class, architecture, consent) first."""
         self.opener.open(path)
 
-    def export_to(self, path: str | Path, fmt: str = "", dpi: float | None = None) -> None:
-        """Export the shown graph to ``path`` in a worker, as drawn: the selection
-        highlighted, nodes coloured by gradient when they are on screen."""
-        if self.result is not None:
-            selected = self.scene.selected_node_id()
-            highlighted = frozenset({selected}) if selected else frozenset()
-            fills = tuple(self.appearance.current_fills().items())
-            request = ExportRequest(str(path), fmt, dpi, highlighted, fills)
-            self.controller.export(self.result, request)
-
     # --- handlers -----------------------------------------------------------
-    def _on_open_triggered(self) -> None:
-        path = ask_model_file(self, self.settings)
-        if path:
-            self.open_model(path)
-
-    def _on_export_triggered(self) -> None:
-        if self.result is not None:
-            target = ask_export_target(self, self.settings, self.result.model_name)
-            if target is not None:
-                self.export_to(target[0], dpi=target[1])
-
     def restyle(self, **changes: object) -> None:
         """Change the picture's style (``rankdir="LR"``...) and lay it out again."""
         self.style_options = dataclasses.replace(self.style_options, **changes)  # type: ignore[arg-type]
@@ -320,7 +280,7 @@ class MainWindow(QMainWindow):
         message = picture_message(result, opened=not same_model)
         if message:
             self.status.showMessage(message, 15000)
-        self.export_action.setEnabled(True)
+        self.files.export_action.setEnabled(True)
         self.picture_shown.emit()
 
     def show_error(self, summary: str, details: str) -> None:
@@ -334,27 +294,11 @@ class MainWindow(QMainWindow):
         self.status.showMessage(summary, 10000)
         self.error_shown.emit(summary)
 
-    def _on_system_dot_toggled(self, checked: bool) -> None:
-        preference = "dot" if checked else ""
-        remember_engine(self.settings, preference)
-        self.controller.set_engine(preference)
-        if self.result is not None:
-            self.controller.restyle(self.style_options)
-
-    def _on_controller_engine_changed(self, description: str) -> None:
-        self.system_dot_action.blockSignals(True)
-        self.system_dot_action.setChecked(not description.startswith("graphviz-pure"))
-        self.system_dot_action.blockSignals(False)
-        self.status.show_engine(description)
-
     def _on_controller_backward_ready(self, result: BackwardResult) -> None:
         self.find_bar.set_grads(incoming_grads(result))
 
     def _on_controller_cancelled(self) -> None:
         self.status.showMessage("Cancelled.", 5000)
-
-    def _on_controller_exported(self, path: str) -> None:
-        self.status.showMessage(f"Exported {path}", 8000)
 
     def _on_scene_node_selected(self, node_id: str) -> None:
         self.refresh_inspector()
