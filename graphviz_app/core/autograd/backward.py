@@ -9,9 +9,10 @@ backward raises.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,17 +216,65 @@ def record_backward(
     a second backward through a freed graph).
     """
     recorder = _Recorder(walk, preview_limit)
+    seeds = list(grad_tensors) if grad_tensors is not None else _ones_like(walk.outputs)
+    with _hooked(walk, recorder):
+        _run_backward(walk.outputs, seeds, retain_graph)
+    return BackwardTrace(recorder.finished_steps(), retain_graph)
+
+
+def record_gradients(
+    walk: AutogradWalk,
+    grad_tensors: Sequence[torch.Tensor] | None = None,
+    preview_limit: int = DEFAULT_PREVIEW,
+) -> BackwardTrace:
+    """The gradient that reaches every node of ``walk``, leaving the user's state alone.
+
+    Runs ``torch.autograd.grad`` with respect to the walk's leaf tensors, graph
+    retained: no ``.grad`` changes, no AccumulateGrad runs (so no post-accumulate
+    hooks fire) and the graph stays usable for the user's own backward. Leaf steps
+    carry the gradient that reached the leaf and come after the engine's steps.
+    """
+    recorder = _Recorder(walk, preview_limit)
+    seeds = list(grad_tensors) if grad_tensors is not None else _ones_like(walk.outputs)
+    leaves = [(i, fn.variable) for i, fn in enumerate(walk.fns) if hasattr(fn, "variable")]
+    with _hooked(walk, recorder):
+        grads = _run_grad(walk.outputs, seeds, [leaf for _, leaf in leaves])
+    steps = list(recorder.finished_steps())
+    for (index, _), grad in zip(leaves, grads, strict=True):
+        if grad is not None:
+            info = recorder.describe(grad)
+            steps.append(BackwardStep(len(steps), walk.fn_id(index), (info,), ()))
+    return BackwardTrace(tuple(steps), True)
+
+
+@contextlib.contextmanager
+def _hooked(walk: AutogradWalk, recorder: _Recorder) -> Iterator[None]:
+    """A pre-hook and a post-hook on every node of ``walk``, removed on leaving."""
     handles = []
     try:
         for index, fn in enumerate(walk.fns):
             handles.append(fn.register_prehook(recorder.pre_hook(index)))
             handles.append(fn.register_hook(recorder.post_hook(index)))
-        seeds = list(grad_tensors) if grad_tensors is not None else _ones_like(walk.outputs)
-        _run_backward(walk.outputs, seeds, retain_graph)
+        yield
     finally:
         for handle in handles:
             handle.remove()
-    return BackwardTrace(recorder.finished_steps(), retain_graph)
+
+
+def _run_grad(
+    outputs: Sequence[torch.Tensor], seeds: Sequence[torch.Tensor], leaves: list[torch.Tensor]
+) -> tuple[torch.Tensor | None, ...]:
+    if not leaves:  # no tensor requires grad behind these outputs: nothing flows
+        return ()
+    try:
+        with torch.enable_grad():
+            return tuple(
+                torch.autograd.grad(
+                    list(outputs), leaves, list(seeds), retain_graph=True, allow_unused=True
+                )
+            )
+    except RuntimeError as exc:
+        raise _explained(exc) from exc
 
 
 def _ones_like(outputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
@@ -239,15 +288,20 @@ def _run_backward(
         with torch.enable_grad():
             torch.autograd.backward(list(outputs), list(seeds), retain_graph=retain_graph)
     except RuntimeError as exc:
-        text = str(exc)
-        if "backward through the graph a second time" in text:
-            raise BackwardError(
-                f"Backward ran twice through the same graph. {SECOND_BACKWARD_HINT}", text
-            ) from exc
-        if "modified by an inplace operation" in text:
-            torch_says = text.splitlines()[0].split(" Hint:")[0]
-            raise BackwardError(f"{torch_says} {INPLACE_HINT}", text) from exc
-        raise BackwardError(f"Backward raised RuntimeError: {text.splitlines()[0]}", text) from exc
+        raise _explained(exc) from exc
+
+
+def _explained(exc: RuntimeError) -> BackwardError:
+    """Torch's error as a :class:`BackwardError` that says what to do."""
+    text = str(exc)
+    if "backward through the graph a second time" in text:
+        return BackwardError(
+            f"Backward ran twice through the same graph. {SECOND_BACKWARD_HINT}", text
+        )
+    if "modified by an inplace operation" in text:
+        torch_says = text.splitlines()[0].split(" Hint:")[0]
+        return BackwardError(f"{torch_says} {INPLACE_HINT}", text)
+    return BackwardError(f"Backward raised RuntimeError: {text.splitlines()[0]}", text)
 
 
 def pending_counts(graph: AutogradGraph, trace: BackwardTrace, upto: int) -> dict[str, int]:

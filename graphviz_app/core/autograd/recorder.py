@@ -244,6 +244,14 @@ def user_source_location(frame: FrameType | None = None) -> SourceLocation | Non
     return None
 
 
+def is_library_file(filename: str) -> bool:
+    """True for torch's and this app's own files: never "the user's line"."""
+    skipped = _SKIP_BY_FILE.get(filename)
+    if skipped is None:
+        skipped = _SKIP_BY_FILE[filename] = _is_skipped(filename)
+    return skipped
+
+
 def _is_skipped(filename: str) -> bool:
     if filename.startswith(_BUILTIN_MODELS_DIR):
         return False

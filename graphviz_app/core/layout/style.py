@@ -48,6 +48,10 @@ NON_FINITE_COLOR = "#d00000"  # NaN/Inf: red, thick, dashed border in every rend
 # the backward step being executed; the window draws selection as a dashed ring.
 SELECTED_COLOR = "#0056a0"
 HIGHLIGHT_COLOR = "#0072b2"  # Okabe-Ito blue
+# The backward stepper's marks, in the window and in exported walk-throughs.
+STEP_CURRENT_COLOR = "#e69f00"  # Okabe-Ito orange: the node backward is executing
+STEP_DONE_COLOR = "#009e73"  # bluish green: executed (a tick)
+STEP_WAITING_COLOR = "#56b4e9"  # sky blue: waiting for gradients (their count)
 CLUSTER_BORDER = "#9a9ab0"
 CLUSTER_FILL = "#f4f4fa"
 

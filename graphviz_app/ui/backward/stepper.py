@@ -28,11 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graphviz_app.core.autograd.backward import BackwardStep, pending_counts
+from graphviz_app.core.autograd.backward import BackwardStep
 from graphviz_app.core.autograd.chain_rule import explain_step
-from graphviz_app.core.graph.collapse import VisibleGraph, group_grad_norms
+from graphviz_app.core.graph.collapse import VisibleGraph
 from graphviz_app.core.graph.records import AutogradGraph
-from graphviz_app.core.layout.style import GradRamp, grad_fills, grad_text
+from graphviz_app.core.layout.style import GradRamp, grad_fills
+from graphviz_app.core.stepping.state import drawn_norms, step_view
 from graphviz_app.session import BackwardResult
 from graphviz_app.ui.common.actions import make_action
 from graphviz_app.ui.graph.edge_labels import place_labels
@@ -283,8 +284,7 @@ class BackwardStepper(QObject):
 
     def drawn_norms(self) -> dict[str, float]:
         """Gradient norm per drawn node over the whole pass (a group: its largest)."""
-        norms = self.result.grad_norms() if self.result else {}
-        return group_grad_norms(self.view, norms) if self.view is not None else norms
+        return drawn_norms(self.result.trace, self.view) if self.result else {}
 
     def reached_norms(self) -> dict[str, float]:
         """Gradient norm per captured node, for the nodes run by the current step."""
@@ -311,41 +311,21 @@ class BackwardStepper(QObject):
             for item in self.scene.nodes.values():
                 item.set_step_state(StepState.NONE)
             return
-        steps = self.result.trace.steps
-        current = steps[self.index]
-        later = {self._drawn(s.node_id) for s in steps[self.index :]}
-        done = {self._drawn(s.node_id) for s in steps[: self.index]} - later  # groups: all
-        waiting = pending_counts(self.result.graph, self.result.trace, self.index - 1)
+        shown = step_view(self.result.graph, self.result.trace, self.index, self.view)
         for node_id, item in self.scene.nodes.items():
-            if node_id == self._drawn(current.node_id):
+            if node_id == shown.current:
                 item.set_step_state(StepState.CURRENT)
-            elif node_id in done:
+            elif node_id in shown.done:
                 item.set_step_state(StepState.DONE)
             else:
-                item.set_step_state(StepState.WAITING, waiting.get(node_id, 0))
-        self._label_edges(current)
-        self.panel.label.setText(self._describe(current))
-        accent = self.legend.theme.link
-        self.panel.chain_view.setHtml(chain_rule_html(self.result.graph, current, accent))
-
-    def _label_edges(self, step: BackwardStep) -> None:
-        labels = []
-        for edge in self.result.graph.in_edges(step.node_id) if self.result else []:
-            grad = (
-                step.grad_inputs[edge.input_index]
-                if edge.input_index < len(step.grad_inputs)
-                else None
-            )
-            item = self.scene.edges.get(f"{edge.source}>{edge.target}#{edge.input_index}")
-            if item is not None and grad is not None:
-                labels.append((item, grad_text(grad)))
+                item.set_step_state(StepState.WAITING, shown.waiting.get(node_id, 0))
+        edges = self.scene.edges
+        labels = [(edges[edge], text) for edge, text in shown.labels if edge in edges]
         place_labels(labels, (item.sceneBoundingRect() for item in self.scene.nodes.values()))
-
-    def _describe(self, step: BackwardStep) -> str:
-        graph = self.result.graph if self.result else None
-        title = graph.node(step.node_id).title if graph and step.node_id in graph else step.node_id
-        incoming = ", ".join(grad_text(g) for g in step.grad_outputs if g) or "none"
-        return f"Step {step.index + 1}/{self.step_count}: {title} receives {incoming}"
+        self.panel.label.setText(shown.caption)
+        accent = self.legend.theme.link
+        current = self.result.trace.steps[self.index]
+        self.panel.chain_view.setHtml(chain_rule_html(self.result.graph, current, accent))
 
     def _on_colour_toggled(self, checked: bool) -> None:
         self._apply_fills()

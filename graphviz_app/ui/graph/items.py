@@ -24,15 +24,20 @@ from PySide6.QtWidgets import (
 
 from graphviz_app.core.graph.records import Node
 from graphviz_app.core.layout.dot import PX_PER_PT, ClusterBox, EdgePath, NodeBox
-from graphviz_app.core.layout.style import NON_FINITE_COLOR, has_non_finite, text_color_on
+from graphviz_app.core.layout.style import (
+    NON_FINITE_COLOR,
+    STEP_CURRENT_COLOR,
+    STEP_DONE_COLOR,
+    STEP_WAITING_COLOR,
+    has_non_finite,
+    text_color_on,
+)
 from graphviz_app.ui.common.theme import LIGHT, Theme
 
 NON_FINITE = QColor(NON_FINITE_COLOR)
 TEXT_LOD = 0.45  # below this zoom, module boxes are drawn without their name
 MIN_TEXT_PX = 5.5  # node labels smaller than this on screen are not drawn
-CURRENT_COLOR = "#e69f00"  # Okabe-Ito orange: the node backward is executing
-DONE_COLOR = "#009e73"  # bluish green: executed
-WAITING_COLOR = "#56b4e9"  # sky blue: waiting for gradients
+CURRENT_COLOR, DONE_COLOR, WAITING_COLOR = STEP_CURRENT_COLOR, STEP_DONE_COLOR, STEP_WAITING_COLOR
 SELECTION_GAP = 4.5  # the selection ring sits this far outside the border
 STRIPE_PX = 8  # the kind's colour at a node's left edge when its fill says something else
 EDGE_LABEL_PX = 12  # gradient labels on edges; not drawn below MIN_TEXT_PX on screen

@@ -1,0 +1,189 @@
+"""What a graph captured from live tensors still tells when the recorder did not see
+the forward pass (the user's own code, a notebook cell).
+
+Such nodes carry no annotation, yet autograd keeps most of what the window draws:
+
+- each node's output shape, dtype and device (``grad_fn._input_metadata``);
+- the values of the outputs that some node saved for backward (a saved tensor still
+  knows its ``grad_fn``), and of the roots themselves;
+- the user's line, where the forward ran under ``torch.autograd.set_detect_anomaly``
+  (``grad_fn.metadata["traceback_"]``);
+- the module of the nodes that take a parameter, named from ``named_parameters()``
+  (``fc1.weight`` -> ``fc1``), and of the nodes between two nodes of one module. These
+  are marked ``module_inferred``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+
+import torch
+
+from graphviz_app.core.autograd.capture import CaptureOptions
+from graphviz_app.core.autograd.recorder import is_library_file
+from graphviz_app.core.graph.records import AutogradGraph, NodeKind, SourceLocation, TensorInfo
+from graphviz_app.core.graph.tensor_info import describe_tensor, dtype_name
+from graphviz_app.core.graph.walk import AutogradNode, AutogradWalk
+
+#: One frame of ``traceback.format_stack()``, as anomaly mode stores it.
+_FRAME = re.compile(
+    r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>[^\n]+)\n(?:\s*(?P<text>[^\n]*))?'
+)
+_OutputKey = tuple[int, int]  # id(grad_fn), output_nr
+
+
+def complete_graph(
+    graph: AutogradGraph, walk: AutogradWalk, options: CaptureOptions | None = None
+) -> AutogradGraph:
+    """``graph`` (captured from ``walk``) with what autograd still knows filled in where
+    the recorder left nothing: output shapes and saved values, anomaly-mode source
+    lines, and modules inferred from parameter names. Annotated nodes are kept."""
+    options = options or CaptureOptions()
+    known = _known_outputs(walk) if options.with_values else {}
+    nodes = list(graph.nodes)
+    offset = len(walk.outputs)
+    for index, fn in enumerate(walk.fns):
+        node = nodes[offset + index]
+        if node.is_leaf:
+            continue
+        changes: dict[str, object] = {}
+        if node.tensor is None:
+            changes["tensor"] = _output_info(fn, known.get((id(fn), 0)), options)
+        if node.source is None:
+            changes["source"] = anomaly_source(fn)
+        nodes[offset + index] = dataclasses.replace(node, **changes)  # type: ignore[arg-type]
+    return infer_modules(dataclasses.replace(graph, nodes=tuple(nodes)))
+
+
+def _known_outputs(walk: AutogradWalk) -> dict[_OutputKey, torch.Tensor]:
+    """Every node output whose value is at hand: the roots and the saved tensors."""
+    known: dict[_OutputKey, torch.Tensor] = {}
+    for tensor in walk.outputs:
+        known[(id(tensor.grad_fn), int(tensor.output_nr))] = tensor
+    for fn in walk.fns:
+        for tensor in _saved_tensors(fn):
+            if tensor.grad_fn is not None:
+                known.setdefault((id(tensor.grad_fn), int(tensor.output_nr)), tensor)
+    return known
+
+
+def _saved_tensors(fn: AutogradNode) -> Iterator[torch.Tensor]:
+    names = [a for a in dir(fn) if a.startswith("_saved_")]
+    if isinstance(fn, torch.autograd.function.BackwardCFunction):
+        names.append("saved_tensors")
+    for name in names:
+        try:
+            value = getattr(fn, name)
+        except RuntimeError:  # freed by an earlier backward
+            continue
+        values = value if isinstance(value, (tuple, list)) else (value,)
+        yield from (v for v in values if isinstance(v, torch.Tensor))
+
+
+def _output_info(
+    fn: AutogradNode, tensor: torch.Tensor | None, options: CaptureOptions
+) -> TensorInfo | None:
+    if tensor is not None:
+        return describe_tensor(tensor, options.preview_limit, options.with_values)
+    try:
+        meta = fn._input_metadata[0]
+    except (AttributeError, IndexError, RuntimeError):
+        return None
+    shape = tuple(int(d) for d in meta.shape)
+    return TensorInfo(shape, dtype_name(meta.dtype), str(meta.device), requires_grad=True)
+
+
+def anomaly_source(fn: AutogradNode) -> SourceLocation | None:
+    """The user's line that made ``fn``, from the stack anomaly mode stored on it."""
+    try:
+        stack = fn.metadata.get("traceback_")
+    except (AttributeError, RuntimeError):
+        return None
+    for frame in reversed(stack or ()):
+        found = _FRAME.search(str(frame))
+        if found and not is_library_file(found["file"]):
+            text = (found["text"] or "").strip()
+            return SourceLocation(found["file"], int(found["line"]), found["function"], text)
+    return None
+
+
+def infer_modules(graph: AutogradGraph) -> AutogradGraph:
+    """``graph`` with modules for unannotated nodes, from the parameters they take.
+
+    A node that takes parameters (directly or through a view such as ``weight.t()``)
+    is in their module; a node between two such nodes is in the deepest module that
+    holds both. Nothing changes in a graph the recorder annotated (some op node has
+    a module already) or one without named parameters.
+    """
+    if any(n.module is not None and not n.is_leaf for n in graph.nodes):
+        return graph
+    owned = _owned(graph)
+    if not owned:
+        return graph
+    below = _nearest(graph, owned, downstream=True)
+    above = _nearest(graph, owned, downstream=False)
+    nodes = []
+    for node in graph.nodes:
+        module = owned.get(node.id)
+        if module is None and node.id in below and node.id in above:
+            module = common_module((below[node.id], above[node.id])) or None
+        if module is not None and not node.is_leaf and node.kind is not NodeKind.OUTPUT:
+            node = dataclasses.replace(node, module=module, module_inferred=True)
+        nodes.append(node)
+    return dataclasses.replace(graph, nodes=tuple(nodes))
+
+
+def _owned(graph: AutogradGraph) -> dict[str, str]:
+    """Node id -> module, for the nodes that take a module's parameters."""
+    origin = {
+        n.id: n.module for n in graph.nodes if n.kind is NodeKind.PARAMETER and n.module is not None
+    }
+    views = [n.id for n in graph.nodes if n.kind is NodeKind.VIEW]
+    changed = True
+    while changed:  # views of parameters (weight.t(), weight.view(...)) stand for them
+        changed = False
+        for view in views:
+            sources = [e.source for e in graph.in_edges(view)]
+            if view not in origin and sources and all(s in origin for s in sources):
+                origin[view] = common_module(origin[s] for s in sources)
+                changed = True
+    takes: dict[str, list[str]] = {}
+    for edge in graph.edges:
+        if edge.source in origin and edge.target not in origin:
+            takes.setdefault(edge.target, []).append(origin[edge.source])
+    owned = {node_id: common_module(modules) for node_id, modules in takes.items()}
+    owned.update({v: origin[v] for v in views if v in origin})
+    return owned
+
+
+def _nearest(graph: AutogradGraph, owned: Mapping[str, str], downstream: bool) -> dict[str, str]:
+    """For each node, the module of the nearest owned node before it in the forward
+    pass (``downstream``: reached along edges from it) or after it."""
+    found: dict[str, str] = {}
+    queue = deque(owned.items())
+    while queue:
+        node_id, module = queue.popleft()
+        edges = graph.out_edges(node_id) if downstream else graph.in_edges(node_id)
+        for edge in edges:
+            nxt = edge.target if downstream else edge.source
+            if nxt not in owned and nxt not in found:
+                found[nxt] = module
+                queue.append((nxt, module))
+    return found
+
+
+def common_module(modules: Iterable[str]) -> str:
+    """The deepest module path that holds every one of ``modules`` ("" for the model)."""
+    paths = [m.split(".") if m else [] for m in modules]
+    if not paths:
+        return ""
+    common: list[str] = []
+    for parts in zip(*paths, strict=False):  # as deep as the shortest
+        if any(p != parts[0] for p in parts):
+            break
+        common.append(parts[0])
+    return ".".join(common)
+
