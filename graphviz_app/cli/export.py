@@ -10,11 +10,13 @@ from graphviz_app.core.graph.collapse import modules_at_depth
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout.dot import to_dot
 from graphviz_app.core.layout.engine import find_engine
-from graphviz_app.core.layout.style import GraphStyle, grad_fills, grad_text
+from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.threads import configure_torch_threads
+from graphviz_app.core.stepping.state import grad_marks
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.io.export import format_for, write_atomic
 from graphviz_app.io.request import LoadRequest, request_from_args
+from graphviz_app.io.walkthrough import RecordedPass, write_walkthrough
 from graphviz_app.pdf import render_export
 from graphviz_app.session import ModelSession, PictureResult
 
@@ -48,13 +50,7 @@ def _request(args: argparse.Namespace) -> LoadRequest:
 
 def _dot_with_grads(session: ModelSession, result: PictureResult) -> str:
     """Run backward, then DOT with each node's incoming gradient and colour by its norm."""
-    trace = session.backward().trace
-    lines = {
-        step.node_id: "grad " + ", ".join(grad_text(g) for g in step.grad_outputs if g)
-        for step in trace.steps
-        if step.node_id in result.visible and any(step.grad_outputs)
-    }
-    fills = {k: v for k, v in grad_fills(trace.grad_norms()).items() if k in result.visible}
+    fills, lines = grad_marks(session.backward().trace, result.visible)
     return to_dot(result.visible, result.style, fills=fills, extra_lines=lines)
 
 
@@ -69,8 +65,8 @@ def _style(args: argparse.Namespace, graph: AutogradGraph) -> GraphStyle:
 
 
 def _export_walkthrough(session: ModelSession, picture: PictureResult, folder: Path) -> int:
-    from graphviz_app.ui.backward.walkthrough import export_walkthrough_headless  # Qt, offscreen
-
-    files = export_walkthrough_headless(picture, session.backward(), folder)
+    backward = session.backward()
+    recorded = RecordedPass(backward.graph, backward.trace, picture.model_name, picture.view)
+    files = write_walkthrough(folder, recorded, session.engine.run(picture.dot, "svg"))
     print(f"wrote {len(files) - 1} steps and {files[-1]} ({picture.engine})")
     return 0

@@ -150,18 +150,30 @@ def test_the_chain_rule_panel_shows_the_steps_numbers(stepped: MainWindow) -> No
     assert "|g|" not in text and f"norm {relu.grad_outputs[0].stats.norm:.4g}" in text
 
 
-def test_walkthrough_export_writes_one_svg_per_step_and_a_replay_page(
-    stepped: MainWindow, tmp_path
+def test_walkthrough_export_writes_vector_frames_that_show_what_the_window_shows(
+    qtbot, stepped: MainWindow, tmp_path
 ) -> None:
     stepped.stepper.go_to(2)
-    stepped.run.export_walkthrough_to(tmp_path / "walk")
-    files = sorted((tmp_path / "walk").iterdir())
-    svgs = [f for f in files if f.suffix == ".svg"]
+    window_states = states(stepped)
+    with qtbot.waitSignal(stepped.run.walkthrough_exported, timeout=WAIT_MS):
+        stepped.run.export_walkthrough_to(tmp_path / "walk")
+    svgs = sorted((tmp_path / "walk").glob("step_*.svg"))
     assert len(svgs) == stepped.stepper.step_count
-    assert all(ET.parse(f).getroot().tag.endswith("svg") for f in svgs)
+    frame = svgs[2].read_text()
+    root = ET.fromstring(frame)
+    svg = "{http://www.w3.org/2000/svg}"
+    assert not list(root.iter(f"{svg}image"))  # shapes and text, no embedded pictures
+    texts = [t.text for t in root.iter(f"{svg}text")]
+    assert "fc1.weight" in texts and len(frame) < 60_000
+    groups = {g.get("id"): g for g in root.iter(f"{svg}g") if g.get("class") == "node"}
+    current = next(k for k, s in window_states.items() if s is StepState.CURRENT)
+    shape = next(e for e in groups[current].iter() if e.get("fill") not in (None, "none"))
+    assert shape.get("stroke") == "#e69f00"  # the window's orange border, on the same node
+    ticks = [g for g in root.iter(f"{svg}g") if g.get("class") == "gv-badge"]
+    done = sum(1 for s in window_states.values() if s is StepState.DONE)
+    assert sum(1 for g in ticks if g.findtext(f"{svg}text") == "\u2713") == done
     page = (tmp_path / "walk" / "index.html").read_text()
-    assert page.count('"file": "step_') == stepped.stepper.step_count
-    assert "Step 1/" in page
+    assert page.count("<svg") == 1 and "Step 1/" in page and "fc1.weight" in page
     assert stepped.stepper.index == 2  # the window is left where it was
 
 

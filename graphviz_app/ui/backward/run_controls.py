@@ -6,15 +6,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QObject, QSettings
+from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QMainWindow, QStatusBar
 
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.training.trainer import TrainRecord, TrainSettings
-from graphviz_app.io.export import ExportError
-from graphviz_app.session import BackwardResult, PictureResult
+from graphviz_app.io.walkthrough import RecordedPass, write_walkthrough
+from graphviz_app.session import BackwardResult, ModelSession, PictureResult
 from graphviz_app.ui.backward.stepper import BackwardStepper
-from graphviz_app.ui.backward.walkthrough import export_walkthrough
 from graphviz_app.ui.common.actions import make_action
 from graphviz_app.ui.common.dialogs import ask_folder
 from graphviz_app.ui.graph.scene import GraphScene
@@ -52,6 +51,8 @@ class RunHost(Protocol):
 
 class RunControls(QObject):
     """Runs forward/backward through the window's controller and shows the results."""
+
+    walkthrough_exported = Signal(object)  # the files written, the page last
 
     def __init__(self, window: RunHost) -> None:
         super().__init__(window.qt_window)
@@ -92,7 +93,8 @@ class RunControls(QObject):
             "Export backward &walk-through...",
             self._on_walkthrough_triggered,
             None,
-            "One SVG per backward step and an HTML page that replays them",
+            "An HTML page that steps through the recorded backward pass (one vector graph,"
+            " no network needed) and one SVG per step",
         )
         self.train_action = make_action(
             self,
@@ -109,15 +111,27 @@ class RunControls(QObject):
             action.setEnabled(is_open)
 
     def export_walkthrough_to(self, folder: str | Path) -> None:
-        """Write the recorded backward pass, step by step, into ``folder``."""
+        """Write the recorded backward pass into ``folder``: one SVG per step and the
+        interactive ``index.html``; Graphviz and the writing run on the worker thread."""
         window = self.window
-        title = window.result.model_name if window.result else "model"
-        try:
-            files = export_walkthrough(window.scene, window.stepper, Path(folder), title)
-        except ExportError as exc:
-            window.show_error(str(exc), "")
+        backward, picture = window.stepper.result, window.result
+        if backward is None or picture is None or not backward.trace.steps:
+            window.show_error(
+                "There is no recorded backward pass to export: run backward first.", ""
+            )
             return
-        window.status.showMessage(f"Wrote {len(files) - 1} steps and {files[-1]}", 8000)
+        recorded = RecordedPass(backward.graph, backward.trace, picture.model_name, picture.view)
+        dot, target = picture.dot, Path(folder)
+
+        def write(session: ModelSession) -> list[Path]:
+            return write_walkthrough(target, recorded, session.engine.run(dot, "svg"))
+
+        window.controller.submit("Exporting the walk-through", write, self._on_walkthrough_written)
+
+    def _on_walkthrough_written(self, files: object) -> None:
+        assert isinstance(files, list)
+        self.window.status.showMessage(f"Wrote {len(files) - 1} steps and {files[-1]}", 8000)
+        self.walkthrough_exported.emit(files)
 
     def run_to_node(self, node_id: str) -> None:
         """Step the recorded backward pass to where ``node_id`` runs."""
