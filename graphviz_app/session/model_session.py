@@ -25,6 +25,7 @@ from graphviz_app.core.layout.engine import GraphvizEngine, find_engine
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.cancel import CancelToken
 from graphviz_app.core.runtime.devices import list_devices, made_on
+from graphviz_app.core.training.losses import TrainingError
 from graphviz_app.core.training.state import TrainingState
 from graphviz_app.core.training.trainer import TrainRecord, TrainSettings
 from graphviz_app.io.loaders import load_model
@@ -32,6 +33,7 @@ from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.io.request import LoadRequest
 from graphviz_app.session.devices import DeviceChoice, DeviceSwitchResult, switch_device
 from graphviz_app.session.gradients import check_session_gradients
+from graphviz_app.session.live import LiveModel, live_run
 from graphviz_app.session.results import BackwardResult, PictureResult, StepResult, TrainRunResult
 from graphviz_app.session.training import train, train_one
 
@@ -72,9 +74,21 @@ class ModelSession:
         the deepest level that draws quickly (the result's style says which). When any
         step fails or is stopped, the session keeps the model it had (still on screen).
         """
+        return self._open(lambda: self.load(source), style, cancel)
+
+    def adopt(
+        self, live: LiveModel, style: GraphStyle, cancel: CancelToken | None = None
+    ) -> PictureResult:
+        """Open live objects of the user's code (:mod:`graphviz_app.session.live`) as
+        the current model, as :meth:`open` opens a file."""
+        return self._open(lambda: self._use(live), style, cancel)
+
+    def _open(
+        self, load: Callable[[], object], style: GraphStyle, cancel: CancelToken | None
+    ) -> PictureResult:
         previous = self.loaded, self.run, self._training
         try:
-            self.load(source)
+            load()
             _check(cancel)
             graph = self.forward()
             _check(cancel)
@@ -97,6 +111,13 @@ class ModelSession:
         self._training = None
         return self.loaded
 
+    def _use(self, live: LiveModel) -> LiveModel:
+        self._timings = []
+        self.loaded = live
+        self.drawer.set_model(live.model)
+        self._training = None
+        return live
+
     def forward(self) -> AutogradGraph:
         """Run forward on the open model under the recorder and capture its graph."""
         loaded = self._require_loaded()
@@ -111,6 +132,8 @@ class ModelSession:
         """Forward and capture on the model's device: tensors the model file's code
         creates (a loss's target) are made there too."""
         loaded = self._require_loaded()
+        if isinstance(loaded, LiveModel) and not loaded.trainable:
+            return live_run(loaded, self.options)  # the user's graph: nothing to run again
         device = self._training.device if self._training is not None else "cpu"
         with made_on(device):
             return forward_and_capture(loaded.model, inputs, loss, self.options)
@@ -153,16 +176,30 @@ class ModelSession:
         run = self.run
         if run is None:
             raise RuntimeError("Run the forward pass first: there is no graph to go back through.")
+        if not run.roots:  # a finished graph: its recorded backward, if it came with one
+            return self._recorded_backward(run.graph)
         start = time.perf_counter()
         trace = record_backward(
             run.walk, retain_graph=retain_graph, preview_limit=self.options.preview_limit
         )
         return BackwardResult(trace, run.graph, time.perf_counter() - start)
 
+    def _recorded_backward(self, graph: AutogradGraph) -> BackwardResult:
+        loaded = self._require_loaded()
+        trace = loaded.trace if isinstance(loaded, LiveModel) else None
+        if trace is None:
+            raise RuntimeError(
+                "This graph came without its tensors (a Drawing keeps none), so backward "
+                "cannot run: call graphviz_app.show() on the tensor itself."
+            )
+        return BackwardResult(trace, graph, 0.0)
+
     @property
     def training(self) -> TrainingState:
         """The open model's training state (its weights at load time kept for reset)."""
         loaded = self._require_loaded()
+        if isinstance(loaded, LiveModel) and not loaded.trainable:
+            raise TrainingError(loaded.not_trainable())
         if self._training is None:
             self._training = TrainingState(
                 loaded.model,
@@ -206,6 +243,9 @@ class ModelSession:
         """Create the training state now and list the devices (unavailable ones with
         the reason). The first optimizer imports ``torch._dynamo`` (1 s alone, far
         more next to a busy GUI thread): better while the user reads the graph."""
+        loaded = self._require_loaded()
+        if isinstance(loaded, LiveModel) and not loaded.trainable:
+            return DeviceChoice(list_devices(), "cpu", "float32")  # nothing to move
         state = self.training
         return DeviceChoice(list_devices(), state.device, state.dtype)
 

@@ -18,21 +18,38 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import torch
 
-from graphviz_app.core.autograd.capture import CaptureOptions
+from graphviz_app.core.autograd.capture import CaptureOptions, capture_walk
 from graphviz_app.core.autograd.recorder import is_library_file
 from graphviz_app.core.graph.records import AutogradGraph, NodeKind, SourceLocation, TensorInfo
 from graphviz_app.core.graph.tensor_info import describe_tensor, dtype_name
-from graphviz_app.core.graph.walk import AutogradNode, AutogradWalk
+from graphviz_app.core.graph.walk import AutogradNode, AutogradWalk, walk_autograd
 
 #: One frame of ``traceback.format_stack()``, as anomaly mode stores it.
 _FRAME = re.compile(
     r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>[^\n]+)\n(?:\s*(?P<text>[^\n]*))?'
 )
 _OutputKey = tuple[int, int]  # id(grad_fn), output_nr
+
+
+def capture_live(
+    roots: Sequence[torch.Tensor],
+    params: Mapping[str, torch.Tensor],
+    leaves: Mapping[str, torch.Tensor] | None = None,
+    options: CaptureOptions | None = None,
+) -> tuple[AutogradWalk, AutogradGraph]:
+    """Walk and capture the graph behind live ``roots`` (parameters named by
+    ``params``, other leaves by ``leaves``), completed with what autograd still knows.
+    The walk holds live ``grad_fn`` handles: drop it once done with it."""
+    options = options or CaptureOptions()
+    named = {id(t) for t in params.values()}
+    others = {k: v for k, v in (leaves or {}).items() if id(v) not in named}
+    walk = walk_autograd(roots)
+    graph = capture_walk(walk, params, others, options)
+    return walk, complete_graph(graph, walk, options)
 
 
 def complete_graph(
@@ -186,4 +203,3 @@ def common_module(modules: Iterable[str]) -> str:
             break
         common.append(parts[0])
     return ".".join(common)
-

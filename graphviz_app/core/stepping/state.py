@@ -91,14 +91,15 @@ def reached_fills(
 
 
 def grad_marks(
-    trace: BackwardTrace, drawn: AutogradGraph
+    trace: BackwardTrace, drawn: AutogradGraph, view: VisibleGraph | None = None
 ) -> tuple[dict[str, str], dict[str, str]]:
     """For a picture of the whole pass: each drawn node's fill by the gradient that
-    reached it, and a last label line with that gradient (``grad (16, 8) |g|=0.3``)."""
+    reached it (a collapsed module: its largest), and a last label line with that
+    gradient (``grad (16, 8) |g|=0.3``) on each node drawn as itself."""
     lines = {
         step.node_id: "grad " + ", ".join(grad_text(g) for g in step.grad_outputs if g)
         for step in trace.steps
         if step.node_id in drawn and any(step.grad_outputs)
     }
-    fills = {k: v for k, v in grad_fills(trace.grad_norms()).items() if k in drawn}
+    fills = {k: v for k, v in grad_fills(drawn_norms(trace, view)).items() if k in drawn}
     return fills, lines

@@ -98,7 +98,25 @@ def read_graph_svg(svg: str | bytes) -> GraphSvg:
             if path is not None:
                 parsed.anchors[str(group.get("id"))] = _middle(_numbers(path.get("d", "")))
     ET.SubElement(graph, _tag("g"), {"class": OVERLAY_CLASS})
+    _pad(root, BADGE_RADIUS + 2)
     return parsed
+
+
+def _pad(root: ET.Element, margin: float) -> None:
+    """Room around the drawing for badges that stick out of the boxes at its edges."""
+    box = _numbers(root.get("viewBox", ""))
+    if len(box) != 4:
+        return
+    x, y, width, height = box
+    root.set(
+        "viewBox",
+        " ".join(_n(v) for v in (x - margin, y - margin, width + 2 * margin, height + 2 * margin)),
+    )
+    for name, size in (("width", width), ("height", height)):
+        value = root.get(name, "")
+        unit = value.lstrip("0123456789.")
+        if value.endswith("pt") or unit == "":
+            root.set(name, f"{_n(size + 2 * margin)}{unit}")
 
 
 def marked_svg(

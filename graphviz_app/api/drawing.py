@@ -1,0 +1,145 @@
+"""``draw()``: the autograd graph behind live tensors, as a displayable ``Drawing``.
+
+A thin composition of the core: capture (``core.autograd``), DOT (``core.layout.dot``)
+and one Graphviz run for the picture (``core.layout.engine``). The ``Drawing`` keeps
+only frozen records, never a tensor, so the graph's saved tensors are freed as soon
+as the user's own references are gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from graphviz_app.api.tensors import (
+    NamedTensors,
+    as_roots,
+    caller_leaves,
+    parameter_names,
+    user_frame,
+)
+from graphviz_app.core.autograd.backward import record_gradients
+from graphviz_app.core.autograd.live import capture_live
+from graphviz_app.core.graph.collapse import module_types, modules_at_depth, visible_graph
+from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.layout.dot import to_dot
+from graphviz_app.core.layout.engine import GraphvizEngine, find_engine
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.stepping.state import grad_marks
+from graphviz_app.io.export import format_for, render, write_atomic
+
+
+def svg_element(svg: str) -> str:
+    """Graphviz's SVG without the XML prolog and doctype: the ``<svg>`` element alone,
+    as notebooks embed it."""
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg
+
+
+@dataclass(frozen=True, eq=False)
+class Drawing:
+    """A drawn autograd graph: shows itself in Jupyter, JupyterLab, VS Code and IPython.
+
+    ``graph`` is the captured graph (frozen records: kinds, ops, modules, shapes,
+    values, saved tensors' summaries), ``dot`` the DOT text; ``svg`` is Graphviz's
+    picture of it (made once, when first asked for); :meth:`save` writes any format.
+
+    >>> import torch, graphviz_app
+    >>> a = torch.tensor(2.0, requires_grad=True)
+    >>> d = graphviz_app.draw(a * 3)
+    >>> "<svg" in d.svg and len(d.graph.nodes)
+    4
+    """
+
+    graph: AutogradGraph
+    dot: str
+    engine: GraphvizEngine
+
+    @cached_property
+    def svg(self) -> str:
+        """The picture as SVG text (Graphviz's own: text stays text)."""
+        return self.engine.run(self.dot, "svg").decode("utf-8")
+
+    def save(self, path: str | Path) -> Path:
+        """Write the drawing; the format comes from the extension: ``.svg``, ``.png``,
+        ``.pdf``, ``.dot`` (or ``.gv``) or ``.json`` (every record), the same files as
+        ``graphviz-app export``. Written atomically; returns the path."""
+        target = Path(path)
+        fmt = format_for(target)
+        if fmt == "svg":
+            data = self.svg.encode("utf-8")
+        elif fmt == "pdf":
+            from graphviz_app.pdf import svg_to_pdf  # Qt draws PDFs: imported only here
+
+            data = svg_to_pdf(self.svg.encode("utf-8"))
+        else:
+            data = render(self.graph, self.dot, fmt, self.engine)
+        write_atomic(target, data)
+        return target
+
+    def _repr_svg_(self) -> str:
+        return svg_element(self.svg)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"image/svg+xml": svg_element(self.svg), "text/plain": repr(self)}
+
+    def __repr__(self) -> str:
+        return f"<Drawing: {len(self.graph.nodes)} nodes, {len(self.graph.edges)} edges>"
+
+
+def draw(
+    *roots: torch.Tensor,
+    model: torch.nn.Module | None = None,
+    params: NamedTensors | None = None,
+    values: bool = False,
+    grads: bool = False,
+    depth: int | None = None,
+    rankdir: str = "TB",
+) -> Drawing:
+    """Draw the autograd graph behind ``roots`` (a loss, a model's output, any tensors).
+
+    Every backward node shows its class, the module it ran in, its output's shape,
+    NaN/Inf marks, and the user's line where the forward ran under
+    ``torch.autograd.set_detect_anomaly(True)``. Parameters are named from
+    ``model.named_parameters()`` (``0.weight``, ``fc1.bias``) or ``params`` (a dict, as
+    torchviz takes it); other leaf tensors by the variables that hold them. Modules are
+    boxes; ``depth`` draws modules that many levels down as one node each (0: the
+    whole model). ``values`` adds a value summary line; ``grads`` adds the gradient
+    that reaches each node and colours it by its norm (a backward of its own through
+    ``torch.autograd.grad``, seeded with ones: ``.grad`` stays untouched and the graph
+    stays usable). ``rankdir`` is ``TB`` or ``LR``.
+
+    Nothing of the user's changes: ``requires_grad`` and ``.grad`` stay as they were,
+    and the drawing holds no tensor.
+
+    >>> import torch, graphviz_app
+    >>> a = torch.tensor(2.0, requires_grad=True)
+    >>> b = torch.tensor(-3.0, requires_grad=True)
+    >>> c = torch.tensor(10.0, requires_grad=True)
+    >>> f = torch.tensor(-2.0, requires_grad=True)
+    >>> L = (a * b + c) * f
+    >>> d = graphviz_app.draw(L, grads=True)
+    >>> sorted(n.leaf_name for n in d.graph.nodes if n.is_leaf)
+    ['a', 'b', 'c', 'f']
+    >>> a.grad is None
+    True
+    """
+    tensors = as_roots(roots)
+    if not tensors:
+        raise ValueError("There is nothing to draw: pass the tensor(s), e.g. draw(loss).")
+    names = parameter_names(model, params)
+    walk, graph = capture_live(tensors, names, caller_leaves(user_frame(1)))
+    collapsed = modules_at_depth(graph, depth) if depth is not None else frozenset()
+    style = GraphStyle(rankdir=rankdir, show_values=values, collapsed=collapsed)
+    types = module_types(model.named_modules()) if model is not None else None
+    trace = record_gradients(walk) if grads else None
+    del walk  # the live grad_fn handles: nothing below needs them
+    norms = trace.grad_norms() if trace is not None else None
+    view = visible_graph(graph, collapsed, (), types, norms)
+    fills, lines = grad_marks(trace, view.graph, view) if trace is not None else ({}, {})
+    dot = to_dot(view.graph, style, fills=fills, extra_lines=lines)
+    return Drawing(graph, dot, find_engine())
