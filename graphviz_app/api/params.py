@@ -39,7 +39,7 @@ class ParamTracker:
 
     def grad_norms(self) -> dict[str, float]:
         """Name -> ``float(p.grad.norm())``, for the parameters that have a gradient."""
-        return {n: float(p.grad.norm()) for n, p in self.items if p.grad is not None}
+        return {n: float(p.grad.detach().norm()) for n, p in self.items if p.grad is not None}
 
     def snapshot(self) -> None:
         """Copy the parameters' values now (into buffers reused from step to step)."""

@@ -4,6 +4,7 @@ leaf tensors (the variables that hold them in the calling code)."""
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Iterable, Mapping
 from types import FrameType
@@ -51,10 +52,19 @@ def parameter_names(
 
 def caller_leaves(frame: FrameType | None) -> dict[str, torch.Tensor]:
     """Leaf tensors that require grad, by the variable names that hold them in the
-    calling code (``a``, ``b``, ``x``): what a notebook user calls them."""
+    calling code (``a``, ``b``, ``x``): what a notebook user calls them.
+
+    A notebook cell or a script runs at module level, where the names are globals.
+    A function's own variables are read only where Python gives a live view of them
+    (3.13+): before, reading them leaves a snapshot on the frame that would keep the
+    user's tensors alive after ``del``.
+    """
     if frame is None:
         return {}
-    scope = {**frame.f_globals, **frame.f_locals}
+    scope = dict(frame.f_globals)
+    function = frame.f_code.co_flags & inspect.CO_OPTIMIZED
+    if not function or sys.version_info >= (3, 13):
+        scope.update(frame.f_locals)
     return {
         name: value
         for name, value in scope.items()

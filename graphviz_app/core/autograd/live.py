@@ -132,8 +132,9 @@ def infer_modules(graph: AutogradGraph) -> AutogradGraph:
 
     A node that takes parameters (directly or through a view such as ``weight.t()``)
     is in their module; a node between two such nodes is in the deepest module that
-    holds both. Nothing changes in a graph the recorder annotated (some op node has
-    a module already) or one without named parameters.
+    holds both ("" for the model itself, as the recorder names its own ops). Nothing
+    changes in a graph the recorder annotated (some op node has a module already) or
+    one without named parameters.
     """
     if any(n.module is not None and not n.is_leaf for n in graph.nodes):
         return graph
@@ -146,7 +147,7 @@ def infer_modules(graph: AutogradGraph) -> AutogradGraph:
     for node in graph.nodes:
         module = owned.get(node.id)
         if module is None and node.id in below and node.id in above:
-            module = common_module((below[node.id], above[node.id])) or None
+            module = common_module((below[node.id], above[node.id]))
         if module is not None and not node.is_leaf and node.kind is not NodeKind.OUTPUT:
             node = dataclasses.replace(node, module=module, module_inferred=True)
         nodes.append(node)
@@ -155,8 +156,8 @@ def infer_modules(graph: AutogradGraph) -> AutogradGraph:
 
 def _owned(graph: AutogradGraph) -> dict[str, str]:
     """Node id -> module, for the nodes that take a module's parameters."""
-    origin = {
-        n.id: n.module for n in graph.nodes if n.kind is NodeKind.PARAMETER and n.module is not None
+    origin = {  # a top-level name ("weight", or "a" in a params dict) says no module
+        n.id: n.module for n in graph.nodes if n.kind is NodeKind.PARAMETER and n.module
     }
     views = [n.id for n in graph.nodes if n.kind is NodeKind.VIEW]
     changed = True
