@@ -12,6 +12,7 @@ Three kinds, made by ``graphviz_app.show()`` (and the watch's live feed):
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,10 +22,28 @@ from graphviz_app.core.autograd.backward import BackwardTrace
 from graphviz_app.core.autograd.capture import CaptureOptions
 from graphviz_app.core.autograd.forward import ForwardRun, as_input_tuple
 from graphviz_app.core.autograd.live import capture_live
-from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.graph.records import AutogradGraph, NodeKind
 from graphviz_app.core.graph.walk import AutogradWalk
 from graphviz_app.io.model_file import LoadedModel
 
+SHOWN = (
+    "Opened from your own code with `graphviz_app.show()`: these are your live objects. "
+    "**Backward** (F6) runs from your tensors and adds into your `.grad`; "
+)
+LESSONS = {
+    "model": SHOWN + "the **Training** tab trains your model on the inputs you gave.",
+    "tensors": SHOWN + "training needs a model and its inputs: `show(model=model, inputs=x)`.",
+    "watched": (
+        "The latest captured step of your training loop, watched with `graphviz_app.watch()`:"
+        " its graph coloured by gradient and its recorded backward (step through it in the "
+        "Backward pass tab). The **Training** tab plots every step's loss, gradient norms "
+        "and update ratios."
+    ),
+    "graph": (
+        "A finished graph (a drawing or a walk-through): it keeps no tensors, so backward "
+        "runs here only if it was recorded. `graphviz_app.show(tensor)` opens the live graph."
+    ),
+}
 NOT_TRAINABLE = (
     "Training needs a model and its inputs; this window shows {what}. "
     "Call graphviz_app.show(model=model, inputs=x) to train from the window."
@@ -62,7 +81,7 @@ def live_model(model: torch.nn.Module, inputs: object, name: str = "") -> LiveMo
         inputs=as_input_tuple(inputs),
         loss_fn=None,
         make_batch=None,
-        doc=_lesson(model),
+        doc=_lesson(model) or LESSONS["model"],
         format="live",
     )
 
@@ -88,7 +107,7 @@ def live_tensors(
         inputs=(),
         loss_fn=None,
         make_batch=None,
-        doc="",
+        doc=LESSONS["tensors"],
         format="live",
         roots=roots,
         params=params,
@@ -107,7 +126,7 @@ def live_graph(
         inputs=(),
         loss_fn=None,
         make_batch=None,
-        doc="",
+        doc=LESSONS["watched" if key.startswith("watch") else "graph"],
         format="live",
         frozen=graph,
         trace=trace,
@@ -121,3 +140,12 @@ def live_run(live: LiveModel, options: CaptureOptions) -> ForwardRun:
         return ForwardRun((), (), (), AutogradWalk(outputs=[]), live.frozen)
     walk, graph = capture_live(live.roots, live.params, live.leaves, options)
     return ForwardRun((), live.roots, live.roots, walk, graph)
+
+
+def graph_parameters(graph: AutogradGraph) -> int:
+    """How many parameter values the graph's parameter leaves hold."""
+    return sum(
+        math.prod(n.tensor.shape)
+        for n in graph.nodes
+        if n.kind is NodeKind.PARAMETER and n.tensor is not None
+    )

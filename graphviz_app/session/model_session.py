@@ -33,7 +33,7 @@ from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.io.request import LoadRequest
 from graphviz_app.session.devices import DeviceChoice, DeviceSwitchResult, switch_device
 from graphviz_app.session.gradients import check_session_gradients
-from graphviz_app.session.live import LiveModel, live_run
+from graphviz_app.session.live import LiveModel, graph_parameters, live_run
 from graphviz_app.session.results import BackwardResult, PictureResult, StepResult, TrainRunResult
 from graphviz_app.session.training import train, train_one
 
@@ -157,7 +157,8 @@ class ModelSession:
             layout=drawing.layout,
             style=drawing.style,
             engine=self.engine.describe(),
-            parameter_count=sum(p.numel() for p in loaded.model.parameters()),
+            parameter_count=sum(p.numel() for p in loaded.model.parameters())
+            or graph_parameters(run.graph),
             timings=timings,
             folds=drawing.folds,
             foldable=drawing.foldable,

@@ -1,0 +1,98 @@
+"""show(): the window on the user's live objects, without blocking (as in IPython with
+%gui qt); backward and training act on those very objects; watch() feeds the window."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+
+import pytest
+import torch
+from PySide6.QtCore import QSettings
+from torch import nn
+
+import graphviz_app
+from graphviz_app.core.graph.records import NodeKind
+from graphviz_app.ui.window import live as window_live
+from graphviz_app.ui.window.main_window import MainWindow
+
+WAIT_MS = 60_000
+
+
+@pytest.fixture
+def shown(qtbot, monkeypatch, settings: QSettings) -> Iterator[list[MainWindow]]:  # type: ignore[no-untyped-def]
+    """Windows opened by show() use a temporary settings file and are closed after."""
+    monkeypatch.setattr(window_live, "SETTINGS", settings)
+    windows: list[MainWindow] = []
+    yield windows
+    for window in windows:
+        window.close()
+
+
+def _model() -> nn.Module:
+    return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+
+
+def _open(qtbot, windows: list[MainWindow], *args, **kwargs) -> MainWindow:  # type: ignore[no-untyped-def]
+    window = graphviz_app.show(*args, block=False, **kwargs)
+    assert isinstance(window, MainWindow) and window.isVisible()
+    windows.append(window)
+    qtbot.waitUntil(lambda: window.result is not None and not window.controller.busy, timeout=WAIT_MS)
+    return window
+
+
+def test_a_live_tensor_backward_from_the_window_fills_the_users_grad(qtbot, shown) -> None:  # type: ignore[no-untyped-def]
+    model, x = _model(), torch.randn(6, 4)
+    loss = model(x).pow(2).mean()
+    expected = torch.autograd.grad(model(x).pow(2).mean(), model[0].weight)[0]
+    window = _open(qtbot, shown, loss, model=model)
+    names = {n.leaf_name for n in window.result.graph.nodes if n.kind is NodeKind.PARAMETER}
+    assert names == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    assert len(window.scene.nodes) == len(window.result.visible.nodes)
+    with qtbot.waitSignal(window.controller.backward_ready, timeout=WAIT_MS):
+        window.run.backward_action.trigger()  # F6
+    assert torch.equal(model[0].weight.grad, expected)  # the user's own tensor
+    assert window.stepper.step_count == len(window.result.graph.nodes) - 1
+    training = window.parts["TrainingControls"]
+    training.train(1)  # a tensor's graph cannot train: a message, no crash
+    qtbot.waitUntil(lambda: "show(model=model, inputs=x)" in window.last_error, timeout=WAIT_MS)
+    window.errors.close()
+
+
+def test_a_model_with_inputs_trains_the_users_model_and_the_window_is_reused(
+    qtbot, shown
+) -> None:  # type: ignore[no-untyped-def]
+    model = _model()
+    before = copy.deepcopy(model)
+    window = _open(qtbot, shown, model=model, inputs=torch.randn(16, 4))
+    assert {n.op for n in window.result.graph.nodes if n.op} >= {"linear", "tanh"}  # recorded
+    training = window.parts["TrainingControls"]
+    with qtbot.waitSignal(window.controller.trained, timeout=WAIT_MS):
+        training.train(1)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    assert not torch.equal(model[0].weight, before[0].weight)  # the user's model moved
+    a = torch.tensor(2.0, requires_grad=True)
+    again = graphviz_app.show(a * 3, block=False)
+    assert again is window
+    qtbot.waitUntil(lambda: len(window.result.graph.nodes) == 3, timeout=WAIT_MS)
+
+
+def test_a_watched_loop_feeds_the_windows_graph_and_plots(qtbot, shown) -> None:  # type: ignore[no-untyped-def]
+    model = _model()
+    window = _open(qtbot, shown, model=model, inputs=torch.randn(2, 4))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with graphviz_app.watch(model) as run:
+        for _ in range(3):
+            opt.zero_grad()
+            model(torch.randn(8, 4)).pow(2).mean().backward()
+            opt.step()
+    plots = window.parts["TrainingControls"].plots
+    qtbot.waitUntil(lambda: plots.steps == [1, 2, 3], timeout=WAIT_MS)
+    assert "(watched)" in window.result.model_name
+    assert plots.losses == [r.loss for r in run.records]
+    assert window.stepper.step_count == len(run.trace.steps)  # the last step's backward
+    assert plots.grad_norms["0.weight"] == [
+        (r.step, r.grad_norms["0.weight"]) for r in run.records
+    ]
+    ratios = [r.update_ratios["2.bias"] for r in run.records]
+    assert [v for _, v in plots.ratios["2.bias"]] == pytest.approx(ratios)
