@@ -23,6 +23,7 @@ from graphviz_app.api.tensors import (
     user_frame,
 )
 from graphviz_app.core.autograd.backward import record_gradients
+from graphviz_app.core.autograd.capture import CaptureOptions
 from graphviz_app.core.autograd.live import capture_live
 from graphviz_app.core.graph.collapse import module_types, modules_at_depth, visible_graph
 from graphviz_app.core.graph.records import AutogradGraph
@@ -134,7 +135,8 @@ def draw(
     if not tensors:
         raise ValueError("There is nothing to draw: pass the tensor(s), e.g. draw(loss).")
     names = parameter_names(model, params)
-    walk, graph = capture_live(tensors, names, caller_leaves(user_frame(1)))
+    options = CaptureOptions(with_values=values)  # NaN/Inf are marked either way
+    walk, graph = capture_live(tensors, names, caller_leaves(user_frame(1)), options)
     collapsed = modules_at_depth(graph, depth) if depth is not None else frozenset()
     style = GraphStyle(rankdir=rankdir, show_values=values, collapsed=collapsed)
     types = module_types(model.named_modules()) if model is not None else None

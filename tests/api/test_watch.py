@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import pytest
@@ -53,21 +54,13 @@ def test_training_is_unchanged_by_watching() -> None:
     twin = copy.deepcopy(model)
     for net, watched in ((model, True), (twin, False)):
         opt = torch.optim.Adam(net.parameters(), lr=0.01)
-        with graphviz_app.watch(net, every=2) if watched else _Nothing():
+        with graphviz_app.watch(net, every=2) if watched else contextlib.nullcontext():
             for x in batches:
                 opt.zero_grad()
                 net(x).pow(2).mean().backward()
                 opt.step()
     for mine, theirs in zip(model.parameters(), twin.parameters(), strict=True):
         assert torch.equal(mine, theirs)  # recorded backward == torch's, bit for bit
-
-
-class _Nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None
 
 
 def test_every_nth_step_is_captured_with_modules_and_gradients() -> None:

@@ -37,7 +37,9 @@ def _open(qtbot, windows: list[MainWindow], *args, **kwargs) -> MainWindow:  # t
     window = graphviz_app.show(*args, block=False, **kwargs)
     assert isinstance(window, MainWindow) and window.isVisible()
     windows.append(window)
-    qtbot.waitUntil(lambda: window.result is not None and not window.controller.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: window.result is not None and not window.controller.busy, timeout=WAIT_MS
+    )
     return window
 
 

@@ -24,7 +24,13 @@ import torch
 
 from graphviz_app.core.autograd.capture import CaptureOptions, capture_walk
 from graphviz_app.core.autograd.recorder import is_library_file
-from graphviz_app.core.graph.records import AutogradGraph, NodeKind, SourceLocation, TensorInfo
+from graphviz_app.core.graph.records import (
+    AutogradGraph,
+    Node,
+    NodeKind,
+    SourceLocation,
+    TensorInfo,
+)
 from graphviz_app.core.graph.tensor_info import describe_tensor, dtype_name
 from graphviz_app.core.graph.walk import AutogradNode, AutogradWalk, walk_autograd
 
@@ -57,14 +63,22 @@ def complete_graph(
 ) -> AutogradGraph:
     """``graph`` (captured from ``walk``) with what autograd still knows filled in where
     the recorder left nothing: output shapes and saved values, anomaly-mode source
-    lines, and modules inferred from parameter names. Annotated nodes are kept."""
+    lines, and modules inferred from parameter names. Annotated nodes are kept.
+
+    Without values (``options.with_values`` off) every tensor at hand is still checked
+    for NaN and Inf, in one cheap pass, and described in full when it holds any: the
+    picture marks them whatever else it leaves out.
+    """
     options = options or CaptureOptions()
-    known = _known_outputs(walk) if options.with_values else {}
+    known = _known_outputs(walk)
     nodes = list(graph.nodes)
+    for position, tensor in enumerate(walk.outputs):
+        nodes[position] = _with_marks(nodes[position], tensor, options)
     offset = len(walk.outputs)
     for index, fn in enumerate(walk.fns):
         node = nodes[offset + index]
         if node.is_leaf:
+            nodes[offset + index] = _with_marks(node, fn.variable, options)
             continue
         changes: dict[str, object] = {}
         if node.tensor is None:
@@ -73,6 +87,28 @@ def complete_graph(
             changes["source"] = anomaly_source(fn)
         nodes[offset + index] = dataclasses.replace(node, **changes)  # type: ignore[arg-type]
     return infer_modules(dataclasses.replace(graph, nodes=tuple(nodes)))
+
+
+def _with_marks(node: Node, tensor: torch.Tensor, options: CaptureOptions) -> Node:
+    """``node`` described with values when they were left out and hold a NaN or Inf."""
+    if node.tensor is None or node.tensor.stats is not None or not _non_finite(tensor):
+        return node
+    return dataclasses.replace(node, tensor=describe_tensor(tensor, options.preview_limit))
+
+
+def _non_finite(tensor: torch.Tensor) -> bool:
+    if (
+        tensor.is_meta
+        or tensor.is_sparse
+        or not (tensor.is_floating_point() or tensor.is_complex())
+    ):
+        return False
+    with torch.no_grad():
+        # A NaN or an Inf anywhere makes the sum non-finite: one pass with no bool copy.
+        # A finite sum proves all finite; an overflowing one is checked element-wise.
+        if bool(torch.isfinite(tensor.sum())):
+            return False
+        return not bool(torch.isfinite(tensor).all())
 
 
 def _known_outputs(walk: AutogradWalk) -> dict[_OutputKey, torch.Tensor]:
@@ -103,8 +139,8 @@ def _saved_tensors(fn: AutogradNode) -> Iterator[torch.Tensor]:
 def _output_info(
     fn: AutogradNode, tensor: torch.Tensor | None, options: CaptureOptions
 ) -> TensorInfo | None:
-    if tensor is not None:
-        return describe_tensor(tensor, options.preview_limit, options.with_values)
+    if tensor is not None and (options.with_values or _non_finite(tensor)):
+        return describe_tensor(tensor, options.preview_limit)
     try:
         meta = fn._input_metadata[0]
     except (AttributeError, IndexError, RuntimeError):
