@@ -55,8 +55,8 @@ def _add_export_parser(commands: argparse._SubParsersAction) -> None:  # type: i
     target.add_argument(
         "--backward-steps",
         metavar="DIR",
-        help="run backward too and write a walk-through into DIR: one SVG per step and an "
-        "index.html that replays them",
+        help="run backward too and write a walk-through into DIR: an index.html that steps "
+        "through it in a browser (no network needed) and one SVG per step",
     )
     _add_picture_options(export)
     add_request_options(export)

@@ -126,6 +126,16 @@ def test_saved_tensors_are_freed_once_the_users_references_are_gone() -> None:
     assert drawing.graph.nodes and "TanhBackward0" in drawing.svg
 
 
+def test_nan_and_inf_are_marked_even_without_values() -> None:
+    x = torch.tensor([4.0, -1.0, 0.0], requires_grad=True)
+    roots = x.sqrt()  # NaN at -1; the root itself holds it
+    drawing = graphviz_app.draw((roots * 2).sum(), params={"x": x})
+    text = html.unescape(drawing.svg)
+    assert "!! 1 NaN, 0 Inf" in text and "mean" not in text  # no value lines asked for
+    sqrt = next(n for n in drawing.graph.nodes if n.name == "SqrtBackward0")
+    assert sqrt.tensor is not None and sqrt.tensor.stats.nan_count == 1
+
+
 def test_depth_collapses_modules_and_rankdir_is_passed_on() -> None:
     net = Net()
     loss = net(torch.randn(2, 4)).sum()
