@@ -1,0 +1,60 @@
+"""ModelSession.adopt: live objects of the user's code opened like a model file."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from graphviz_app.core.autograd.backward import record_backward
+from graphviz_app.core.autograd.live import capture_live
+from graphviz_app.core.layout.engine import GraphvizEngine
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.training.losses import TrainingError
+from graphviz_app.core.training.trainer import TrainSettings
+from graphviz_app.session import ModelSession
+from graphviz_app.session.live import live_graph, live_model, live_tensors
+
+
+def _model() -> nn.Module:
+    return nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+
+
+def test_a_live_tensor_is_drawn_and_backward_runs_from_it(engine: GraphvizEngine) -> None:
+    model = _model()
+    loss = model(torch.randn(5, 3)).pow(2).mean()
+    session = ModelSession(engine)
+    names = dict(model.named_parameters())
+    picture = session.adopt(live_tensors((loss,), names, {}, model), GraphStyle())
+    assert picture.model_name == "Sequential" and picture.parameter_count == 21
+    assert {n.leaf_name for n in picture.graph.nodes if n.is_leaf} == set(names)
+    session.backward()
+    assert model[0].weight.grad is not None  # the user's own parameter
+    with pytest.raises(TrainingError, match=r"show\(model=model, inputs=x\)"):
+        session.train_one(TrainSettings(), GraphStyle())
+    assert session.prepare_training().device == "cpu"
+
+
+def test_a_model_with_inputs_trains_the_users_model(engine: GraphvizEngine) -> None:
+    model = _model()
+    before = model[0].weight.detach().clone()
+    session = ModelSession(engine)
+    picture = session.adopt(live_model(model, torch.randn(8, 3)), GraphStyle())
+    assert any(n.op == "linear" for n in picture.graph.nodes)  # the recorder ran
+    step = session.train_one(TrainSettings(lr=0.5), GraphStyle())
+    assert step.record.step == 1 and not torch.equal(model[0].weight, before)
+
+
+def test_a_finished_graph_shows_its_recorded_backward_or_says_why_not(
+    engine: GraphvizEngine,
+) -> None:
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    walk, graph = capture_live(((w * w).sum(),), {}, {"w": w})
+    trace = record_backward(walk)
+    session = ModelSession(engine)
+    picture = session.adopt(live_graph(graph, "steps", trace, "watch net 1"), GraphStyle())
+    assert picture.model_path == "<watch net 1>" and "watch()" in picture.doc
+    assert session.backward().trace is trace
+    session.adopt(live_graph(graph, "drawing"), GraphStyle())
+    with pytest.raises(RuntimeError, match="keeps none"):
+        session.backward()
