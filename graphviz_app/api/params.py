@@ -8,6 +8,8 @@ parameters lives in buffers allocated once and reused every step.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 
 GradState = tuple[tuple[int, int] | None, ...]
@@ -30,6 +32,11 @@ class ParamTracker:
         """``id()`` of each trainable parameter."""
         return {id(p) for _, p in self.items}
 
+    def reached_by(self, nodes: Iterable[object]) -> bool:
+        """Whether autograd ``nodes`` (a walk's) accumulate into any of these parameters."""
+        ours = self.ids()
+        return any(id(getattr(node, "variable", None)) in ours for node in nodes)
+
     def grad_state(self) -> GradState:
         """Which ``.grad`` tensors exist and their version counters: changes when a
         backward reaches any parameter (a new tensor, or accumulation in place)."""
@@ -39,16 +46,18 @@ class ParamTracker:
 
     def grad_norms(self) -> dict[str, float]:
         """Name -> ``float(p.grad.norm())``, for the parameters that have a gradient."""
-        return {n: float(p.grad.detach().norm()) for n, p in self.items if p.grad is not None}
+        named = [(n, p.grad.detach()) for n, p in self.items if p.grad is not None]
+        # The multi-tensor ops optimizers use: one call, the same per-tensor norms.
+        norms = torch._foreach_norm([g for _, g in named]) if named else []
+        return {name: float(norm) for (name, _), norm in zip(named, norms, strict=True)}
 
     def snapshot(self) -> None:
         """Copy the parameters' values now (into buffers reused from step to step)."""
         with torch.no_grad():
             if not self._fits():
                 self._copies = [p.detach().clone() for _, p in self.items]
-            else:
-                for copy, (_, param) in zip(self._copies, self.items, strict=True):
-                    copy.copy_(param)
+            elif self._copies:
+                torch._foreach_copy_(self._copies, [p.detach() for _, p in self.items])
         self._copied = True
 
     def update_ratios(self) -> tuple[dict[str, float], dict[str, float]]:
@@ -58,12 +67,16 @@ class ParamTracker:
         weights: dict[str, float] = {}
         if not self._copied or not self._fits():
             return ratios, weights
+        if not self._copies:
+            return ratios, weights
         with torch.no_grad():
-            for copy, (name, param) in zip(self._copies, self.items, strict=True):
-                weight = float(copy.norm())
-                update = float(copy.sub_(param).norm())
-                weights[name] = weight
-                ratios[name] = update / weight if weight else (0.0 if not update else float("inf"))
+            before = torch._foreach_norm(self._copies)
+            torch._foreach_sub_(self._copies, [p.detach() for _, p in self.items])
+            changes = torch._foreach_norm(self._copies)  # |before - after| = |update|
+        for (name, _), weight_norm, change in zip(self.items, before, changes, strict=True):
+            weight, update = float(weight_norm), float(change)
+            weights[name] = weight
+            ratios[name] = update / weight if weight else (0.0 if not update else float("inf"))
         self._copied = False
         return ratios, weights
 

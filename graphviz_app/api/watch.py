@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import weakref
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -24,12 +25,14 @@ from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from graphviz_app.api.params import ParamTracker
 from graphviz_app.core.autograd.backward import BackwardTrace, record_backward
-from graphviz_app.core.autograd.capture import CaptureOptions
+from graphviz_app.core.autograd.capture import CaptureOptions, capture_walk
 from graphviz_app.core.autograd.intercept import BackwardCall, intercept_backward
-from graphviz_app.core.autograd.live import capture_live
+from graphviz_app.core.autograd.live import complete_graph
 from graphviz_app.core.autograd.recorder import ForwardRecorder
 from graphviz_app.core.graph.records import AutogradGraph
-from graphviz_app.core.graph.walk import CaptureError
+from graphviz_app.core.graph.walk import CaptureError, walk_autograd
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,15 @@ def remove_listener(listener: WatchListener) -> None:
         _LISTENERS.remove(listener)
 
 
+def _tell(event: str, *args: Any) -> None:
+    """Every listener's ``event``; one that fails is logged, never the user's loop's end."""
+    for listener in list(_LISTENERS):
+        try:
+            getattr(listener, event)(*args)
+        except Exception:
+            logger.exception("a watch listener failed on %s", event)
+
+
 class Watch:
     """A watched training loop (see :func:`watch`); a context manager and a handle.
 
@@ -129,15 +141,13 @@ class Watch:
         if self.active:
             raise RuntimeError("This watch is already active.")
         self._params = ParamTracker(self.model)  # parameters added since are seen too
-        hooks = contextlib.ExitStack()
-        hooks.enter_context(intercept_backward(self._on_backward))
-        for handle in (
-            register_optimizer_step_post_hook(self._on_optimizer_step),
-            self.model.register_forward_pre_hook(self._on_forward),
-            self.model.register_forward_hook(self._on_forward_done, always_call=True),
-        ):
-            hooks.callback(handle.remove)
-        self._hooks, self.active = hooks, True
+        with contextlib.ExitStack() as hooks:  # all installed, or none
+            hooks.enter_context(intercept_backward(self._on_backward))
+            hooks.callback(register_optimizer_step_post_hook(self._on_optimizer_step).remove)
+            hooks.callback(self.model.register_forward_pre_hook(self._on_forward).remove)
+            done = self.model.register_forward_hook(self._on_forward_done, always_call=True)
+            hooks.callback(done.remove)
+            self._hooks, self.active = hooks.pop_all(), True
         from graphviz_app.api.live_view import open_view  # the notebook's, if any
 
         self._view = open_view(self)
@@ -153,8 +163,7 @@ class Watch:
             self._end_forward()
             self._hooks.close()
             self.active = False
-        if self._view is not None:
-            self._view.refresh(force=True)
+        self._refresh(force=True)
 
     # --- hooks ---------------------------------------------------------------------
     def _on_forward(self, module: torch.nn.Module, args: object) -> None:
@@ -194,8 +203,7 @@ class Watch:
             return result  # this backward did not reach the model's parameters
         if captured is not None:
             self.graph, self.trace = captured
-            for listener in list(_LISTENERS):
-                listener.captured(self, *captured)
+            _tell("captured", self, *captured)
         self._add_record(call, captured is not None)
         return result
 
@@ -208,9 +216,13 @@ class Watch:
         if seeds is None:
             return call.call(), None
         try:
-            walk, graph = capture_live(call.roots, self._params.named(), None, self.options)
+            walk = walk_autograd(call.roots)
         except CaptureError:
             return call.call(), None  # torch raises its own error for it
+        if not self._params.reached_by(walk.fns):
+            return call.call(), None  # another graph (a twin model, a metric): not recorded
+        graph = capture_walk(walk, self._params.named(), {}, self.options)
+        graph = complete_graph(graph, walk, self.options)
         trace = record_backward(walk, seeds, call.keeps_graph, self.options.preview_limit)
         return None, (graph, trace)
 
@@ -219,8 +231,7 @@ class Watch:
         self.records.append(dataclasses.replace(record, captured=captured))
         self._pending = len(self.records) - 1
         self._params.snapshot()
-        if self._view is not None:
-            self._view.refresh()
+        self._refresh()
 
     def _settle_update(self) -> None:
         """The change since the pending step's backward is that step's update."""
@@ -232,10 +243,15 @@ class Watch:
             self.records[index], update_ratios=ratios, weight_norms=weights
         )
         self.records[index] = record
-        for listener in list(_LISTENERS):
-            listener.recorded(self, record)
+        _tell("recorded", self, record)
+        self._refresh()
+
+    def _refresh(self, force: bool = False) -> None:
         if self._view is not None:
-            self._view.refresh()
+            try:
+                self._view.refresh(force)
+            except Exception:  # a live view must never stop the user's loop
+                logger.exception("the notebook view of %s could not be updated", self.name)
 
     # --- display ---------------------------------------------------------------------
     def _repr_html_(self) -> str:

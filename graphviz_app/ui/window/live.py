@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, QThread, Signal
@@ -34,6 +35,8 @@ def application() -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError("show() opens a window: call it from the main thread.")
     headless = sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY")
         or os.environ.get("WAYLAND_DISPLAY")
