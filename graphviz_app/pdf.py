@@ -56,7 +56,7 @@ def svg_to_pdf(svg: bytes) -> bytes:
 
 def ensure_gui_application() -> None:
     """Make an offscreen Qt application when none exists (headless rendering)."""
-    # A widgets application: the walk-through export builds (hidden) widgets too.
+    # A widgets application: a window may be opened later in the same process.
     from PySide6.QtWidgets import QApplication
 
     if QApplication.instance() is None:

@@ -2,11 +2,12 @@
 
 While a :class:`Watch` is active, every ``backward()`` of this thread that reaches the
 model's parameters is a step (seen through :mod:`graphviz_app.core.autograd.intercept`,
-which runs torch's own call). Each step records the loss, every parameter's gradient
-norm and, once the parameters change (an optimizer's ``step()``, or a manual update
-before the next backward), the update/weight ratios. Every ``every``-th step is
-captured too: its forward runs under the recorder, its backward is recorded node by
-node, and the graph coloured by gradient is what the live views show. Leaving the
+which runs torch's own call). Each step records the loss and every parameter's
+gradient norm. Every ``every``-th step is captured too: its forward runs under the
+recorder, its backward is recorded node by node (the graph coloured by gradient is
+what the live views show), and once the parameters change (an optimizer's ``step()``,
+or a manual update before the next backward) its update/weight ratios are measured.
+The steps between cost little: the loss and one pass over the gradients. Leaving the
 ``with`` block removes every hook.
 """
 
@@ -42,8 +43,9 @@ class WatchRecord:
     ``grad_norms``: parameter name -> norm of its ``.grad`` after that backward (with
     ``zero_grad()`` each step, the gradient this backward produced), equal to
     ``p.grad.norm()``. ``update_ratios``: name -> |update| / |weight| of the change
-    that followed (empty until the parameters change); ``weight_norms`` the norms
-    before it. ``captured``: this step's graph and backward were recorded.
+    that followed (filled once the parameters change; measured on every ``every``-th
+    step, the captured ones, since it needs a copy of the parameters); ``weight_norms``
+    the norms before it. ``captured``: this step's graph and backward were recorded.
     """
 
     step: int
@@ -227,10 +229,12 @@ class Watch:
         return None, (graph, trace)
 
     def _add_record(self, call: BackwardCall, captured: bool) -> None:
+        measured = self._capturing_next()  # this step's update is measured too
         record = WatchRecord(len(self.records) + 1, _loss(call), self._params.grad_norms())
         self.records.append(dataclasses.replace(record, captured=captured))
-        self._pending = len(self.records) - 1
-        self._params.snapshot()
+        if measured:  # a copy of the parameters: the costly part, so only on these steps
+            self._pending = len(self.records) - 1
+            self._params.snapshot()
         self._refresh()
 
     def _settle_update(self) -> None:
@@ -268,12 +272,12 @@ def watch(model: torch.nn.Module, every: int = 1) -> Watch:
     """Watch the training loop of ``model``: use it as ``with watch(model) as w:``.
 
     Each backward through the model's parameters becomes a :class:`WatchRecord` in
-    ``w.records`` (loss, gradient norms equal to torch's, update ratio after the
-    optimizer's step); every ``every``-th one is captured (its graph and recorded
-    backward: ``w.graph``, ``w.trace``). In a notebook a live view (latest graph
-    coloured by gradient, loss and gradient-norm plots) updates in place; with a
-    window open (:func:`graphviz_app.show`) its training plots and graph follow.
-    Leaving the block removes every hook.
+    ``w.records`` (loss, gradient norms equal to torch's); every ``every``-th one is
+    captured (its graph and recorded backward: ``w.graph``, ``w.trace``; and the update
+    ratio after the optimizer's step). With the default ``every=1``, every step is. In
+    a notebook a live view (latest graph coloured by gradient, loss and gradient-norm
+    plots) updates in place; with a window open (:func:`graphviz_app.show`) its
+    training plots and graph follow. Leaving the block removes every hook.
 
     >>> import torch, graphviz_app
     >>> model = torch.nn.Linear(3, 1)

@@ -175,6 +175,13 @@ def test_save_writes_every_format_and_svg_is_one_graphviz_run(tmp_path: Path, mo
     assert len(json.loads((tmp_path / "g.json").read_text())["nodes"]) == len(drawing.graph.nodes)
 
 
+def test_pdf_is_drawn_from_the_same_svg(tmp_path: Path) -> None:
+    pytest.importorskip("PySide6", reason="PDF is drawn by Qt's SVG renderer")
+    a = torch.randn(3, requires_grad=True)
+    path = graphviz_app.draw((a * 2).sum()).save(tmp_path / "g.pdf")
+    assert path.read_bytes()[:5] == b"%PDF-"
+
+
 def test_bad_input_gets_a_clear_message() -> None:
     with pytest.raises(ValueError, match="nothing to draw"):
         graphviz_app.draw()

@@ -80,6 +80,19 @@ def test_every_nth_step_is_captured_with_modules_and_gradients() -> None:
     assert norms[leaf.id].stats.norm == pytest.approx(model[2].bias.grad.norm().item())
 
 
+def test_between_captured_steps_only_the_cheap_numbers_are_recorded() -> None:
+    model = _model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with graphviz_app.watch(model, every=2) as w:
+        for x in _batches(4):
+            opt.zero_grad()
+            model(x).pow(2).mean().backward()
+            opt.step()
+    assert [bool(r.update_ratios) for r in w.records] == [True, False, True, False]
+    assert all(r.loss is not None and len(r.grad_norms) == 4 for r in w.records)
+    assert w.records[1].update_ratio is None
+
+
 def test_manual_updates_count_as_the_steps_update() -> None:
     w_ = torch.zeros(3, requires_grad=True)
     holder = nn.Module()
