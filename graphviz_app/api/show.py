@@ -47,6 +47,7 @@ def show(
     live = _live(obj, model, inputs)
     from graphviz_app.ui.window import live as window_live  # Qt: only now
 
+    window_live.application()  # without a display: a clear error, before IPython's loop
     if block is None:
         block = not _ipython_event_loop()
     add_listener(_WINDOW_LISTENER)  # watched loops report to the window from now on

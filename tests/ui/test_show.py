@@ -98,3 +98,13 @@ def test_a_watched_loop_feeds_the_windows_graph_and_plots(qtbot, shown) -> None:
     ]
     ratios = [r.update_ratios["2.bias"] for r in run.records]
     assert [v for _, v in plots.ratios["2.bias"]] == pytest.approx(ratios)
+
+
+def test_without_a_display_show_says_so_instead_of_aborting(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(window_live.QApplication, "instance", staticmethod(lambda: None))
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(window_live.sys, "platform", "linux")
+    a = torch.tensor(1.0, requires_grad=True)
+    with pytest.raises(RuntimeError, match="no display"):
+        graphviz_app.show(a * 2, block=False)

@@ -84,8 +84,11 @@ def complete_graph(
         if node.tensor is None:
             changes["tensor"] = _output_info(fn, known.get((id(fn), 0)), options)
         if node.source is None:
-            changes["source"] = anomaly_source(fn)
-        nodes[offset + index] = dataclasses.replace(node, **changes)  # type: ignore[arg-type]
+            source = anomaly_source(fn)
+            if source is not None:
+                changes["source"] = source
+        if changes:
+            nodes[offset + index] = dataclasses.replace(node, **changes)  # type: ignore[arg-type]
     return infer_modules(dataclasses.replace(graph, nodes=tuple(nodes)))
 
 
