@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Sequence
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from graphviz_app.api.plots import line_plot
+from graphviz_app.core.autograd.backward import BackwardTrace
 from graphviz_app.core.graph.collapse import module_types, visible_graph
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout.dot import to_dot
@@ -25,11 +27,27 @@ from graphviz_app.core.layout.style import GraphStyle, grad_fills
 from graphviz_app.core.stepping.state import drawn_norms
 from graphviz_app.io.walkthrough.svg import GraphSvg, Look, marked_svg, read_graph_svg
 
-if TYPE_CHECKING:
-    from graphviz_app.api.watch import Watch
-
 REFRESH_S = 0.5
-MAX_SERIES = 8  # parameters plotted by name; more are summed up in the legend
+MAX_SERIES = 8  # parameters plotted by name (the largest now)
+
+
+class Watch(Protocol):
+    """What the view reads of a watch (:class:`graphviz_app.api.watch.Watch`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def active(self) -> bool: ...
+    @property
+    def records(self) -> Sequence[Any]: ...  # WatchRecord
+    @property
+    def graph(self) -> AutogradGraph | None: ...
+    @property
+    def trace(self) -> BackwardTrace | None: ...
+    @property
+    def model(self) -> Any: ...  # the watched nn.Module
+    @property
+    def layouts(self) -> dict[str, Any]: ...  # the view's cache: key -> (svg, view)
 
 
 class LiveView:
@@ -78,7 +96,7 @@ def watch_html(watch: Watch) -> str:
     )
 
 
-def _series(records: list[Any], field: str) -> dict[str, list[tuple[float, float]]]:
+def _series(records: Sequence[Any], field: str) -> dict[str, list[tuple[float, float]]]:
     series: dict[str, list[tuple[float, float]]] = {}
     for record in records:
         for name, value in getattr(record, field).items():
