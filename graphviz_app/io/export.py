@@ -61,9 +61,28 @@ def write_atomic(path: Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temp_name, _mode_for(path))
         os.replace(temp_name, path)
     except OSError as exc:
         Path(temp_name).unlink(missing_ok=True)
         raise ExportError(
             f"Cannot write {path}: {exc.strerror or exc}. Any existing file was left as it was."
         ) from exc
+
+
+def _mode_for(path: Path) -> int:
+    """The replaced file's permissions, or a new file's as ``open()`` would make it
+    (mkstemp makes its file private to the user: an export must not be)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)  # the only way to read it; set straight back
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
