@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
+from graphviz_app.core.autograd.higher_order import ORDER_KEY, OrderMark
 from graphviz_app.core.autograd.recorder import METADATA_KEY, Annotation, node_metadata
 from graphviz_app.core.graph.records import (
     AutogradGraph,
@@ -145,6 +146,7 @@ class _GraphBuilder:
             return self._leaf_node(index, fn, name)
         parent = self.walk.parent[index]
         inherited = modules[parent] if parent >= 0 else None
+        mark: OrderMark | None = node_metadata(fn).get(ORDER_KEY)
         return Node(
             id=self.walk.fn_id(index),
             name=name,
@@ -152,11 +154,12 @@ class _GraphBuilder:
             op=note.op if note else None,
             module=note.module if note else inherited,
             module_inferred=note is None and inherited is not None,
-            source=note.source if note else None,
+            source=note.source if note else (mark.source if mark else None),
             tensor=note.tensor if note else None,
             saved=self._saved(fn),
             view_base=self._view_base(note),
             sequence_nr=int(fn._sequence_nr()),
+            grad_order=mark.order if mark else 1,
         )
 
     def _leaf_node(self, index: int, fn: AutogradNode, name: str) -> Node:

@@ -11,6 +11,7 @@ import torch
 from torch.utils._pytree import tree_leaves
 
 from graphviz_app.core.autograd.capture import CaptureOptions, capture_walk
+from graphviz_app.core.autograd.cuts import CutPoint, resolve_cuts
 from graphviz_app.core.autograd.recorder import ForwardRecorder
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.graph.walk import AutogradWalk, CaptureError, walk_autograd
@@ -29,13 +30,20 @@ class ForwardError(RuntimeError):
 
 @dataclass
 class ForwardRun:
-    """A forward pass and its captured graph. Holds live tensors: keep it in the worker."""
+    """A forward pass and its captured graph. Holds live tensors: keep it in the worker.
+
+    ``cuts`` are the ops that cut parameters off the graph (``detach()``, ``no_grad``...)
+    and ``modules_run`` the module paths that ran, in order (a parameter without
+    gradient is explained with them).
+    """
 
     inputs: tuple[torch.Tensor, ...]
     outputs: tuple[torch.Tensor, ...]
     roots: tuple[torch.Tensor, ...]
     walk: AutogradWalk
     graph: AutogradGraph
+    cuts: tuple[CutPoint, ...] = ()
+    modules_run: tuple[str, ...] = ()
 
 
 def as_input_tuple(example: Any) -> tuple[torch.Tensor, ...]:
@@ -69,7 +77,8 @@ def forward_and_capture(
     a root has no ``grad_fn``.
     """
     options = options or CaptureOptions()
-    with torch.enable_grad(), ForwardRecorder(model, options.with_values, options.preview_limit):
+    recorder = ForwardRecorder(model, options.with_values, options.preview_limit)
+    with torch.enable_grad(), recorder:
         output = _call("forward", lambda: model(*inputs))
         loss = _call("loss function", lambda: loss_fn(output, *inputs)) if loss_fn else None
     outputs = tuple(t for t in tree_leaves(output) if isinstance(t, torch.Tensor))
@@ -77,8 +86,11 @@ def forward_and_capture(
         raise CaptureError("The forward returned no tensor, so there is no graph to show.")
     roots = (loss,) if isinstance(loss, torch.Tensor) else outputs
     walk = walk_autograd(roots)
-    graph = capture_walk(walk, dict(model.named_parameters()), input_names(inputs), options)
-    return ForwardRun(inputs, outputs, roots, walk, graph)
+    params = dict(model.named_parameters())
+    graph = capture_walk(walk, params, input_names(inputs), options)
+    cuts = resolve_cuts(recorder.cuts.raw, params)
+    recorder.cuts.raw.clear()  # the cut tensors (and the graphs behind them) may go
+    return ForwardRun(inputs, outputs, roots, walk, graph, cuts, tuple(recorder.modules_run))
 
 
 def _call(what: str, fn: Callable[[], Any]) -> Any:

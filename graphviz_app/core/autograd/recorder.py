@@ -5,6 +5,11 @@ Python; global module hooks keep the current ``nn.Module`` path. Each output's
 ``grad_fn`` gets an :class:`Annotation` in its ``metadata`` dict (which lives and
 dies with the node, so nothing here keeps a tensor alive). Everything installed is
 removed on exit, also when the forward raises.
+
+Besides, it notes what explains a parameter without gradient: the ops that cut the
+graph (``.detach()``, ``.data``, ``.item()``, ops under ``no_grad``; see
+:mod:`~graphviz_app.core.autograd.cuts`) and the modules that ran; and it marks the
+nodes a ``create_graph=True`` backward made (:mod:`~graphviz_app.core.autograd.higher_order`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from torch.nn.modules.module import (
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_leaves
 
+from graphviz_app.core.autograd.cuts import CUT_FUNCS, CutRecorder
+from graphviz_app.core.autograd.higher_order import BACKWARD_FUNCS, run_marking
 from graphviz_app.core.graph.records import SourceLocation, TensorInfo
 from graphviz_app.core.graph.tensor_info import DEFAULT_PREVIEW, describe_tensor
 
@@ -97,6 +104,8 @@ class ForwardRecorder:
         self._handles: list[Any] = []
         self.grad_enabled_seen = False  # any op ran with grad mode on
         self.op_count = 0
+        self.cuts = CutRecorder()
+        self.modules_run: dict[str, None] = {}  # module paths in the order they first ran
 
     def __enter__(self) -> ForwardRecorder:
         self._handles = [
@@ -133,16 +142,21 @@ class ForwardRecorder:
             parent = self._stack[-1] if self._stack else ""
             name = f"{parent}.<{type(module).__name__}>" if parent else type(module).__name__
         self._stack.append(name)
+        self.modules_run.setdefault(name)
 
     def _pop(self, module: torch.nn.Module, args: object, output: object) -> None:
         # A forward hook must return None, or it would replace the module's output.
         if self._stack:
             self._stack.pop()
 
-    def annotate(self, func: Any, result: object) -> None:
-        """Tag the ``grad_fn`` of every tensor in ``result`` not tagged yet."""
+    def annotate(self, func: Any, result: object, args: tuple[Any, ...] = ()) -> None:
+        """Tag the ``grad_fn`` of every tensor in ``result`` not tagged yet; with grad
+        mode off, note the inputs (``args``) that required grad: the op cut them off."""
         self.op_count += 1
         if not torch.is_grad_enabled():
+            cut = self.cuts.no_grad_inputs(args) if args else ()
+            if cut:
+                self.cuts.no_grad(op_name(func), cut, self.where())
             return
         self.grad_enabled_seen = True
         source: SourceLocation | None = None
@@ -156,6 +170,19 @@ class ForwardRecorder:
                     source = source or user_source_location()
                     metadata[METADATA_KEY] = self._annotation(func, target, source)
 
+    def where(self) -> tuple[str | None, SourceLocation | None]:
+        """The module running now and the user's line."""
+        return (self._stack[-1] if self._stack else None), user_source_location()
+
+    def special(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run ``func``, one of the few ops that cut the graph or run backward."""
+        cut = CUT_FUNCS.get(func)
+        if cut is not None:
+            if torch.is_grad_enabled() and args:
+                self.cuts.cut(cut, args[0], self.where())
+            return func(*args, **kwargs)
+        return run_marking(func, args, kwargs, user_source_location)
+
     def _annotation(
         self, func: Any, tensor: torch.Tensor, source: SourceLocation | None
     ) -> Annotation:
@@ -165,6 +192,9 @@ class ForwardRecorder:
             base_fn = id(tensor._base.grad_fn)
         module = self._stack[-1] if self._stack else None
         return Annotation(op_name(func), module, source, info, base_fn)
+
+
+_SPECIAL = frozenset(CUT_FUNCS) | frozenset(BACKWARD_FUNCS)
 
 
 class _AnnotatingMode(TorchFunctionMode):
@@ -179,10 +209,13 @@ class _AnnotatingMode(TorchFunctionMode):
         args: tuple[Any, ...] = (),
         kwargs: dict[str, Any] | None = None,
     ) -> Any:
-        result = func(*args, **(kwargs or {}))
+        if func in _SPECIAL:  # a cut (detach, .data...) or a backward: rare, noted
+            result = self._recorder.special(func, args, kwargs or {})
+        else:
+            result = func(*args, **(kwargs or {}))
         # __setitem__ returns None but gives its target (args[0]) a new CopySlices node.
         changed = args[0] if result is None and args else result
-        self._recorder.annotate(func, changed)
+        self._recorder.annotate(func, changed, args)
         return result
 
 

@@ -95,7 +95,9 @@ class Node:
 
     ``name`` is the backward class (``AddmmBackward0``), the parameter's qualified
     name for leaves, or ``output`` for roots. ``op`` is the forward op that created
-    it (``linear``), ``module`` the ``nn.Module`` path it ran inside.
+    it (``linear``), ``module`` the ``nn.Module`` path it ran inside. ``grad_order`` is
+    1 for the forward's nodes, 2 for a node a backward with ``create_graph=True`` made
+    (backward of backward), 3 for the backward of that...
     """
 
     id: str
@@ -110,6 +112,7 @@ class Node:
     leaf_name: str | None = None
     view_base: str | None = None
     sequence_nr: int | None = None
+    grad_order: int = 1
 
     @property
     def is_leaf(self) -> bool:
@@ -223,19 +226,19 @@ class AutogradGraph:
 
     def to_json(self, indent: int | None = 1) -> str:
         """The JSON text of :meth:`to_json_dict`."""
-        return json.dumps(_finite_json(self.to_json_dict()), indent=indent, allow_nan=False)
+        return json.dumps(finite_json(self.to_json_dict()), indent=indent, allow_nan=False)
 
 
-def _finite_json(value: Any) -> Any:
+def finite_json(value: Any) -> Any:
     """Strict JSON: NaN and infinities become the strings JavaScript prints for them."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dict):
-        return {key: _finite_json(item) for key, item in value.items()}
+        return {key: finite_json(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite_json(item) for item in value]
+        return [finite_json(item) for item in value]
     return value
 
 

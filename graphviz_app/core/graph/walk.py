@@ -7,7 +7,7 @@ returns besides those handles is plain data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +89,22 @@ def _walk_from(walk: AutogradWalk, index: dict[AutogradNode, int], stack: list[i
         # Reversed so that the first input is walked first (deterministic order).
         met.reverse()
         stack.extend(met)
+
+
+def reachable_nodes(
+    starts: Iterable[AutogradNode | None], stop: Collection[AutogradNode] = ()
+) -> set[AutogradNode]:
+    """Every autograd node reachable from ``starts`` through ``next_functions`` (the
+    starts included), not entering ``stop``; iterative, like :func:`walk_autograd`."""
+    seen: set[AutogradNode] = set()
+    stack = [fn for fn in starts if fn is not None and fn not in stop]
+    while stack:
+        fn = stack.pop()
+        if fn in seen:
+            continue
+        seen.add(fn)
+        stack.extend(n for n, _ in fn.next_functions if n is not None and n not in stop)
+    return seen
 
 
 def explain_missing_grad_fn(tensor: torch.Tensor, position: int) -> str:

@@ -1,0 +1,153 @@
+"""Where a forward pass cut parameters off the graph: ``.detach()``, ``.data``,
+``.item()`` and friends, and ops run under ``torch.no_grad()`` / ``inference_mode()``.
+
+The forward recorder hands each such op to a :class:`CutRecorder` while forward runs;
+it keeps the tensors involved (strong references, for the length of one forward).
+After the walk, :func:`resolve_cuts` follows each cut tensor's ``grad_fn`` graph down to
+its parameters and returns plain :class:`CutPoint` records that name them, so that a
+parameter with no gradient can be explained by the line of code that cut it off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from graphviz_app.core.graph.records import SourceLocation
+from graphviz_app.core.graph.walk import AutogradNode
+
+#: Tensor methods whose result carries the values but not the graph, by what they are
+#: called in a report. The recorder looks ``func`` up here once per op.
+CUT_FUNCS: dict[Any, str] = {
+    torch.Tensor.detach: "detach()",
+    torch.Tensor.detach_: "detach_()",
+    torch.detach: "detach()",
+    torch.Tensor.data.__get__: ".data",  # type: ignore[attr-defined]
+    torch.Tensor.item: "item()",
+    torch.Tensor.tolist: "tolist()",
+    torch.Tensor.numpy: "numpy()",
+    torch.Tensor.__float__: "float()",
+    torch.Tensor.__int__: "int()",
+}
+NO_GRAD = "no_grad"
+INFERENCE_MODE = "inference_mode"
+
+
+@dataclass(frozen=True)
+class CutPoint:
+    """One op that cut the graph, and the parameters found behind it.
+
+    ``kind`` is the cutting call (``detach()``, ``.data``, ``item()``...) or
+    :data:`NO_GRAD` / :data:`INFERENCE_MODE` for an op (``op``) that ran with grad
+    mode off on a tensor that required grad.
+    """
+
+    kind: str
+    op: str
+    module: str | None
+    source: SourceLocation | None
+    params: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """``detach() at model.py:12 (in head)`` or ``linear under torch.no_grad() ...``."""
+        if self.kind == NO_GRAD:
+            what = f"{self.op} under torch.no_grad()"
+        elif self.kind == INFERENCE_MODE:
+            what = f"{self.op} under torch.inference_mode()"
+        else:
+            what = self.kind
+        where = f" at {_short(self.source)}" if self.source else ""
+        inside = f" (in {self.module})" if self.module else ""
+        return f"{what}{where}{inside}"
+
+
+def _short(source: SourceLocation) -> str:
+    return f"{source.file.rsplit('/', 1)[-1]}:{source.line}"
+
+
+#: kind, op, module, source, the tensors that were cut (live, until resolved).
+RawCut = tuple[str, str, str | None, SourceLocation | None, tuple[torch.Tensor, ...]]
+
+
+class CutRecorder:
+    """Notes cutting ops during one forward; only tensors that required grad count."""
+
+    def __init__(self) -> None:
+        self.raw: list[RawCut] = []
+        self._seen: set[int] = set()  # tensors already noted under no_grad
+
+    def cut(
+        self, kind: str, tensor: object, where: tuple[str | None, SourceLocation | None]
+    ) -> None:
+        """``tensor.detach()`` (or ``.data``, ``.item()``...) ran: note it if it cut a graph."""
+        if isinstance(tensor, torch.Tensor) and tensor.requires_grad:
+            self.raw.append((kind, kind, where[0], where[1], (tensor,)))
+
+    def no_grad_inputs(self, args: Sequence[object]) -> tuple[torch.Tensor, ...]:
+        """The tensors in ``args`` that require grad and were not noted yet."""
+        found = tuple(
+            t for t in _shallow_tensors(args) if t.requires_grad and id(t) not in self._seen
+        )
+        self._seen.update(id(t) for t in found)
+        return found
+
+    def no_grad(
+        self,
+        op: str,
+        tensors: tuple[torch.Tensor, ...],
+        where: tuple[str | None, SourceLocation | None],
+    ) -> None:
+        """Op ``op`` ran with grad mode off on ``tensors`` (which require grad)."""
+        kind = INFERENCE_MODE if torch.is_inference_mode_enabled() else NO_GRAD
+        self.raw.append((kind, op, where[0], where[1], tensors))
+
+
+def _shallow_tensors(args: Sequence[object]) -> Iterator[torch.Tensor]:
+    """Tensors among ``args`` and inside its lists and tuples (one level: cheap)."""
+    for arg in args:
+        if isinstance(arg, torch.Tensor):
+            yield arg
+        elif isinstance(arg, (list, tuple)):
+            yield from (a for a in arg if isinstance(a, torch.Tensor))
+
+
+def resolve_cuts(raw: Sequence[RawCut], params: Mapping[str, torch.Tensor]) -> tuple[CutPoint, ...]:
+    """Plain records of the cut points behind which parameters lie, in forward order.
+
+    A parameter behind several cut points is named by the first. Each ``grad_fn``
+    node is walked once over all cut points (a shared seen-set), so resolving costs
+    at most one walk of what forward built.
+    """
+    names = {id(t): name for name, t in params.items()}
+    seen: set[AutogradNode] = set()
+    taken: set[str] = set()
+    points = []
+    for kind, op, module, source, tensors in raw:
+        found = [n for t in tensors for n in _params_behind(t, names, seen) if n not in taken]
+        taken.update(found)
+        if found:
+            points.append(CutPoint(kind, op, module, source, tuple(dict.fromkeys(found))))
+    return tuple(points)
+
+
+def _params_behind(
+    tensor: torch.Tensor, names: dict[int, str], seen: set[AutogradNode]
+) -> list[str]:
+    if id(tensor) in names:
+        return [names[id(tensor)]]
+    if tensor.grad_fn is None:
+        return []
+    found, stack = [], [tensor.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn in seen:
+            continue
+        seen.add(fn)
+        variable = getattr(fn, "variable", None)
+        if variable is not None and id(variable) in names:
+            found.append(names[id(variable)])
+        stack.extend(next_fn for next_fn, _ in fn.next_functions if next_fn is not None)
+    return found

@@ -1,0 +1,142 @@
+"""Run the gradient health check on one forward pass: a recorded backward, then the report.
+
+:func:`diagnose` measures the ReLUs (before backward frees what they saved), records a
+backward from the run's roots with every parameter's ``.grad`` cleared, reads the
+parameters' gradients and puts the report together. ``.grad`` is given back as it was
+afterwards: checking does not change what training would do next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+import torch
+
+from graphviz_app.core.autograd.backward import BackwardError, BackwardTrace, record_backward
+from graphviz_app.core.autograd.forward import ForwardRun
+from graphviz_app.core.graph.records import NodeKind
+from graphviz_app.core.graph.walk import reachable_nodes
+from graphviz_app.core.health.activations import measure_relus
+from graphviz_app.core.health.modules import ParamNorms, module_gradients
+from graphviz_app.core.health.nonfinite import first_in_backward, first_in_forward
+from graphviz_app.core.health.parameters import ForwardFacts, ParamState, parameter_findings
+from graphviz_app.core.health.report import INF, NAN, ActivationHealth, HealthReport
+from graphviz_app.core.health.settings import HealthSettings
+
+ONE_SAMPLE_NOTE = (
+    "a batch of one sample: dead ReLU units are not judged (a unit that is 0 once is not dead)"
+)
+
+
+class HealthError(ValueError):
+    """The check cannot run on this model; the message says why."""
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The recorded backward the report was made from (None when it failed) and the report."""
+
+    trace: BackwardTrace | None
+    report: HealthReport
+
+
+def diagnose(
+    run: ForwardRun,
+    model: torch.nn.Module,
+    name: str,
+    settings: HealthSettings | None = None,
+) -> Diagnosis:
+    """Check the gradients of ``run`` (a forward of ``model`` not yet gone backward)."""
+    settings = settings or HealthSettings()
+    params = dict(model.named_parameters())
+    if any(p.is_meta for p in params.values()):
+        raise HealthError(
+            f"{name} is open structure-only (on the meta device): there are no values, so "
+            "no gradients to check. Open it with its values to check its gradients."
+        )
+    activations = measure_relus(run.walk, run.graph, settings)  # before backward frees them
+    with fresh_grads(params.values()):
+        trace, error = _backward(run)
+        states = tuple(_state(n, p) for n, p in params.items())
+        norms = tuple(_norms(n, p) for n, p in params.items() if p.grad is not None)
+    facts = ForwardFacts(run.cuts, frozenset(run.modules_run), _feeds_outputs(run, params, states))
+    graph = run.graph
+    node_ids = {
+        n.leaf_name: n.id for n in graph.nodes if n.kind is NodeKind.PARAMETER and n.leaf_name
+    }
+    report = HealthReport(
+        model=name,
+        settings=settings,
+        steps=len(trace.steps) if trace else 0,
+        first_inf=first_in_backward(graph, trace, INF) if trace else None,
+        first_nan=first_in_backward(graph, trace, NAN) if trace else None,
+        forward_origin=first_in_forward(graph),
+        parameters=parameter_findings(graph, trace, states, facts),
+        modules=module_gradients(norms, node_ids, run.modules_run, settings),
+        activations=activations,
+        backward_error=error,
+        notes=_notes(activations),
+    )
+    return Diagnosis(trace, report)
+
+
+@contextlib.contextmanager
+def fresh_grads(params: Iterable[torch.Tensor]) -> Iterator[None]:
+    """``.grad`` of every parameter None inside the block, and as it was afterwards."""
+    saved = [(p, p.grad) for p in params]
+    for p, _ in saved:
+        p.grad = None
+    try:
+        yield
+    finally:
+        for p, grad in saved:
+            p.grad = grad
+
+
+def _backward(run: ForwardRun) -> tuple[BackwardTrace | None, str]:
+    try:
+        return record_backward(run.walk), ""
+    except BackwardError as exc:
+        return None, exc.summary
+
+
+def _state(name: str, param: torch.Tensor) -> ParamState:
+    grad = param.grad
+    zero = grad is not None and not bool(grad.detach().ne(0).any())
+    return ParamState(name, param.requires_grad, grad is None, zero)
+
+
+def _norms(name: str, param: torch.Tensor) -> ParamNorms:
+    assert param.grad is not None
+    # float64: a float16 gradient's norm overflows long before its values do.
+    grad = float(torch.linalg.vector_norm(param.grad.detach().double()))
+    weight = float(torch.linalg.vector_norm(param.detach().double()))
+    return ParamNorms(name, grad, weight)
+
+
+def _feeds_outputs(
+    run: ForwardRun, params: Mapping[str, torch.Tensor], states: tuple[ParamState, ...]
+) -> dict[str, int]:
+    """Parameter -> the first model output it feeds, for parameters without gradient
+    when the graph is rooted at a loss (which may leave outputs unused)."""
+    missing = {id(params[s.name]): s.name for s in states if s.grad_is_none and s.requires_grad}
+    rooted_at_outputs = len(run.roots) == len(run.outputs) and all(
+        root is output for root, output in zip(run.roots, run.outputs, strict=True)
+    )
+    if not missing or rooted_at_outputs:
+        return {}
+    feeds: dict[str, int] = {}
+    for index, output in enumerate(run.outputs):
+        for fn in reachable_nodes([output.grad_fn]):
+            name = missing.get(id(getattr(fn, "variable", None)))
+            if name is not None:
+                feeds.setdefault(name, index)
+    return feeds
+
+
+def _notes(activations: Iterable[ActivationHealth]) -> tuple[str, ...]:
+    if any(a.batch < 2 for a in activations):
+        return (ONE_SAMPLE_NOTE,)
+    return ()

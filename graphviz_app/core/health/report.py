@@ -1,0 +1,165 @@
+"""The gradient health report: frozen records, plain data (they cross threads and are
+written as JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graphviz_app.core.graph.records import SourceLocation
+from graphviz_app.core.health.settings import HealthSettings
+
+NAN, INF = "nan", "inf"
+
+
+@dataclass(frozen=True)
+class NonFiniteOrigin:
+    """The first node whose backward (or forward) produced a NaN or an Inf.
+
+    ``step`` is its index among the recorded backward steps (-1 for a forward
+    origin); ``received`` and ``sent`` describe the gradients around it, ``cause``
+    says in words how a finite input gave a non-finite output.
+    """
+
+    kind: str  # NAN or INF
+    step: int
+    node_id: str
+    node: str  # its class, e.g. SqrtBackward0
+    op: str | None  # the forward op that made it
+    module: str | None
+    source: SourceLocation | None  # the user's line of the forward op
+    count: int  # how many NaN (or Inf) values it produced
+    received: str
+    sent: str
+    cause: str
+
+    def where(self) -> str:
+        """``SqrtBackward0 (sqrt in dist, model.py:12)``."""
+        parts = [p for p in (self.op, f"in {self.module}" if self.module else None) if p]
+        if self.source is not None:
+            parts.append(f"{self.source.file.rsplit('/', 1)[-1]}:{self.source.line}")
+        return f"{self.node} ({', '.join(parts)})" if parts else self.node
+
+
+#: Why a parameter got no gradient (or only zeros), as JSON codes.
+FROZEN = "frozen"  # requires_grad=False: on purpose, not a problem
+CUT = "cut"  # a detach()/.data/item()/no_grad point lies between it and the loss
+UNUSED_OUTPUT = "unused_output"  # it feeds an output the loss does not use
+MODULE_NOT_RUN = "module_not_run"  # its module never ran in forward
+UNUSED = "unused"  # no op that reaches the loss used it
+NO_GRADIENT = "no_gradient"  # in the graph, but no gradient arrived (a backward sent None)
+ZERO = "zero"  # a gradient arrived, and it is exactly 0 everywhere
+
+
+@dataclass(frozen=True)
+class ParameterFinding:
+    """A parameter whose ``.grad`` stayed None or zero, and the reason found on the graph.
+
+    ``node_id`` is its AccumulateGrad node when the graph has one; ``at_node`` the node
+    where its gradient stopped (sent None or zero) when one is known.
+    """
+
+    name: str
+    reason: str
+    detail: str
+    grad_is_none: bool
+    node_id: str | None = None
+    at_node: str | None = None
+    source: SourceLocation | None = None
+
+    @property
+    def is_problem(self) -> bool:
+        """A frozen parameter (``requires_grad=False``) is listed, not a problem."""
+        return self.reason != FROZEN
+
+
+VANISHING, EXPLODING, GROWING = "vanishing", "exploding", "growing"
+
+
+@dataclass(frozen=True)
+class ModuleGradient:
+    """The gradient norm of one module's own parameters (its ``.grad`` s together)."""
+
+    module: str  # "" for the model's own parameters
+    params: tuple[str, ...]
+    node_ids: tuple[str, ...]  # their AccumulateGrad nodes
+    grad_norm: float
+    weight_norm: float
+    flags: tuple[str, ...] = ()
+    detail: str = ""
+
+    @property
+    def label(self) -> str:
+        """The module path, or ``(model)`` for parameters of the model itself."""
+        return self.module or "(model)"
+
+
+@dataclass(frozen=True)
+class ActivationHealth:
+    """One ReLU call: how many of its units output 0 for the whole batch (dead)."""
+
+    node_id: str
+    module: str | None
+    source: SourceLocation | None
+    batch: int
+    units: int
+    dead_units: int
+    zero_fraction: float  # share of all its outputs that are exactly 0
+    dead: bool = False  # flagged: more dead units than the threshold allows
+
+    @property
+    def dead_fraction(self) -> float:
+        """Share of units that are 0 for every sample."""
+        return self.dead_units / self.units if self.units else 0.0
+
+    @property
+    def label(self) -> str:
+        """The module that ran it and its source line: ``block (model.py:32)``."""
+        line = f"{self.source.file.rsplit('/', 1)[-1]}:{self.source.line}" if self.source else ""
+        if self.module:
+            return f"{self.module} ({line})" if line else self.module
+        return f"relu at {line}" if line else "relu"
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """Everything one check found; :attr:`healthy` when nothing is wrong."""
+
+    model: str
+    settings: HealthSettings
+    steps: int  # backward steps recorded
+    first_inf: NonFiniteOrigin | None = None
+    first_nan: NonFiniteOrigin | None = None
+    forward_origin: NonFiniteOrigin | None = None  # the forward already made NaN/Inf
+    parameters: tuple[ParameterFinding, ...] = ()
+    modules: tuple[ModuleGradient, ...] = ()
+    activations: tuple[ActivationHealth, ...] = ()
+    backward_error: str = ""
+    notes: tuple[str, ...] = ()
+
+    def problems(self) -> tuple[str, ...]:
+        """One line per problem, most telling first (empty when healthy)."""
+        lines = [f"backward failed: {self.backward_error}"] if self.backward_error else []
+        if self.forward_origin is not None:
+            first = self.forward_origin
+            lines.append(f"forward made {first.kind.upper()} first at {first.where()}")
+        for origin in (self.first_inf, self.first_nan):
+            if origin is not None:
+                lines.append(f"first {origin.kind.upper()} in backward at {origin.where()}")
+        lines += [f"{p.name}: {p.detail}" for p in self.parameters if p.is_problem]
+        lines += [f"{m.label}: {m.detail}" for m in self.modules if m.flags]
+        lines += [
+            f"{a.label}: {a.dead_units} of {a.units} units dead ({a.dead_fraction:.0%})"
+            for a in self.activations
+            if a.dead
+        ]
+        return tuple(lines)
+
+    @property
+    def healthy(self) -> bool:
+        """True when the check found no problem."""
+        return not self.problems()
+
+    @property
+    def cut_off(self) -> tuple[ParameterFinding, ...]:
+        """The parameters whose ``.grad`` stayed None."""
+        return tuple(p for p in self.parameters if p.grad_is_none)
