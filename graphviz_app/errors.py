@@ -15,6 +15,7 @@ from graphviz_app.core.autograd.backward import BackwardError
 from graphviz_app.core.autograd.forward import ForwardError
 from graphviz_app.core.gradcheck.results import GradcheckError
 from graphviz_app.core.graph.walk import CaptureError
+from graphviz_app.core.health.check import HealthError
 from graphviz_app.core.layout.engine import EngineError
 from graphviz_app.io.export import ExportError
 from graphviz_app.io.load_errors import ModelFileError
@@ -27,6 +28,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     ModelFileError,
     ForwardError,
     GradcheckError,
+    HealthError,
     CaptureError,
     EngineError,
     ExportError,

@@ -12,6 +12,7 @@ from graphviz_app.errors import USER_ERRORS, user_message
 #: command -> the module whose ``run(args) -> int`` does it.
 RUNNERS = {
     "export": "graphviz_app.cli.export",
+    "check": "graphviz_app.cli.check",
     "models": "graphviz_app.cli.info",
     "info": "graphviz_app.cli.info",
 }

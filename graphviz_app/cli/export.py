@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from graphviz_app.cli.requests import load_request
 from graphviz_app.core.graph.collapse import modules_at_depth
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout.dot import to_dot
@@ -13,9 +14,7 @@ from graphviz_app.core.layout.engine import find_engine
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.threads import configure_torch_threads
 from graphviz_app.core.stepping.state import grad_marks
-from graphviz_app.io.builtin import resolve_model
 from graphviz_app.io.export import format_for, write_atomic
-from graphviz_app.io.request import LoadRequest, request_from_args
 from graphviz_app.io.walkthrough import RecordedPass, write_walkthrough
 from graphviz_app.pdf import render_export
 from graphviz_app.session import ModelSession, PictureResult
@@ -26,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = format_for(Path(args.output), args.format) if args.output else ""
     configure_torch_threads()
     session = ModelSession(engine=find_engine(args.engine))
-    loaded = session.load(_request(args))
+    loaded = session.load(load_request(args))
     for note in loaded.notes:  # what a definitions-only load skipped
         print(f"graphviz-app: note: {note}", file=sys.stderr)
     result = session.picture(_style(args, session.forward()))
@@ -37,15 +36,6 @@ def run(args: argparse.Namespace) -> int:
     write_atomic(Path(args.output), data)
     print(f"wrote {args.output} ({fmt}, {len(result.visible.nodes)} nodes, {result.engine})")
     return 0
-
-
-def _request(args: argparse.Namespace) -> LoadRequest:
-    """The model file (any format, or a built-in name) and the flags' choices.
-
-    Naming a file is the consent to run it; a pickle also needs --allow-pickle."""
-    given = Path(args.model)
-    path = given if given.is_file() and given.suffix != ".py" else resolve_model(args.model)
-    return request_from_args(path, args)
 
 
 def _dot_with_grads(session: ModelSession, result: PictureResult) -> str:

@@ -8,11 +8,13 @@ imports it only when the command runs).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from graphviz_app import __version__
+from graphviz_app.core.health.settings import HealthSettings
 from graphviz_app.io.request import add_request_options
 
-COMMANDS = ("gui", "export", "models", "info")
+COMMANDS = ("gui", "export", "check", "models", "info")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="built-in model name or model .py file (default: two_layer_net)",
     )
     _add_export_parser(commands)
+    _add_check_parser(commands)
     commands.add_parser("models", help="list the built-in example models")
     commands.add_parser(
         "info", help="print the versions of the app, torch and the Graphviz engine in use"
@@ -101,3 +104,62 @@ def _add_picture_options(export: argparse.ArgumentParser) -> None:
         "executable (default: $GRAPHVIZ_DOT, else graphviz-pure)",
     )
     export.add_argument("--dpi", type=float, default=None, help="PNG resolution (default 96)")
+
+
+_DEFAULTS = HealthSettings()
+
+
+def _add_check_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """The ``check`` command: a model and the thresholds of the report."""
+    check = commands.add_parser(
+        "check",
+        help="check a model's gradients: first Inf/NaN, cut-off parameters, vanishing "
+        "and exploding gradients, dead ReLUs",
+        description="Run the model's forward pass and a recorded backward (no window) and "
+        "report where gradients go wrong. Exit status: 0 healthy, 1 a problem was found, "
+        "2 usage error (bad options, a model file that does not load or whose forward "
+        "raises: nothing was checked).",
+    )
+    check.add_argument("model", help="built-in model name or model file")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    thresholds = check.add_argument_group("thresholds")
+    for flag, field, kind, metavar, text in _THRESHOLDS:
+        default = getattr(_DEFAULTS, field)
+        thresholds.add_argument(
+            flag, dest=field, type=kind, default=default, metavar=metavar,
+            help=f"{text} (default {default:g})",
+        )  # fmt: skip
+    add_request_options(check)
+
+
+def _checked(
+    convert: Callable[[str], float], test: Callable[[float], bool], what: str
+) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not test(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+
+    return parse
+
+
+_POSITIVE = _checked(float, lambda v: 0 < v < float("inf"), "a positive number")
+_SHARE = _checked(float, lambda v: 0 < v <= 1, "a share between 0 and 1 (e.g. 0.5)")
+_FACTOR = _checked(float, lambda v: 1 < v < float("inf"), "a factor above 1")
+_COUNT = _checked(int, lambda v: v >= 1, "a whole number of at least 1")
+#: flag, HealthSettings field, type, metavar, help.
+_THRESHOLDS = (
+    ("--vanishing", "vanishing_ratio", _POSITIVE, "R",
+     "flag a module whose gradient norm is below this fraction of the largest module's"),
+    ("--exploding", "exploding_norm", _POSITIVE, "NORM",
+     "flag a module whose gradient norm is above this"),
+    ("--growth", "growth_factor", _FACTOR, "F",
+     "flag norms that grow by this factor per layer, from the output layers back"),
+    ("--growth-layers", "growth_layers", _COUNT, "N", "... for this many layers in a row"),
+    ("--dead-relu", "dead_fraction", _SHARE, "SHARE",
+     "flag a ReLU with more than this share of dead units (0 for the whole batch)"),
+)  # fmt: skip

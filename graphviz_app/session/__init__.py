@@ -5,6 +5,7 @@ This package's face hands on the names the window, the CLI and the tests use.
 """
 
 from graphviz_app.session.devices import DeviceChoice, DeviceSwitchResult
+from graphviz_app.session.health import HealthResult
 from graphviz_app.session.model_session import ModelSession
 from graphviz_app.session.results import (
     BackwardResult,
@@ -17,6 +18,7 @@ __all__ = [
     "BackwardResult",
     "DeviceChoice",
     "DeviceSwitchResult",
+    "HealthResult",
     "ModelSession",
     "PictureResult",
     "StepResult",

@@ -20,6 +20,7 @@ from graphviz_app.core.autograd.capture import CaptureOptions
 from graphviz_app.core.autograd.forward import ForwardRun, LossFn, forward_and_capture
 from graphviz_app.core.gradcheck.results import GradcheckReport
 from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.health.settings import HealthSettings
 from graphviz_app.core.layout.drawing import Drawer
 from graphviz_app.core.layout.engine import GraphvizEngine, find_engine
 from graphviz_app.core.layout.style import GraphStyle
@@ -33,6 +34,7 @@ from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.io.request import LoadRequest
 from graphviz_app.session.devices import DeviceChoice, DeviceSwitchResult, switch_device
 from graphviz_app.session.gradients import check_session_gradients
+from graphviz_app.session.health import HealthResult, HealthSubject, check_health
 from graphviz_app.session.live import LiveModel, graph_parameters, live_run
 from graphviz_app.session.results import BackwardResult, PictureResult, StepResult, TrainRunResult
 from graphviz_app.session.training import train, train_one
@@ -272,6 +274,15 @@ class ModelSession:
         about 30 s; ``on_progress(done, total)`` counts checked elements (worker
         thread)."""
         return check_session_gradients(self.training, settings, names, cancel, on_progress)
+
+    def check_health(
+        self, settings: HealthSettings | None = None, style: GraphStyle | None = None
+    ) -> HealthResult:
+        """Forward again, a recorded backward and the gradient health report (see
+        :mod:`graphviz_app.core.health`); with ``style``, the new graph's picture too."""
+        loaded = self._require_loaded()
+        subject = HealthSubject(loaded.model, loaded.inputs, loaded.loss_fn, loaded.name)
+        return check_health(self, subject, settings or HealthSettings(), style)
 
     def timed(self, name: str, step: Callable[[], _T]) -> _T:
         """``step()``, its time counted as ``name`` in the next picture's timings."""

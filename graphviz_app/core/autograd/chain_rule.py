@@ -11,8 +11,13 @@ result is the one the engine actually sent (from the trace), never a re-derivati
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import torch
+from torch import Tensor
 
 from graphviz_app.core.autograd.backward import BackwardStep
 from graphviz_app.core.graph.records import Node, NodeKind, TensorInfo
@@ -29,6 +34,12 @@ RULES: dict[str, tuple[str, ...]] = {
     "Pow": ("grad_self = grad x exponent x self^(exponent - 1)",),
     "Exp": ("grad_self = grad x result  (d/dx e^x = e^x)",),
     "Log": ("grad_self = grad / self",),
+    "Sqrt": ("grad_self = grad / (2 x result)  (d/dx sqrt(x) = 1 / (2 sqrt(x)))",),
+    "Reciprocal": ("grad_self = -grad x result^2  (d/dx 1/x = -1 / x^2)",),
+    "Where": (
+        "grad_self = grad where condition, 0 elsewhere",
+        "grad_other = grad where not condition, 0 elsewhere",
+    ),
     "Relu": ("grad_self = grad x (result > 0)",),
     "Tanh": ("grad_self = grad x (1 - result^2)",),
     "Sigmoid": ("grad_self = grad x result x (1 - result)",),
@@ -72,7 +83,16 @@ HEADERS: dict[NodeKind, str] = {
     NodeKind.MODULE: "a collapsed module: the chain rule through every node inside it",
 }
 _SUFFIX = re.compile(r"Backward\d*$")
-_ELEMENTWISE = {"Mul": ("other", "self")}
+#: Elementwise backward class -> per input: the formula, the saved tensor it uses, and
+#: how grad and that tensor combine.
+_ELEMENTWISE: dict[str, tuple[tuple[str, str, Callable[[Tensor, Tensor], Tensor]], ...]] = {
+    "Mul": (("grad x other", "other", torch.mul), ("grad x self", "self", torch.mul)),
+    "Div": (("grad / other", "other", torch.div),),
+    "Log": (("grad / self", "self", torch.div),),
+    "Sqrt": (("grad / (2 x result)", "result", lambda g, r: g / (2 * r)),),
+    "Exp": (("grad x result", "result", torch.mul),),
+    "Reciprocal": (("-grad x result^2", "result", lambda g, r: -g * r * r),),
+}
 
 
 @dataclass(frozen=True)
@@ -116,27 +136,50 @@ def _sent_lines(step: BackwardStep) -> list[str]:
 
 
 def _worked_product(op: str, node: Node, step: BackwardStep) -> list[str]:
-    """For Mul: grad x other, recomputed from the recorded numbers, shown beside it."""
-    saved_names = _ELEMENTWISE.get(op)
+    """For elementwise ops (Mul, Div, Log, Sqrt, Exp...): the rule recomputed from the
+    recorded numbers, so ``[inf] x [0] = [nan]`` can be read where a NaN starts."""
     grad = step.grad_outputs[0] if step.grad_outputs else None
-    if saved_names is None or not _full(grad):
+    if op not in _ELEMENTWISE or grad is None or not _full(grad):
         return []
     saved = {s.name: s.tensor for s in node.saved}
     lines = []
-    for index, name in enumerate(saved_names):
+    for index, (formula, name, combine) in enumerate(_ELEMENTWISE[op]):
         factor = saved.get(name)
-        if (
-            _full(factor)
-            and factor is not None
-            and grad is not None
-            and (len(factor.preview) == len(grad.preview))
-        ):
-            product = [a * b for a, b in zip(grad.preview, factor.preview, strict=True)]
-            lines.append(
-                f"input {index}: grad x {name} = {_numbers(grad.preview)} x "
-                f"{_numbers(factor.preview)} = {_numbers(product)}"
-            )
+        if factor is None or not _full(factor) or len(factor.preview) not in (1, len(grad.preview)):
+            continue
+        with torch.no_grad():  # IEEE arithmetic: 1 / 0 = inf, 0 / 0 = nan (Python raises)
+            g = torch.tensor(grad.preview, dtype=torch.float64)
+            f = torch.tensor(factor.preview, dtype=torch.float64)
+            result = combine(g, f.expand_as(g)).tolist()
+        lines.append(
+            f"input {index}: {formula} = {_numbers(grad.preview)} {_operator(formula)} "
+            f"{_numbers(factor.preview)} = {_numbers(result)}"
+        )
+        lines += _non_finite_notes(grad.preview, factor.preview, result, formula)
     return lines
+
+
+def _operator(formula: str) -> str:
+    return "/" if " / " in formula else "x"
+
+
+def _non_finite_notes(
+    grad: tuple[float, ...], factor: tuple[float, ...], result: list[float], formula: str
+) -> list[str]:
+    """Say which arithmetic made the first NaN / Inf of a product: ``inf x 0 = nan``."""
+    factors = factor * len(grad) if len(factor) == 1 else factor
+    op = _operator(formula)
+    for g, f, r in zip(grad, factors, result, strict=True):
+        made = f"  {_value(g)} {op} {_value(f)} = {_value(r)}"
+        if math.isnan(r) and not (math.isnan(g) or math.isnan(f)):
+            return [f"{made}: the NaN starts here"]
+        if math.isinf(r) and math.isfinite(g) and math.isfinite(f):
+            return [f"{made}: the Inf starts here"]
+    return []
+
+
+def _value(v: float) -> str:
+    return f"{v:.4g}"
 
 
 def _full(info: TensorInfo | None) -> bool:
