@@ -19,7 +19,12 @@ from graphviz_app.core.autograd.forward import ForwardRun
 from graphviz_app.core.graph.records import NodeKind
 from graphviz_app.core.graph.walk import reachable_nodes
 from graphviz_app.core.health.activations import measure_relus
-from graphviz_app.core.health.modules import ParamNorms, module_gradients
+from graphviz_app.core.health.modules import (
+    ModuleFacts,
+    ParamNorms,
+    module_gradients,
+    output_gradients,
+)
 from graphviz_app.core.health.nonfinite import first_in_backward, first_in_forward
 from graphviz_app.core.health.parameters import ForwardFacts, ParamState, parameter_findings
 from graphviz_app.core.health.report import INF, NAN, ActivationHealth, HealthReport
@@ -63,6 +68,7 @@ def diagnose(
         norms = tuple(_norms(n, p) for n, p in params.items() if p.grad is not None)
     facts = ForwardFacts(run.cuts, frozenset(run.modules_run), _feeds_outputs(run, params, states))
     graph = run.graph
+    flowing = output_gradients(graph, trace) if trace is not None else {}
     node_ids = {
         n.leaf_name: n.id for n in graph.nodes if n.kind is NodeKind.PARAMETER and n.leaf_name
     }
@@ -74,7 +80,7 @@ def diagnose(
         first_nan=first_in_backward(graph, trace, NAN) if trace else None,
         forward_origin=first_in_forward(graph),
         parameters=parameter_findings(graph, trace, states, facts),
-        modules=module_gradients(norms, node_ids, run.modules_run, settings),
+        modules=module_gradients(norms, ModuleFacts(run.modules_run, node_ids, flowing), settings),
         activations=activations,
         backward_error=error,
         notes=_notes(activations),

@@ -1,8 +1,12 @@
 """Gradient norms per module, with vanishing and exploding ones flagged.
 
 A module's norm is that of all its own parameters' gradients together (its
-``weight`` and ``bias``). Modules are ordered as forward ran them, so that reading
-them backwards follows the gradient from the output layers to the input layers.
+``weight`` and ``bias``): vanishing and exploding are judged on it, since it is what
+the optimizer steps with. Modules are ordered as forward ran them, so that reading
+them backwards follows the gradient from the output layers to the input layers; the
+gradient that flows back into each module's output is what grows layer by layer when
+gradients explode (in a plain linear chain the parameters' norms stay level: the
+activations shrink as much as the flowing gradient grows).
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from graphviz_app.core.autograd.backward import BackwardTrace
+from graphviz_app.core.graph.records import AutogradGraph, Node
 from graphviz_app.core.health.report import (
     EXPLODING,
     GROWING,
@@ -29,29 +35,51 @@ class ParamNorms:
     weight_norm: float
 
 
+@dataclass(frozen=True)
+class ModuleFacts:
+    """What the graph and the trace say about modules: the order forward ran them in,
+    each parameter's node, and the gradient norm that reached each module's output."""
+
+    forward_order: Sequence[str]
+    node_ids: Mapping[str, str]
+    output_grads: Mapping[str, float]
+
+
 def module_gradients(
-    params: Sequence[ParamNorms],
-    node_ids: Mapping[str, str],
-    forward_order: Sequence[str],
-    settings: HealthSettings,
+    params: Sequence[ParamNorms], facts: ModuleFacts, settings: HealthSettings
 ) -> tuple[ModuleGradient, ...]:
     """Per module (in forward order), the gradient norm of its own parameters, flagged."""
     groups: dict[str, list[ParamNorms]] = {}
     for param in params:
         groups.setdefault(param.name.rpartition(".")[0], []).append(param)
-    rank = {module: i for i, module in enumerate(forward_order)}
+    rank = {module: i for i, module in enumerate(facts.forward_order)}
     ordered = sorted(groups, key=lambda m: rank.get(m, len(rank)))
-    modules = [_module(m, groups[m], node_ids) for m in ordered]
+    modules = [_module(m, groups[m], facts) for m in ordered]
     return _flag(modules, settings)
 
 
-def _module(module: str, params: list[ParamNorms], node_ids: Mapping[str, str]) -> ModuleGradient:
+def output_gradients(graph: AutogradGraph, trace: BackwardTrace) -> dict[str, float]:
+    """Module -> the norm of the gradient that reached its output: the node it made
+    last in forward (the highest ``sequence_nr``)."""
+    last: dict[str, Node] = {}
+    for node in graph.nodes:
+        if node.module is None or node.is_leaf or node.sequence_nr is None:
+            continue
+        kept = last.get(node.module)
+        if kept is None or (kept.sequence_nr or 0) < node.sequence_nr:
+            last[node.module] = node
+    norms = trace.grad_norms()
+    return {module: norms[n.id] for module, n in last.items() if n.id in norms}
+
+
+def _module(module: str, params: list[ParamNorms], facts: ModuleFacts) -> ModuleGradient:
     return ModuleGradient(
         module=module,
         params=tuple(p.name for p in params),
-        node_ids=tuple(node_ids[p.name] for p in params if p.name in node_ids),
+        node_ids=tuple(facts.node_ids[p.name] for p in params if p.name in facts.node_ids),
         grad_norm=math.sqrt(sum(p.grad_norm**2 for p in params)),
         weight_norm=math.sqrt(sum(p.weight_norm**2 for p in params)),
+        output_grad_norm=facts.output_grads.get(module),
     )
 
 
@@ -61,13 +89,12 @@ def _flag(modules: list[ModuleGradient], settings: HealthSettings) -> tuple[Modu
     reasons: dict[str, list[tuple[str, str]]] = {m.module: [] for m in modules}
     for m in finite:
         reasons[m.module] += _level(m, largest, settings)
-    for run in growing_runs([m for m in finite if m.grad_norm > 0], settings):
-        first, last = run[0], run[-1]
-        factor = (last.grad_norm / first.grad_norm) ** (1 / (len(run) - 1))
+    for run in growing_runs(modules, settings):
+        first, last = _flowing(run[0]), _flowing(run[-1])
+        factor = (last / first) ** (1 / (len(run) - 1))
         text = (
-            f"gradient norm grows x{factor:.3g} per layer from {first.label} "
-            f"({first.grad_norm:.3g}) back to {last.label} ({last.grad_norm:.3g}): exploding "
-            "layer by layer"
+            f"the gradient flowing back grows x{factor:.3g} per layer, from {run[0].label}'s "
+            f"output ({first:.3g}) to {run[-1].label}'s ({last:.3g}): exploding layer by layer"
         )
         for m in run[1:]:
             reasons[m.module].append((GROWING, text))
@@ -99,16 +126,22 @@ def _with_flags(module: ModuleGradient, reasons: list[tuple[str, str]]) -> Modul
     return replace(module, flags=flags, detail="; ".join(dict.fromkeys(t for _, t in reasons)))
 
 
+def _flowing(module: ModuleGradient) -> float:
+    return module.output_grad_norm or 0.0
+
+
 def growing_runs(
     modules: Sequence[ModuleGradient], settings: HealthSettings
 ) -> list[list[ModuleGradient]]:
-    """Runs of modules, in backward order (last module first), whose norm grows by at
-    least ``growth_factor`` at each of at least ``growth_layers`` steps in a row."""
-    backward = list(reversed(modules))
+    """Runs of modules, in backward order (last module first), where the gradient
+    reaching each module's output grows by at least ``growth_factor`` at each of at
+    least ``growth_layers`` steps in a row."""
+    usable = [m for m in modules if math.isfinite(_flowing(m)) and _flowing(m) > 0]
+    backward = list(reversed(usable))
     runs: list[list[ModuleGradient]] = []
     current = backward[:1]
     for module in backward[1:]:
-        if module.grad_norm >= settings.growth_factor * current[-1].grad_norm:
+        if _flowing(module) >= settings.growth_factor * _flowing(current[-1]):
             current.append(module)
             continue
         if len(current) - 1 >= settings.growth_layers:

@@ -32,8 +32,13 @@ class NonFiniteOrigin:
     sent: str
     cause: str
 
+    @property
+    def word(self) -> str:
+        """``NaN`` or ``Inf``."""
+        return "NaN" if self.kind == NAN else "Inf"
+
     def where(self) -> str:
-        """``SqrtBackward0 (sqrt in dist, model.py:12)``."""
+        """``SqrtBackward0 (sqrt, in dist, model.py:12)``."""
         parts = [p for p in (self.op, f"in {self.module}" if self.module else None) if p]
         if self.source is not None:
             parts.append(f"{self.source.file.rsplit('/', 1)[-1]}:{self.source.line}")
@@ -77,13 +82,15 @@ VANISHING, EXPLODING, GROWING = "vanishing", "exploding", "growing"
 
 @dataclass(frozen=True)
 class ModuleGradient:
-    """The gradient norm of one module's own parameters (its ``.grad`` s together)."""
+    """The gradient norm of one module's own parameters (their ``.grad`` s together),
+    and of the gradient that flowed back into its output (None when unknown)."""
 
     module: str  # "" for the model's own parameters
     params: tuple[str, ...]
     node_ids: tuple[str, ...]  # their AccumulateGrad nodes
     grad_norm: float
     weight_norm: float
+    output_grad_norm: float | None = None
     flags: tuple[str, ...] = ()
     detail: str = ""
 
@@ -141,10 +148,12 @@ class HealthReport:
         lines = [f"backward failed: {self.backward_error}"] if self.backward_error else []
         if self.forward_origin is not None:
             first = self.forward_origin
-            lines.append(f"forward made {first.kind.upper()} first at {first.where()}")
+            lines.append(
+                f"the loss is not finite: forward made {first.word} first at {first.where()}"
+            )
         for origin in (self.first_inf, self.first_nan):
             if origin is not None:
-                lines.append(f"first {origin.kind.upper()} in backward at {origin.where()}")
+                lines.append(f"first {origin.word} in backward at {origin.where()}")
         lines += [f"{p.name}: {p.detail}" for p in self.parameters if p.is_problem]
         lines += [f"{m.label}: {m.detail}" for m in self.modules if m.flags]
         lines += [

@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 from graphviz_app.core.graph.records import SourceLocation, finite_json
-from graphviz_app.core.health.report import HealthReport, NonFiniteOrigin
+from graphviz_app.core.health.report import HealthReport, ModuleGradient, NonFiniteOrigin
 
 SCHEMA_ID = "graphviz-app/check/1"
 
@@ -100,12 +100,21 @@ def _parameter_lines(report: HealthReport) -> list[str]:
 def _module_lines(report: HealthReport) -> list[str]:
     if not report.modules:
         return []
-    width = max(len(m.label) for m in report.modules)
+    width = max(len(m.label) for m in (*report.modules, _HEADER))
     rows = [
-        f"  {m.label:<{width}}  {m.grad_norm:>9.3g}" + (f"  {m.detail}" if m.flags else "")
+        f"  {m.label:<{width}}  {m.grad_norm:>10.3g}  {_optional(m.output_grad_norm):>11}"
+        + (f"  {m.detail}" if m.flags else "")
         for m in report.modules
     ]
-    return ["", "Gradient norm per module (forward order):", *rows]
+    header = f"  {_HEADER.label:<{width}}  {'.grad norm':>10}  {'into output':>11}"
+    return ["", "Gradient norms per module, in forward order:", header, *rows]
+
+
+_HEADER = ModuleGradient("module", (), (), 0.0, 0.0)
+
+
+def _optional(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
 
 
 def _activation_lines(report: HealthReport) -> list[str]:
