@@ -23,6 +23,8 @@ NODE_LINK = re.compile(r"\(node:([^)]+)\)")
 MODELS = [entry.name for entry in list_builtin_models()]
 SVG_NS = "{http://www.w3.org/2000/svg}"
 LR = 0.01
+#: Its lesson: backward makes NaN, so one SGD step writes NaN into the weights.
+NAN_ON_PURPOSE = {"nan_in_backward"}
 
 
 def test_the_teaching_models_of_the_issue_are_all_built_in() -> None:
@@ -60,7 +62,7 @@ def test_a_builtin_model_captures_and_backpropagates(name: str) -> None:
         else:
             assert step is not None and step.leaf_grad_after is not None
             assert step.leaf_grad_after.stats.norm == pytest.approx(
-                float(torch.linalg.vector_norm(param.grad)), rel=1e-5
+                float(torch.linalg.vector_norm(param.grad)), rel=1e-5, nan_ok=True
             )
 
 
@@ -82,10 +84,11 @@ def test_a_builtin_model_trains_three_sgd_steps_and_exports_svg(name: str, tmp_p
     records = [session.train_step(settings, GraphStyle())[2] for _ in range(3)]
     assert [r.step for r in records] == [1, 2, 3]
     for record in records:
-        assert math.isfinite(record.loss)
+        assert math.isfinite(record.loss) or (name in NAN_ON_PURPOSE and record.step > 1)
         for update in record.params:  # plain SGD moves each weight by exactly lr * grad
-            assert update.update_norm == pytest.approx(LR * update.grad_norm, rel=1e-3, abs=1e-7)
-    assert any(u.grad_norm > 0 for r in records for u in r.params), "no parameter was trained"
+            expected = pytest.approx(LR * update.grad_norm, rel=1e-3, abs=1e-7, nan_ok=True)
+            assert update.update_norm == expected
+    assert any(u.grad_norm != 0 for r in records for u in r.params), "no parameter was trained"
     picture = session.picture(GraphStyle())
     target = tmp_path / f"{name}.svg"
     write_atomic(target, render(picture.graph, picture.dot, "svg", session.engine))

@@ -1,4 +1,4 @@
-"""Every lesson has its parts, and the README's lessons index covers the 14 concepts."""
+"""Every lesson has its parts, and the README's lessons index covers the 18 concepts."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ CONCEPTS = (
     "train vs eval",
     "devices",
     "float32 vs float64 gradient checks",
+    "NaN in backward with a finite forward",
+    "parameters cut off from the loss",
+    "non-scalar outputs and backward(gradient=v)",
+    "higher-order gradients (create_graph=True)",
 )
 BACKTICKED = re.compile(r"`([^`]+)`")
 

@@ -224,6 +224,8 @@ def _node_attrs(node: Node, style: GraphStyle, marks: _Marks) -> dict[str, str]:
         "height": f"{height / PT_PER_INCH:.3f}",
         "tooltip": dot_text(node.name),
     }
+    if node.grad_order > 1:  # made by a create_graph backward: a double border
+        attrs["peripheries"] = "2"
     if has_non_finite(node):
         attrs.update(color=NON_FINITE_COLOR, penwidth="3", style="rounded,filled,dashed")
     fill = marks.fills.get(node.id)

@@ -84,6 +84,8 @@ def node_label_lines(node: Node, style: GraphStyle) -> list[str]:
     detail = _detail_line(node)
     if detail:
         lines.append(detail)
+    if node.grad_order > 1:  # drawn with a double border too
+        lines.append(higher_order_line(node.grad_order))
     if node.tensor is not None and (node.kind is not NodeKind.BACKWARD or node.tensor.shape):
         lines.append(shape_line(node.tensor))
     stats = node.tensor.stats if node.tensor is not None else None
@@ -92,6 +94,11 @@ def node_label_lines(node: Node, style: GraphStyle) -> list[str]:
     elif style.show_values and node.tensor is not None and stats is not None:
         lines.append(value_line(node.tensor))
     return lines
+
+
+def higher_order_line(order: int) -> str:
+    """The label line of a node a ``create_graph=True`` backward made."""
+    return f"made by backward (order {order})"
 
 
 def has_non_finite(node: Node) -> bool:

@@ -108,6 +108,8 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(self._border_pen())
         painter.drawRoundedRect(self._rect, 4, 4)
+        if self.node.grad_order > 1:  # made by backward (create_graph): a double border
+            painter.drawRoundedRect(self._rect.adjusted(3, 3, -3, -3), 2, 2)
         if self.isSelected():
             self._paint_selection(painter)
         if lod * self._font.pixelSize() < MIN_TEXT_PX:  # unreadable: a plain box is faster
