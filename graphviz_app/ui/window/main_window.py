@@ -33,6 +33,7 @@ from graphviz_app.ui.graph.grad_legend import GradLegend
 from graphviz_app.ui.graph.minimap import Minimap
 from graphviz_app.ui.graph.scene import GraphScene
 from graphviz_app.ui.graph.view import GraphView
+from graphviz_app.ui.health.controls import HealthControls
 from graphviz_app.ui.jobs.controller import SessionController
 from graphviz_app.ui.loading.opener import ModelOpener
 from graphviz_app.ui.loading.trust import TrustStore
@@ -102,10 +103,12 @@ class MainWindow(QMainWindow):
         self.inspector.add_extra(group_section(self._shown_view, self.stepper.reached_norms))
         self.training = TrainingControls(self)
         self.opener = ModelOpener(self)
+        self.health = HealthControls(self)
         #: The optional parts by class name (tests look them up).
         self.parts: dict[str, object] = {
             "TrainingControls": self.training,
             "ModelOpener": self.opener,
+            "HealthControls": self.health,
         }
         self._restore()
         self.appearance.apply_theme()

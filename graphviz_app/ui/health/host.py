@@ -1,0 +1,49 @@
+"""What the Gradient health part uses of the window: a narrow interface, so the part
+never imports the window (the window builds it and hands itself over)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from PySide6.QtCore import Qt, SignalInstance
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QStatusBar, QWidget
+
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.session import PictureResult
+from graphviz_app.ui.backward.stepper import BackwardStepper
+from graphviz_app.ui.graph.scene import GraphScene
+from graphviz_app.ui.graph.view import GraphView
+from graphviz_app.ui.jobs.controller import SessionController
+
+
+class HealthHost(Protocol):
+    """What the Gradient health part uses of the window."""
+
+    result: PictureResult | None
+    style_options: GraphStyle
+    controller: SessionController
+    scene: GraphScene
+    view: GraphView
+    stepper: BackwardStepper
+    backward_dock: QDockWidget
+
+    @property
+    def qt_window(self) -> QMainWindow:
+        """The window: its Run menu, toolbar and docks."""
+        ...
+
+    @property
+    def picture_shown(self) -> SignalInstance:
+        """Emitted once a picture is on screen."""
+        ...
+
+    @property
+    def status(self) -> QStatusBar:
+        """The status bar, for short messages."""
+        ...
+
+    def add_dock(
+        self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, width: int
+    ) -> QDockWidget:
+        """A dock listed in View > Panels."""
+        ...

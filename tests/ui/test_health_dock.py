@@ -1,0 +1,123 @@
+"""The Gradient health dock: the check runs in the worker, the report's links select and
+centre nodes, Jump to first NaN / Inf steps the backward pass there with the numbers."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtWidgets import QToolBar
+
+from graphviz_app.io.builtin import resolve_model
+from graphviz_app.ui.health.controls import STALE, HealthControls
+
+WAIT_MS = 30_000
+SHOTS = os.environ.get("GRAPHVIZ_APP_SHOTS")  # a folder: save screenshots to look at
+
+
+def _open(qtbot, window, name: str) -> HealthControls:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        window.open_model(resolve_model(name))
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    return window.parts["HealthControls"]
+
+
+def _check(qtbot, window, part: HealthControls) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        part.check_action.trigger()
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    assert part.report is not None
+
+
+def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
+    if SHOTS:
+        widget.grab().save(os.path.join(SHOTS, f"{name}.png"))
+
+
+def test_the_check_is_in_the_run_menu_and_the_toolbar(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part: HealthControls = window.parts["HealthControls"]
+    assert not part.check_action.isEnabled() and "open a model first" in part.check_action.toolTip()
+    run_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Run")
+    assert part.check_action in run_menu.actions()
+    assert part.jump_nan_action in run_menu.actions()
+    toolbar = window.findChild(QToolBar, "main_toolbar")
+    assert part.check_action in toolbar.actions()
+    assert part.check_action.shortcut().toString() == "Ctrl+Shift+H"
+
+
+def test_jump_to_first_nan_steps_to_mul_and_shows_inf_times_zero(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window, "nan_in_backward")
+    assert not part.dock.isVisible()
+    _check(qtbot, window, part)
+    assert part.dock.isVisible()
+    report = part.report
+    assert report.first_nan.node == "MulBackward0" and report.first_inf.node == "SqrtBackward0"
+    html = part.panel.browser.toHtml()
+    assert "First NaN in backward" in html and "First Inf in backward" in html
+    assert window.stepper.result is not None  # the checked pass is the one shown
+    assert part.jump_nan_action.isEnabled() and part.jump_inf_action.isEnabled()
+    qtbot.mouseClick(part.panel.jump_nan_button, Qt.MouseButton.LeftButton)
+    assert window.stepper.index == report.first_nan.step
+    assert window.scene.selected_node_id() == report.first_nan.node_id
+    chain = window.stepper_panel.chain_view.toPlainText()
+    assert "[inf, inf, 0.2387, 0.2387] x [0, 0," in chain
+    assert "inf x 0 = nan: the NaN starts here" in chain
+    _shot(window, "health-nan-window")
+    _shot(part.panel, "health-nan-dock")
+    part.jump_inf_action.trigger()
+    assert window.stepper.index == report.first_inf.step
+    assert "1 / 0 = inf" in window.stepper_panel.chain_view.toPlainText() or (
+        "[0.5, 0.5] / [0, " in window.stepper_panel.chain_view.toPlainText()
+    )
+
+
+def test_clicking_an_entry_selects_and_centres_its_node(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window, "residual_cnn")
+    _check(qtbot, window, part)
+    assert part.report.healthy and "Healthy" in part.panel.browser.toPlainText()
+    assert not part.jump_nan_action.isEnabled()
+    module = part.report.modules[-1]
+    window.view.scale(6, 6)  # zoomed in: there is room to scroll the node to the centre
+    part.panel.browser.anchorClicked.emit(QUrl(f"node:{module.node_ids[0]}"))
+    drawn = window.result.view.owner.get(module.node_ids[0], module.node_ids[0])
+    assert window.scene.selected_node_id() == drawn
+    item = window.scene.nodes[drawn]
+    centre = window.view.mapToScene(window.view.viewport().rect().center())
+    assert item.sceneBoundingRect().adjusted(-5, -5, 5, 5).contains(centre)
+    _shot(part.panel, "health-healthy-dock")
+
+
+def test_a_cut_off_parameter_has_no_node_and_says_why(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window, "detached_branch")
+    _check(qtbot, window, part)
+    text = part.panel.browser.toPlainText()
+    assert "gate.weight: cut off at detach()" in text
+    assert "aux_head.bias: unused in forward: module aux_head never ran" in text
+    part.panel.browser.anchorClicked.emit(QUrl("param:log_temperature"))
+    assert "log_temperature has no node: cut off at item()" in window.statusBar().currentMessage()
+    _shot(part.panel, "health-detached-dock")
+
+
+def test_after_a_new_forward_the_report_says_it_is_stale(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window, "nan_in_backward")
+    _check(qtbot, window, part)
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        window.run.forward_action.trigger()
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    assert STALE in part.panel.browser.toPlainText()
+    assert not part.jump_nan_action.isEnabled()
+    part.panel.browser.anchorClicked.emit(QUrl(f"node:{part.report.first_nan.node_id}"))
+    assert window.statusBar().currentMessage() == STALE
+
+
+def test_a_wrong_threshold_is_said_and_nothing_runs(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window, "two_layer_net")
+    part.panel.thresholds.fields["dead_fraction"].setText("2")
+    part.check_action.trigger()
+    assert not window.controller.busy
+    assert "A threshold is wrong" in part.panel.browser.toPlainText()
+    assert part.panel.thresholds.isVisible()
+    part.panel.thresholds.fields["exploding_norm"].setText("1e-9")
+    part.panel.thresholds.fields["dead_fraction"].setText("0.5")
+    _check(qtbot, window, part)
+    assert not part.report.healthy and part.report.settings.exploding_norm == 1e-9
