@@ -59,13 +59,9 @@ class CutPoint:
             what = f"{self.op} under torch.inference_mode()"
         else:
             what = self.kind
-        where = f" at {_short(self.source)}" if self.source else ""
+        where = f" at {self.source.short}" if self.source else ""
         inside = f" (in {self.module})" if self.module else ""
         return f"{what}{where}{inside}"
-
-
-def _short(source: SourceLocation) -> str:
-    return f"{source.file.rsplit('/', 1)[-1]}:{source.line}"
 
 
 #: kind, op, module, source, the tensors that were cut (live, until resolved).

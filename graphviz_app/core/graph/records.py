@@ -12,6 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from functools import cached_property
+from pathlib import PurePath
 from typing import Any
 
 import networkx as nx
@@ -87,6 +88,11 @@ class SourceLocation:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"
+
+    @property
+    def short(self) -> str:
+        """``model.py:12``: the file's name without its folder, and the line."""
+        return f"{PurePath(self.file).name}:{self.line}"
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class NonFiniteOrigin:
         """``SqrtBackward0 (sqrt, in dist, model.py:12)``."""
         parts = [p for p in (self.op, f"in {self.module}" if self.module else None) if p]
         if self.source is not None:
-            parts.append(f"{self.source.file.rsplit('/', 1)[-1]}:{self.source.line}")
+            parts.append(self.source.short)
         return f"{self.node} ({', '.join(parts)})" if parts else self.node
 
 
@@ -121,7 +121,7 @@ class ActivationHealth:
     @property
     def label(self) -> str:
         """The module that ran it and its source line: ``block (model.py:32)``."""
-        line = f"{self.source.file.rsplit('/', 1)[-1]}:{self.source.line}" if self.source else ""
+        line = self.source.short if self.source else ""
         if self.module:
             return f"{self.module} ({line})" if line else self.module
         return f"relu at {line}" if line else "relu"

@@ -55,7 +55,7 @@ def origin_html(title: str, origin: NonFiniteOrigin, steps: int) -> str:
         lines.append(f"forward: <tt>{escape(forward)}</tt>")
     if origin.source is not None:  # the file's name here; the whole path as a tooltip
         source = origin.source
-        where = f"{source.file.rsplit('/', 1)[-1]}:{source.line}"
+        where = source.short
         code = f"<br><tt>{escape(source.text)}</tt>" if source.text else ""
         lines.append(f"<span title='{escape(source.file)}'>{escape(where)}</span>{code}")
     if origin.received:
