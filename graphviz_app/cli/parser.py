@@ -154,7 +154,7 @@ _COUNT = _checked(int, lambda v: v >= 1, "a whole number of at least 1")
 #: flag, HealthSettings field, type, metavar, help.
 _THRESHOLDS = (
     ("--vanishing", "vanishing_ratio", _POSITIVE, "R",
-     "flag a module whose gradient norm is below this fraction of the largest module's"),
+     "flag a module whose gradient RMS is below this fraction of the largest module's"),
     ("--exploding", "exploding_norm", _POSITIVE, "NORM",
      "flag a module whose gradient norm is above this"),
     ("--growth", "growth_factor", _FACTOR, "F",

@@ -10,7 +10,7 @@ parameter with no gradient can be explained by the line of code that cut it off.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,12 +83,19 @@ class CutRecorder:
             self.raw.append((kind, kind, where[0], where[1], (tensor,)))
 
     def no_grad_inputs(self, args: Sequence[object]) -> tuple[torch.Tensor, ...]:
-        """The tensors in ``args`` that require grad and were not noted yet."""
-        found = tuple(
-            t for t in _shallow_tensors(args) if t.requires_grad and id(t) not in self._seen
-        )
-        self._seen.update(id(t) for t in found)
-        return found
+        """The tensors in ``args`` that require grad and were not noted yet (called for
+        every op run with grad mode off, so kept to one cheap pass)."""
+        seen, found = self._seen, []
+        for arg in args:
+            if isinstance(arg, torch.Tensor):
+                if arg.requires_grad and id(arg) not in seen:
+                    found.append(arg)
+            elif isinstance(arg, (list, tuple)):  # torch.cat([...]) and the like
+                found += [a for a in arg if _new_grad_tensor(a, seen)]
+        if not found:
+            return ()
+        seen.update(id(t) for t in found)
+        return tuple(found)
 
     def no_grad(
         self,
@@ -101,13 +108,8 @@ class CutRecorder:
         self.raw.append((kind, op, where[0], where[1], tensors))
 
 
-def _shallow_tensors(args: Sequence[object]) -> Iterator[torch.Tensor]:
-    """Tensors among ``args`` and inside its lists and tuples (one level: cheap)."""
-    for arg in args:
-        if isinstance(arg, torch.Tensor):
-            yield arg
-        elif isinstance(arg, (list, tuple)):
-            yield from (a for a in arg if isinstance(a, torch.Tensor))
+def _new_grad_tensor(value: object, seen: set[int]) -> bool:
+    return isinstance(value, torch.Tensor) and value.requires_grad and id(value) not in seen
 
 
 def resolve_cuts(raw: Sequence[RawCut], params: Mapping[str, torch.Tensor]) -> tuple[CutPoint, ...]:

@@ -64,8 +64,8 @@ def diagnose(
     activations = measure_relus(run.walk, run.graph, settings)  # before backward frees them
     with fresh_grads(params.values()):
         trace, error = _backward(run)
-        states = tuple(_state(n, p) for n, p in params.items())
-        norms = tuple(_norms(n, p) for n, p in params.items() if p.grad is not None)
+        norms = {n: _norms(n, p) for n, p in params.items() if p.grad is not None}
+        states = tuple(_state(n, p, norms.get(n)) for n, p in params.items())
     facts = ForwardFacts(run.cuts, frozenset(run.modules_run), _feeds_outputs(run, params, states))
     graph = run.graph
     flowing = output_gradients(graph, trace) if trace is not None else {}
@@ -80,7 +80,9 @@ def diagnose(
         first_nan=first_in_backward(graph, trace, NAN) if trace else None,
         forward_origin=first_in_forward(graph),
         parameters=parameter_findings(graph, trace, states, facts),
-        modules=module_gradients(norms, ModuleFacts(run.modules_run, node_ids, flowing), settings),
+        modules=module_gradients(
+            tuple(norms.values()), ModuleFacts(run.modules_run, node_ids, flowing), settings
+        ),
         activations=activations,
         backward_error=error,
         notes=_notes(activations),
@@ -108,18 +110,18 @@ def _backward(run: ForwardRun) -> tuple[BackwardTrace | None, str]:
         return None, exc.summary
 
 
-def _state(name: str, param: torch.Tensor) -> ParamState:
-    grad = param.grad
-    zero = grad is not None and not bool(grad.detach().ne(0).any())
-    return ParamState(name, param.requires_grad, grad is None, zero)
+def _state(name: str, param: torch.Tensor, norms: ParamNorms | None) -> ParamState:
+    zero = norms is not None and norms.grad_norm == 0  # a NaN norm is not zero
+    return ParamState(name, param.requires_grad, norms is None, zero)
 
 
 def _norms(name: str, param: torch.Tensor) -> ParamNorms:
     assert param.grad is not None
-    # float64: a float16 gradient's norm overflows long before its values do.
-    grad = float(torch.linalg.vector_norm(param.grad.detach().double()))
-    weight = float(torch.linalg.vector_norm(param.detach().double()))
-    return ParamNorms(name, grad, weight)
+    # Summed in float64 (without a float64 copy): a float16 gradient's norm overflows
+    # long before its values do.
+    grad = float(torch.linalg.vector_norm(param.grad.detach(), dtype=torch.float64))
+    weight = float(torch.linalg.vector_norm(param.detach(), dtype=torch.float64))
+    return ParamNorms(name, grad, weight, param.numel())
 
 
 def _feeds_outputs(

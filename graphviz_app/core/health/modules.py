@@ -33,6 +33,7 @@ class ParamNorms:
     name: str
     grad_norm: float
     weight_norm: float
+    numel: int = 1
 
 
 @dataclass(frozen=True)
@@ -77,15 +78,16 @@ def _module(module: str, params: list[ParamNorms], facts: ModuleFacts) -> Module
         module=module,
         params=tuple(p.name for p in params),
         node_ids=tuple(facts.node_ids[p.name] for p in params if p.name in facts.node_ids),
-        grad_norm=math.sqrt(sum(p.grad_norm**2 for p in params)),
+        grad_norm=(norm := math.sqrt(sum(p.grad_norm**2 for p in params))),
         weight_norm=math.sqrt(sum(p.weight_norm**2 for p in params)),
+        grad_rms=norm / math.sqrt(max(sum(p.numel for p in params), 1)),
         output_grad_norm=facts.output_grads.get(module),
     )
 
 
 def _flag(modules: list[ModuleGradient], settings: HealthSettings) -> tuple[ModuleGradient, ...]:
     finite = [m for m in modules if math.isfinite(m.grad_norm)]
-    largest = max(finite, key=lambda m: m.grad_norm, default=None)
+    largest = max(finite, key=lambda m: m.grad_rms, default=None)
     reasons: dict[str, list[tuple[str, str]]] = {m.module: [] for m in modules}
     for m in finite:
         reasons[m.module] += _level(m, largest, settings)
@@ -105,15 +107,15 @@ def _level(
     module: ModuleGradient, largest: ModuleGradient | None, settings: HealthSettings
 ) -> list[tuple[str, str]]:
     """Exploding (above the absolute limit) or vanishing (tiny next to the largest)."""
-    norm = module.grad_norm
+    norm, rms = module.grad_norm, module.grad_rms
     if norm > settings.exploding_norm:
         text = f"gradient norm {norm:.3g} is above {settings.exploding_norm:g}: exploding"
         return [(EXPLODING, text)]
-    if largest is not None and 0 < norm < settings.vanishing_ratio * largest.grad_norm:
-        share = norm / largest.grad_norm
+    if largest is not None and 0 < rms < settings.vanishing_ratio * largest.grad_rms:
+        share = rms / largest.grad_rms
         text = (
-            f"gradient norm {norm:.3g} is {share:.1e} of the largest "
-            f"({largest.label}, {largest.grad_norm:.3g}): vanishing"
+            f"gradient RMS {rms:.3g} is {share:.1e} of the largest "
+            f"({largest.label}, {largest.grad_rms:.3g}): vanishing"
         )
         return [(VANISHING, text)]
     return []

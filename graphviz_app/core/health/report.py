@@ -90,6 +90,7 @@ class ModuleGradient:
     node_ids: tuple[str, ...]  # their AccumulateGrad nodes
     grad_norm: float
     weight_norm: float
+    grad_rms: float = 0.0  # grad_norm / sqrt(number of values): comparable across sizes
     output_grad_norm: float | None = None
     flags: tuple[str, ...] = ()
     detail: str = ""

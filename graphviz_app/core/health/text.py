@@ -102,11 +102,13 @@ def _module_lines(report: HealthReport) -> list[str]:
         return []
     width = max(len(m.label) for m in (*report.modules, _HEADER))
     rows = [
-        f"  {m.label:<{width}}  {m.grad_norm:>10.3g}  {_optional(m.output_grad_norm):>11}"
-        + (f"  {m.detail}" if m.flags else "")
+        f"  {m.label:<{width}}  {m.grad_norm:>10.3g}  {m.grad_rms:>9.3g}  "
+        f"{_optional(m.output_grad_norm):>11}" + (f"  {m.detail}" if m.flags else "")
         for m in report.modules
     ]
-    header = f"  {_HEADER.label:<{width}}  {'.grad norm':>10}  {'into output':>11}"
+    header = (
+        f"  {_HEADER.label:<{width}}  {'.grad norm':>10}  {'.grad RMS':>9}  {'into output':>11}"
+    )
     return ["", "Gradient norms per module, in forward order:", header, *rows]
 
 

@@ -84,7 +84,10 @@ def _param_link(finding: ParameterFinding) -> str:
 def _modules(modules: tuple[ModuleGradient, ...]) -> str:
     if not modules:
         return ""
-    head = "<tr><th align='left'>module</th><th>.grad norm</th><th>into output</th><th></th></tr>"
+    head = (
+        "<tr><th align='left'>module</th><th>.grad norm</th><th>RMS</th>"
+        "<th>into output</th><th></th></tr>"
+    )
     rows = "".join(_module_row(m) for m in modules)
     return (
         "<h4>Gradient norms per module (forward order)</h4>"
@@ -101,6 +104,7 @@ def _module_row(module: ModuleGradient) -> str:
     title = f" title='{escape(module.detail)}'" if module.detail else ""
     return (
         f"<tr{title}><td>{cell}</td><td align='right'>{module.grad_norm:.3g}</td>"
+        f"<td align='right'>{module.grad_rms:.3g}</td>"
         f"<td align='right'>{into}</td><td{style}>{escape(flag)}</td></tr>"
     )
 

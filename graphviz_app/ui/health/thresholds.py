@@ -10,7 +10,7 @@ from graphviz_app.core.health.settings import HealthSettings
 
 #: HealthSettings field -> label and tooltip.
 LABELS = {
-    "vanishing_ratio": ("vanishing below", "a module's .grad norm below this fraction of "
+    "vanishing_ratio": ("vanishing below", "a module's gradient RMS below this fraction of "
                         "the largest module's is vanishing"),
     "exploding_norm": ("exploding above", "a module's .grad norm above this is exploding"),
     "growth_factor": ("growth per layer", "the gradient flowing back growing by this "
