@@ -6,7 +6,8 @@
 Each shot opens the model in a fresh MainWindow (settings in a temporary file, so
 yours are untouched), runs and records backward, selects a parameter node and saves
 ``window.grab()``. The "backward" shot stops halfway through the pass on the residual
-CNN; the "training" shot trains 20 steps first and shows the Training dock.
+CNN; the "training" shot trains 20 steps first and shows the Training dock; the
+"health" shot checks ``nan_in_backward``'s gradient health and jumps to the first NaN.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ SHOTS = {
     "presentation": ("light", True),
     "backward": ("light", False),
     "training": ("light", False),
+    "health": ("light", False),
 }
 TRAIN_STEPS = 20
 SIZE = (1440, 900)
@@ -62,13 +64,18 @@ def shoot(name: str, model: str, node: str, target: Path) -> None:
         window.appearance.themes.set_presentation(presentation)
         if name == "backward":
             model, node = "residual_cnn", "block.conv1.weight"
+        if name == "health":
+            model = "nan_in_backward"
         wait_for(window.picture_shown, lambda: window.open_model(resolve_model(model)))
         if name == "training":
             train(window)  # each step already ran (and recorded) backward
+        elif name == "health":
+            check_health(window)  # selects the first NaN's node
         else:
             wait_for(window.controller.backward_ready, window.run.backward_action.trigger)
-        chosen = next(n for n in window.result.visible.nodes if n.title == node)  # type: ignore[union-attr]
-        window.scene.select_node(chosen.id)
+        if name != "health":
+            chosen = next(n for n in window.result.visible.nodes if n.title == node)  # type: ignore[union-attr]
+            window.scene.select_node(chosen.id)
         if name == "backward":
             window.stepper.go_to(window.stepper.step_count // 2, follow=True)
         for _ in range(3):
@@ -90,6 +97,14 @@ def train(window: MainWindow) -> None:
     QTimer.singleShot(WAIT_MS, loop.quit)
     loop.exec()
     timer.stop()
+
+
+def check_health(window: MainWindow) -> None:
+    """Run > Check gradient health, then Jump to first NaN."""
+    part = window.parts["HealthControls"]
+    wait_for(window.controller.backward_ready, part.check_action.trigger)  # type: ignore[attr-defined]
+    QApplication.processEvents()
+    part.jump_nan_action.trigger()  # type: ignore[attr-defined]
 
 
 def main(argv: list[str] | None = None) -> int:

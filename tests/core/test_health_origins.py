@@ -8,6 +8,7 @@ the node shows that a finite gradient went in and an infinite one came out.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from graphviz_app.core.autograd.chain_rule import explain_step
 from graphviz_app.core.autograd.forward import forward_and_capture
 from graphviz_app.core.health.check import diagnose
 from graphviz_app.core.health.report import HealthReport
+from graphviz_app.core.layout.style import NON_FINITE_COLOR, grad_fills
 
 Fn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -168,3 +170,16 @@ def test_the_chain_rule_panel_shows_inf_times_zero_where_the_nan_starts() -> Non
     sqrt_lines = explain_step(run.graph.node(sqrt.node_id), sqrt).lines
     assert "input 0: grad / (2 x result) = [1] / [0] = [inf]" in sqrt_lines
     assert "  1 / 0 = inf: the Inf starts here" in sqrt_lines
+
+
+def test_nodes_that_received_nan_or_inf_are_filled_red_when_colouring_by_gradient() -> None:
+    model = Scaled(sqrt_at_zero, torch.float32)
+    run = forward_and_capture(model, (torch.zeros(4),), lambda out, x: out)
+    trace = record_backward(run.walk)
+    by_name = {run.graph.node(s.node_id).name: s.node_id for s in trace.steps}
+    norms = trace.grad_norms()
+    assert norms[by_name["SqrtBackward0"]] == 1.0  # it received the seed
+    assert math.isinf(norms[by_name["SumBackward0"]])  # it received sqrt's inf
+    assert math.isnan(norms[by_name["AccumulateGrad"]])  # w's gradient is NaN
+    fills = grad_fills(norms)
+    assert fills[by_name["SumBackward0"]] == fills[by_name["AccumulateGrad"]] == NON_FINITE_COLOR

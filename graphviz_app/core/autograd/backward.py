@@ -10,6 +10,7 @@ backward raises.
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
@@ -83,12 +84,18 @@ class BackwardTrace:
         return {node_id: grad for node_id, grad in grads.items() if grad is not None}
 
     def grad_norms(self) -> dict[str, float]:
-        """Per node, the norm of the gradient that reached it (for colouring)."""
+        """Per node, the norm of the gradient that reached it (for colouring): NaN or
+        inf when it held one (the statistics' norm counts finite values only), so a
+        NaN's path shows as such."""
         norms: dict[str, float] = {}
         for step in self.steps:
-            parts = [g.stats.norm for g in step.grad_outputs if g and g.stats]
-            if parts:
-                norms[step.node_id] = float(sum(p * p for p in parts) ** 0.5)
+            stats = [g.stats for g in step.grad_outputs if g and g.stats]
+            if any(s.nan_count for s in stats):
+                norms[step.node_id] = math.nan
+            elif any(s.inf_count for s in stats):
+                norms[step.node_id] = math.inf
+            elif stats:
+                norms[step.node_id] = float(sum(s.norm * s.norm for s in stats) ** 0.5)
         return norms
 
 

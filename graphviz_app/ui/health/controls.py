@@ -23,7 +23,6 @@ CHECK_TIP = (
 )
 STALE = "This report is about an earlier graph: check again (Ctrl+Shift+H)."
 DOCK_WIDTH = 340
-DOCK_SHARE = 0.55  # of the window's height, when the dock first opens
 MESSAGE_MS = 10000
 
 
@@ -40,6 +39,10 @@ class HealthControls(QObject):
         self._make_actions()
         right = Qt.DockWidgetArea.RightDockWidgetArea
         self.dock = window.add_dock("Gradient health", "health_dock", self.panel, right, DOCK_WIDTH)
+        # A tab beside the inspector: the report is read top to bottom and needs the
+        # side's whole height (the inspector's histograms leave a sliver below them).
+        window.qt_window.tabifyDockWidget(window.inspector_dock, self.dock)
+        window.inspector_dock.raise_()
         self.dock.hide()  # shown by the first check
         self._add_to_menu_and_toolbar()
         self.panel.link_clicked.connect(self._on_panel_link_clicked)
@@ -191,8 +194,5 @@ class HealthControls(QObject):
             self._checked = None  # said once; links now say so too
 
     def _show_dock(self) -> None:
-        if not self.dock.isVisible():  # the report is long: give it most of the side
-            self.dock.show()
-            height = int(self.window.qt_window.height() * DOCK_SHARE)
-            self.window.qt_window.resizeDocks([self.dock], [height], Qt.Orientation.Vertical)
+        self.dock.show()
         self.dock.raise_()

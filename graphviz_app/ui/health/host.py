@@ -26,6 +26,7 @@ class HealthHost(Protocol):
     view: GraphView
     stepper: BackwardStepper
     backward_dock: QDockWidget
+    inspector_dock: QDockWidget
 
     @property
     def qt_window(self) -> QMainWindow:

@@ -89,9 +89,13 @@ def _modules(modules: tuple[ModuleGradient, ...]) -> str:
         "<th>into output</th><th></th></tr>"
     )
     rows = "".join(_module_row(m) for m in modules)
+    flagged = "".join(
+        f"<li>{escape(m.label)}: {escape(m.detail)}</li>" for m in modules if m.flags
+    )  # fmt: skip
     return (
         "<h4>Gradient norms per module (forward order)</h4>"
-        f"<table cellspacing='0' cellpadding='2'>{head}{rows}</table>"
+        f"<table cellspacing='0' cellpadding='3'>{head}{rows}</table>"
+        + (f"<ul style='color:{PROBLEM_COLOUR}'>{flagged}</ul>" if flagged else "")
     )
 
 
@@ -101,9 +105,8 @@ def _module_row(module: ModuleGradient) -> str:
     into = "-" if module.output_grad_norm is None else f"{module.output_grad_norm:.3g}"
     flag = ", ".join(module.flags)
     style = f" style='color:{PROBLEM_COLOUR}'" if module.flags else ""
-    title = f" title='{escape(module.detail)}'" if module.detail else ""
     return (
-        f"<tr{title}><td>{cell}</td><td align='right'>{module.grad_norm:.3g}</td>"
+        f"<tr><td>{cell}</td><td align='right'>{module.grad_norm:.3g}</td>"
         f"<td align='right'>{module.grad_rms:.3g}</td>"
         f"<td align='right'>{into}</td><td{style}>{escape(flag)}</td></tr>"
     )
