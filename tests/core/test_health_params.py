@@ -187,3 +187,23 @@ def test_the_check_leaves_grad_as_it_was() -> None:
     assert report.healthy
     for name, param in model.named_parameters():
         assert torch.equal(param.grad, before[name])  # type: ignore[arg-type]
+
+
+class ModifiesSavedOutput(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 4)
+        self.unused = nn.Linear(3, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s = torch.sigmoid(self.fc(x))
+        s.mul_(2.0)  # SigmoidBackward0 needs the s it saved: backward refuses
+        return s
+
+
+def test_a_backward_that_raises_is_the_problem_not_its_parameters() -> None:
+    report = check(ModifiesSavedOutput(), X)
+    assert "modified by an inplace operation" in report.backward_error
+    assert report.steps == 0 and report.first_nan is None
+    assert [p.name for p in report.parameters] == ["unused.weight", "unused.bias"]
+    assert report.problems()[0].startswith("backward failed:")

@@ -52,12 +52,15 @@ def parameter_findings(
     states: Sequence[ParamState],
     facts: ForwardFacts,
 ) -> tuple[ParameterFinding, ...]:
-    """A finding for every parameter whose gradient is None or zero, in model order."""
+    """A finding for every parameter whose gradient is None or zero, in model order.
+
+    When backward failed (``trace`` None), the parameters of the graph are left out:
+    they got nothing because of that failure, which the report gives on its own."""
     nodes = {n.leaf_name: n for n in graph.nodes if n.kind is NodeKind.PARAMETER}
     findings = []
     for state in states:
         node = nodes.get(state.name)
-        if state.grad_is_none:
+        if state.grad_is_none and (node is None or trace is not None):
             findings.append(_why_none(state, node, graph, trace, facts))
         elif state.grad_is_zero and node is not None:
             findings.append(_why_zero(state, node, graph, trace))
@@ -96,10 +99,8 @@ def _why_none(
 def _none_arrived(
     name: str, node: Node, graph: AutogradGraph, trace: BackwardTrace | None
 ) -> ParameterFinding:
-    """In the graph, yet no gradient: a consumer sent None (or backward failed first)."""
-    if trace is None:
-        detail = "backward failed before it reached this parameter"
-        return ParameterFinding(name, NO_GRADIENT, detail, True, node.id)
+    """In the graph, yet no gradient: a consumer sent None."""
+    assert trace is not None
     for edge in graph.out_edges(node.id):
         step = trace.step_for(edge.target)
         if step is not None and _sent(step.grad_inputs, edge.input_index) is None:
