@@ -8,7 +8,9 @@ import os
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QToolBar
 
+from graphviz_app.core.health.check import HealthError
 from graphviz_app.io.builtin import resolve_model
+from graphviz_app.session import ModelSession
 from graphviz_app.ui.health.controls import STALE, HealthControls
 
 WAIT_MS = 30_000
@@ -121,3 +123,17 @@ def test_a_wrong_threshold_is_said_and_nothing_runs(qtbot, window) -> None:  # t
     part.panel.thresholds.fields["dead_fraction"].setText("0.5")
     _check(qtbot, window, part)
     assert not part.report.healthy and part.report.settings.exploding_norm == 1e-9
+
+
+def test_a_check_that_cannot_run_says_why_in_the_dock(qtbot, window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window, "two_layer_net")
+
+    def cannot(*args: object, **kwargs: object) -> None:
+        raise HealthError("two_layer_net is open structure-only: no values to check.")
+
+    monkeypatch.setattr(ModelSession, "check_health", cannot)
+    with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS):
+        part.check_action.trigger()
+    text = part.panel.browser.toPlainText()
+    assert text.startswith("The check could not run: two_layer_net is open structure-only")
+    assert part.report is None

@@ -36,6 +36,7 @@ class HealthControls(QObject):
         self.report: HealthReport | None = None
         self._checked: PictureResult | None = None  # the picture the report is about
         self._backward: BackwardResult | None = None  # the pass it was made from
+        self._checking = False  # a check is queued or running
         self._make_actions()
         right = Qt.DockWidgetArea.RightDockWidgetArea
         self.dock = window.add_dock("Gradient health", "health_dock", self.panel, right, DOCK_WIDTH)
@@ -48,6 +49,8 @@ class HealthControls(QObject):
         self.panel.link_clicked.connect(self._on_panel_link_clicked)
         window.picture_shown.connect(self._update_actions)
         window.stepper.step_changed.connect(lambda index: self._update_actions())
+        window.controller.failed.connect(self._on_controller_failed)
+        window.controller.cancelled.connect(self._on_controller_cancelled)
         self._update_actions()
 
     def _make_actions(self) -> None:
@@ -102,6 +105,7 @@ class HealthControls(QObject):
             return
         self.panel.show_message("Checking: forward, a recorded backward, then the report...")
         self._show_dock()
+        self._checking = True
         self.window.controller.submit(
             "Checking gradient health", self._task(settings), self._on_checked
         )
@@ -116,6 +120,7 @@ class HealthControls(QObject):
 
     def _on_checked(self, result: object) -> None:
         assert isinstance(result, HealthResult)
+        self._checking = False
         self.report, self._checked, self._backward = result.report, result.picture, result.backward
         controller = self.window.controller
         if result.picture is not None:
@@ -128,6 +133,16 @@ class HealthControls(QObject):
         verdict = f"{len(problems)} problem(s): {problems[0]}" if problems else "healthy"
         self.window.status.showMessage(f"Gradient health: {verdict}", MESSAGE_MS)
         self._update_actions()
+
+    def _on_controller_failed(self, summary: str, details: str) -> None:
+        if self._checking:  # the error box has the details; the dock says what happened
+            self._checking = False
+            self.panel.show_message(f"The check could not run: {summary}", problem=True)
+
+    def _on_controller_cancelled(self) -> None:
+        if self._checking:
+            self._checking = False
+            self.panel.show_message("The check was cancelled.")
 
     # --- going to what the report names -------------------------------------------
     def jump(self, kind: str) -> None:
