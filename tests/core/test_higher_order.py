@@ -136,3 +136,9 @@ def test_marked_nodes_say_so_in_their_label_and_get_a_double_border() -> None:
     dot = to_dot(graph, style)
     assert dot.count("peripheries=2") == len(second)
     assert all(n.source is not None for n in second)  # the line that called grad
+
+
+def test_wrong_arguments_get_torchs_own_error() -> None:
+    x = torch.randn(3, requires_grad=True)
+    with ForwardRecorder(), pytest.raises(TypeError, match="grad\\(\\) got an unexpected"):
+        torch.autograd.grad((x * 2).sum(), x, create_grahp=True)  # type: ignore[call-arg]

@@ -76,7 +76,10 @@ def run_marking(
     """Call ``func`` (a backward function); with ``create_graph=True``, mark the nodes
     it made. ``source`` gives the user's line (asked only when marking)."""
     name = BACKWARD_FUNCS[func]
-    bound = _SIGNATURES[name].bind(*args, **kwargs).arguments
+    try:
+        bound = _SIGNATURES[name].bind(*args, **kwargs).arguments
+    except TypeError:  # wrong arguments: torch's own call says so in its words
+        return func(*args, **kwargs)
     if not bound.get("create_graph"):
         return func(*args, **kwargs)
     roots = _tensors(bound.get(_ROOT_ARGUMENT[name]))

@@ -5,6 +5,8 @@ numbers that made it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QToolBar
 
@@ -110,7 +112,7 @@ class HealthControls(QObject):
             "Checking gradient health", self._task(settings), self._on_checked
         )
 
-    def _task(self, settings: HealthSettings):  # type: ignore[no-untyped-def]
+    def _task(self, settings: HealthSettings) -> Callable[[ModelSession], HealthResult]:
         style = self.window.style_options
 
         def task(session: ModelSession) -> HealthResult:
