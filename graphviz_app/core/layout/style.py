@@ -96,6 +96,20 @@ def node_label_lines(node: Node, style: GraphStyle) -> list[str]:
     return lines
 
 
+def node_tooltip(node: Node) -> str:
+    """A node's class, forward op, module and source line, one per line (hover text)."""
+    parts = [node.name]
+    if node.op:
+        parts.append(f"forward op: {node.op}")
+    if node.module:
+        parts.append(f"module: {node.module}" + (" (inferred)" if node.module_inferred else ""))
+    if node.source:
+        parts.append(f"source: {node.source}")
+    if node.grad_order > 1:
+        parts.append(higher_order_line(node.grad_order))
+    return "\n".join(parts)
+
+
 def higher_order_line(order: int) -> str:
     """The label line of a node a ``create_graph=True`` backward made."""
     return f"made by backward (order {order})"

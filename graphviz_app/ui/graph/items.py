@@ -30,6 +30,7 @@ from graphviz_app.core.layout.style import (
     STEP_DONE_COLOR,
     STEP_WAITING_COLOR,
     has_non_finite,
+    node_tooltip,
     text_color_on,
 )
 from graphviz_app.ui.common.theme import LIGHT, Theme
@@ -211,7 +212,7 @@ class NodeItem(QGraphicsItem):
     def set_node(self, node: Node) -> None:
         """Take a new record for the same node (new values, same label and place)."""
         self.node = node
-        self.setToolTip(_tooltip(node))
+        self.setToolTip(node_tooltip(node))
         non_finite = has_non_finite(node)
         if non_finite != getattr(self, "non_finite", None):  # only the border can change
             self.non_finite = non_finite
@@ -389,14 +390,3 @@ def _arrowhead(path: EdgePath) -> QPolygonF:
     length = max((direction.x() ** 2 + direction.y() ** 2) ** 0.5, 1e-6)
     normal = QPointF(-direction.y() / length, direction.x() / length) * (length * 0.4)
     return QPolygonF([tip, base + normal, base - normal])
-
-
-def _tooltip(node: Node) -> str:
-    parts = [node.name]
-    if node.op:
-        parts.append(f"forward op: {node.op}")
-    if node.module:
-        parts.append(f"module: {node.module}" + (" (inferred)" if node.module_inferred else ""))
-    if node.source:
-        parts.append(f"source: {node.source}")
-    return "\n".join(parts)
