@@ -1,4 +1,9 @@
-"""``graphviz-app export``: run a model headless and write its graph (or a walk-through)."""
+"""``graphviz-app export``: run a model headless and write its graph (or a walk-through).
+
+A script (a ``.py`` that calls backward) runs as ``python FILE`` would, its output on
+stdout, up to its ``--backward-call`` (the first by default); the graph written is
+the one that call differentiated, with that call's own recorded backward.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,9 @@ from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.threads import configure_torch_threads
 from graphviz_app.core.stepping.state import grad_marks
 from graphviz_app.io.export import format_for, write_atomic
+from graphviz_app.io.model_file import LoadedModel
+from graphviz_app.io.request import LoadRequest
+from graphviz_app.io.script.output import ScriptOutput
 from graphviz_app.io.walkthrough import RecordedPass, write_walkthrough
 from graphviz_app.pdf import render_export
 from graphviz_app.session import ModelSession, PictureResult
@@ -23,19 +31,38 @@ from graphviz_app.session import ModelSession, PictureResult
 def run(args: argparse.Namespace) -> int:
     """Load the model, run forward (and backward for --grads), write the file."""
     fmt = format_for(Path(args.output), args.format) if args.output else ""
+    output = Path(args.output).resolve() if args.output else None  # a script changes cwd
+    steps = Path(args.backward_steps).resolve() if args.backward_steps else None
     configure_torch_threads()
     session = ModelSession(engine=find_engine(args.engine))
-    loaded = session.load(load_request(args))
-    for note in loaded.notes:  # what a definitions-only load skipped
-        print(f"graphviz-app: note: {note}", file=sys.stderr)
-    result = session.picture(_style(args, session.forward()))
-    if args.backward_steps:
-        return _export_walkthrough(session, result, Path(args.backward_steps))
-    dot = _dot_with_grads(session, result) if args.grads else result.dot
-    data = render_export(result.graph, dot, fmt, session.engine, args.dpi)
-    write_atomic(Path(args.output), data)
-    print(f"wrote {args.output} ({fmt}, {len(result.visible.nodes)} nodes, {result.engine})")
-    return 0
+    try:
+        loaded = _load(session, load_request(args), args)
+        for note in loaded.notes:  # what a definitions-only load skipped, a script's state
+            print(f"graphviz-app: note: {note}", file=sys.stderr)
+        if loaded.guesses:
+            print(_guesses_line(loaded.guesses), file=sys.stderr)
+        result = session.picture(_style(args, session.forward()))
+        if steps is not None:
+            return _export_walkthrough(session, result, steps)
+        assert output is not None
+        dot = _dot_with_grads(session, result) if args.grads else result.dot
+        data = render_export(result.graph, dot, fmt, session.engine, args.dpi)
+        write_atomic(output, data)
+        print(f"wrote {args.output} ({fmt}, {len(result.visible.nodes)} nodes, {result.engine})")
+        return 0
+    finally:
+        session.scripts.close()  # a script paused at its call ends here
+
+
+def _load(session: ModelSession, request: LoadRequest, args: argparse.Namespace) -> LoadedModel:
+    """Load ``request``; a script runs, its output on stdout (its note says it ran)."""
+    echo = ScriptOutput(echo=sys.stdout)
+    return session.load(request, output=echo, time_limit=args.time_limit)
+
+
+def _guesses_line(guesses: tuple[str, ...]) -> str:
+    """One line: what was guessed, and the flags that choose instead."""
+    return f"graphviz-app: guessed {'; '.join(guesses)} (choose with --class, --args, --input)"
 
 
 def _dot_with_grads(session: ModelSession, result: PictureResult) -> str:

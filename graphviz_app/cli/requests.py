@@ -17,4 +17,4 @@ def load_request(args: argparse.Namespace) -> LoadRequest:
     Naming a file is the consent to run it; a pickle also needs --allow-pickle."""
     given = Path(args.model)
     path = given if given.is_file() and given.suffix != ".py" else resolve_model(args.model)
-    return request_from_args(path, args)
+    return request_from_args(path.resolve(), args)  # absolute: a script runs in its folder

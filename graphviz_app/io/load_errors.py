@@ -21,7 +21,6 @@ class ModelFileError(RuntimeError):
         self.details = details
 
 
-
 class PickleConsentError(ModelFileError):
     """The file is a pickle that only loads by running code from it; the user must agree
     (``LoadRequest.allow_pickle``)."""

@@ -26,8 +26,16 @@ from typing import Any
 import torch
 
 from graphviz_app.core.autograd.forward import as_input_tuple
+from graphviz_app.core.runtime.user_code import ABORTS, describe_abort
 from graphviz_app.io.load_errors import ModelFileError, ModelTooLargeError
-from graphviz_app.io.python_source import Statement, is_definition, parse_source, statement
+from graphviz_app.io.python_source import (
+    Statement,
+    is_definition,
+    parse_source,
+    source_text,
+    statement,
+)
+from graphviz_app.io.request import LoadRequest
 
 __all__ = ["LoadedModel", "ModelFileError", "import_model_module", "load_model_file"]
 
@@ -49,6 +57,9 @@ class LoadedModel:
     notes: tuple[str, ...] = field(default=())  # what the user should know: skipped code...
     structure_only: bool = False  # on the meta device: the graph, no values
     example_target: torch.Tensor | None = None  # what a chosen standard loss compares with
+    guesses: tuple[str, ...] = ()  # what was guessed: "class Net (...)", "input 1x3x32x32..."
+    resolved: LoadRequest | None = None  # the choices made, guesses included (to edit them)
+    parameter_count: int | None = None  # when not the model's parameters (a script's)
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,12 @@ def import_file(path: Path, definitions_only: bool = False) -> ImportedFile:
     except ModelFileError:
         sys.modules.pop(name, None)
         raise
+    except ABORTS as exc:  # sys.exit(), exit(), os._exit(), KeyboardInterrupt at import
+        sys.modules.pop(name, None)
+        raise ModelFileError(
+            f"Importing {path.name} {describe_abort(exc)}: the file tried to end the program.",
+            traceback.format_exc(),
+        ) from exc
     except Exception as exc:  # a user's file may raise anything while importing
         sys.modules.pop(name, None)
         raise ModelFileError(
@@ -136,7 +153,7 @@ def import_file(path: Path, definitions_only: bool = False) -> ImportedFile:
 
 
 def _run_definitions(path: Path, tree: ast.Module, module: ModuleType) -> ImportedFile:
-    text = path.read_text(encoding="utf-8")
+    text = source_text(path.read_bytes())
     skipped, missing = [], []
     for node in tree.body:
         if not is_definition(node):
@@ -183,6 +200,10 @@ def run_user(path: Path, what: str, fn: Callable[[], Any]) -> Any:
         return fn()
     except MemoryError as exc:
         raise _too_large(path, what, exc) from exc
+    except ABORTS as exc:  # sys.exit(), exit(), os._exit(), KeyboardInterrupt
+        raise ModelFileError(
+            f"{path.name}: {what} {describe_abort(exc)}.", traceback.format_exc()
+        ) from exc
     except Exception as exc:  # the user's code may raise anything: report, don't crash
         if isinstance(exc, RuntimeError) and any(w in str(exc) for w in _MEMORY_WORDS):
             raise _too_large(path, what, exc) from exc

@@ -8,10 +8,17 @@ load, which executes only the statements :func:`is_definition` accepts.
 from __future__ import annotations
 
 import ast
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 from graphviz_app.io.load_errors import ModelFileError
+from graphviz_app.io.source_facts import (
+    FileKind,
+    backward_lines,
+    choose_model_class,
+    file_kind,
+)
 
 #: Base classes (their last dotted name) that make a class an ``nn.Module``.
 MODULE_BASES = frozenset(
@@ -60,7 +67,9 @@ class Statement:
 
 @dataclass(frozen=True)
 class SourceSummary:
-    """The file's conventions, classes and the statements a definitions-only load skips."""
+    """The file's conventions, classes and the statements a definitions-only load skips,
+    how it opens (``kind``, a :class:`~graphviz_app.io.source_facts.FileKind` value)
+    and, without ``build_model()``, the class that is its model and why."""
 
     path: str
     has_build_model: bool
@@ -68,6 +77,16 @@ class SourceSummary:
     classes: tuple[ModuleClass, ...]
     skipped: tuple[Statement, ...]
     doc: str = ""
+    kind: str = FileKind.CLASSES.value
+    backward_lines: tuple[int, ...] = ()
+    model_class: str = ""
+    model_reason: str = ""
+
+    @property
+    def is_script(self) -> bool:
+        """True for a file that runs as ``python FILE`` and is paused at its backward
+        calls."""
+        return self.kind == FileKind.SCRIPT.value
 
     @property
     def follows_conventions(self) -> bool:
@@ -81,8 +100,9 @@ class SourceSummary:
         return tuple(s for s in self.skipped if not s.text.startswith("if __name__"))
 
 
-def read_source(path: Path) -> str:
-    """The file's text; an empty or binary file is a :class:`ModelFileError`."""
+def read_source(path: Path) -> bytes:
+    """The file's bytes; an empty or binary file, or text that is not in its encoding
+    (UTF-8 unless a coding cookie says otherwise), is a :class:`ModelFileError`."""
     data = path.read_bytes()
     if not data.strip():
         raise ModelFileError(
@@ -91,18 +111,27 @@ def read_source(path: Path) -> str:
     if b"\x00" in data[:4096]:
         raise ModelFileError(f"{path.name} is not a Python file: it holds binary data (NUL bytes).")
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
+        source_text(data)
+    except (UnicodeDecodeError, SyntaxError) as exc:
+        where = f"byte {exc.start}" if isinstance(exc, UnicodeDecodeError) else "its coding line"
         raise ModelFileError(
-            f"{path.name} is not a Python file: byte {exc.start} is not UTF-8 text."
+            f"{path.name} is not a Python file: {where} does not decode as text ({exc})."
         ) from exc
+    return data
+
+
+def source_text(data: bytes) -> str:
+    """The text Python itself reads from ``data``: a UTF-8 byte-order mark dropped, a
+    coding cookie honoured, CRLF and CR-only line ends made newlines."""
+    return importlib.util.decode_source(data)
 
 
 def parse_source(path: Path) -> ast.Module:
-    """The file's syntax tree; a syntax error names ``file:line``."""
-    text = read_source(path)
+    """The file's syntax tree, parsed from its bytes as Python does; a syntax error
+    names ``file:line``."""
+    data = read_source(path)
     try:
-        return ast.parse(text, filename=str(path))
+        return ast.parse(data, filename=str(path))
     except SyntaxError as exc:
         line = (exc.text or "").rstrip()
         raise ModelFileError(
@@ -113,20 +142,28 @@ def parse_source(path: Path) -> ast.Module:
 
 
 def summarize_source(path: Path) -> SourceSummary:
-    """Read ``path`` (without running it): conventions, Module classes, skipped statements."""
+    """Read ``path`` (without running it): conventions, Module classes, skipped
+    statements, how it opens and which class is its model."""
     tree = parse_source(path)
     functions = {
         n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
     }
-    text = path.read_text(encoding="utf-8")
+    text = source_text(path.read_bytes())
     skipped = tuple(statement(node, text) for node in tree.body if not is_definition(node))
+    classes = module_classes(tree)
+    has_build_model = "build_model" in functions
+    chosen = choose_model_class(tree, [c.name for c in classes])
     return SourceSummary(
         path=str(path),
-        has_build_model="build_model" in functions,
+        has_build_model=has_build_model,
         has_example_inputs="example_inputs" in functions,
-        classes=module_classes(tree),
+        classes=classes,
         skipped=skipped,
         doc=(ast.get_docstring(tree) or "").strip(),
+        kind=file_kind(has_build_model, bool(skipped), len(classes), tree).value,
+        backward_lines=backward_lines(tree),
+        model_class=chosen[0] if chosen else "",
+        model_reason=chosen[1] if chosen else "",
     )
 
 
@@ -144,11 +181,17 @@ def module_classes(tree: ast.Module) -> tuple[ModuleClass, ...]:
                 changed = True
     ordered = sorted(found.values(), key=lambda n: n.lineno)
     return tuple(
-        ModuleClass(
-            n.name, n.lineno, _init_params(n, classes), (ast.get_docstring(n) or "").strip()
-        )
-        for n in ordered
+        ModuleClass(n.name, n.lineno, _init_params(n, classes), _class_doc(n)) for n in ordered
     )
+
+
+def _class_doc(node: ast.ClassDef) -> str:
+    """The class's docstring and its ``__init__``'s (where parameters are documented)."""
+    init = next(
+        (i for i in node.body if isinstance(i, ast.FunctionDef) and i.name == "__init__"), None
+    )
+    parts = [ast.get_docstring(node) or "", ast.get_docstring(init) or "" if init else ""]
+    return "\n\n".join(p.strip() for p in parts if p.strip())
 
 
 def _is_module_base(base: ast.expr, known: dict[str, ast.ClassDef]) -> bool:

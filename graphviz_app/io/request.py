@@ -27,6 +27,7 @@ class LoadRequest:
     architecture: str = ""  # a state_dict's model: the .py file that builds it
     allow_pickle: bool = False  # the user agreed to unpickle (run code from) the file
     structure_only: bool = False  # build on the meta device: structure, no values
+    backward_call: int = 1  # a script: show its Nth backward call (it runs on to it)
 
     @classmethod
     def of(cls, source: str | Path | LoadRequest) -> LoadRequest:
@@ -87,6 +88,10 @@ _FLAGS: tuple[tuple[str, str, str | None, str], ...] = (
 )
 
 
+#: Seconds a script may run without reaching its next backward call (``--time-limit``).
+SCRIPT_TIME_LIMIT_S = 60.0
+
+
 def add_request_options(parser: argparse.ArgumentParser) -> None:
     """The command-line flags that fill a :class:`LoadRequest` (``graphviz-app export``)."""
     group = parser.add_argument_group("loading the model file")
@@ -95,6 +100,24 @@ def add_request_options(parser: argparse.ArgumentParser) -> None:
             group.add_argument(flag, dest=field, action="store_true", help=text)
         else:
             group.add_argument(flag, dest=field, default="", metavar=metavar, help=text)
+    scripts = parser.add_argument_group(
+        "scripts (a .py that calls backward: it runs as python FILE would, up to that call)"
+    )
+    scripts.add_argument(
+        "--backward-call",
+        type=int,
+        default=1,
+        metavar="N",
+        help="show the script's Nth backward call (default: its first)",
+    )
+    scripts.add_argument(
+        "--time-limit",
+        type=float,
+        default=SCRIPT_TIME_LIMIT_S,
+        metavar="SECONDS",
+        help="stop a script that has not reached its next backward call within this "
+        f"many seconds (default {SCRIPT_TIME_LIMIT_S:g}; 0: no limit)",
+    )
 
 
 def request_from_args(path: str | Path, args: argparse.Namespace) -> LoadRequest:
@@ -108,4 +131,5 @@ def request_from_args(path: str | Path, args: argparse.Namespace) -> LoadRequest
         architecture=getattr(args, "architecture", ""),
         allow_pickle=getattr(args, "allow_pickle", False),
         structure_only=getattr(args, "structure_only", False),
+        backward_call=getattr(args, "backward_call", 1),
     )

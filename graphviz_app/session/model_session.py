@@ -32,11 +32,14 @@ from graphviz_app.core.training.trainer import TrainRecord, TrainSettings
 from graphviz_app.io.loaders import load_model
 from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.io.request import LoadRequest
+from graphviz_app.io.script.output import ScriptOutput
 from graphviz_app.session.devices import DeviceChoice, DeviceSwitchResult, switch_device
 from graphviz_app.session.gradients import check_session_gradients
 from graphviz_app.session.health import HealthResult, HealthSubject, check_health
 from graphviz_app.session.live import LiveModel, graph_parameters, live_run
 from graphviz_app.session.results import BackwardResult, PictureResult, StepResult, TrainRunResult
+from graphviz_app.session.script import script_summary
+from graphviz_app.session.script_steps import SCRIPT_TRAINS, ScriptSteps
 from graphviz_app.session.training import train, train_one
 
 _T = TypeVar("_T")
@@ -54,6 +57,8 @@ class ModelSession:
         self.run: ForwardRun | None = None
         self._timings: list[tuple[str, float]] = []
         self._training: TrainingState | None = None
+        #: Script mode: the running script, its calls and records (see ``session.script``).
+        self.scripts = ScriptSteps(self)
 
     @property
     def engine(self) -> GraphvizEngine:
@@ -69,14 +74,18 @@ class ModelSession:
         source: str | Path | LoadRequest,
         style: GraphStyle,
         cancel: CancelToken | None = None,
+        output: ScriptOutput | None = None,
+        time_limit: float = 0.0,
     ) -> PictureResult:
         """Load a model file, run its forward pass and lay out the captured graph.
 
-        A big graph opens with its repeated blocks folded and its modules collapsed to
-        the deepest level that draws quickly (the result's style says which). When any
-        step fails or is stopped, the session keeps the model it had (still on screen).
+        A script runs until its first backward call (``output`` gets what it prints;
+        ``time_limit`` stops it when no backward call comes in time). A big graph
+        opens with its repeated blocks folded and its modules collapsed to the deepest
+        level that draws quickly (the result's style says which). When any step fails
+        or is stopped, the session keeps the model it had (still on screen).
         """
-        return self._open(lambda: self.load(source), style, cancel)
+        return self._open(lambda: self.load(source, cancel, output, time_limit), style, cancel)
 
     def adopt(
         self, live: LiveModel, style: GraphStyle, cancel: CancelToken | None = None
@@ -88,7 +97,7 @@ class ModelSession:
     def _open(
         self, load: Callable[[], object], style: GraphStyle, cancel: CancelToken | None
     ) -> PictureResult:
-        previous = self.loaded, self.run, self._training
+        previous = self.loaded, self.run, self._training, self.scripts.saved()
         try:
             load()
             _check(cancel)
@@ -98,31 +107,52 @@ class ModelSession:
                 style = self.drawer.opening_style(graph, style)
             return self.picture(style, cancel)
         except BaseException:  # an interrupt too: the previous model stays whole
-            self.loaded, self.run, self._training = previous
+            self.loaded, self.run, self._training, saved = previous
+            self.scripts.restore(saved)
             if self.loaded is not None:
                 self.drawer.set_model(self.loaded.model)
             raise
 
-    def load(self, source: str | Path | LoadRequest) -> LoadedModel:
+    def load(
+        self,
+        source: str | Path | LoadRequest,
+        cancel: CancelToken | None = None,
+        output: ScriptOutput | None = None,
+        time_limit: float = 0.0,
+    ) -> LoadedModel:
         """Load a model file (a path, or a request with the user's choices) and build
-        its model and example inputs."""
+        its model and example inputs; a script runs to its backward call (see
+        :meth:`open`)."""
         self._timings = []
         request = LoadRequest.of(source)
-        self.loaded = self.timed("load", lambda: load_model(request))
-        self.drawer.set_model(self.loaded.model)
+        summary = script_summary(request)
+        if summary is not None:
+            return self.scripts.open(request, summary, cancel, output, time_limit)
+        loaded = self.timed("load", lambda: load_model(request))
+        self.scripts.close()
+        self.use_loaded(loaded)
+        return loaded
+
+    def use_loaded(self, loaded: LoadedModel, same_modules: bool = False) -> None:
+        """Make ``loaded`` the open model (``same_modules``: a script's next call, whose
+        modules have not changed: the layouts made so far stay cached)."""
+        self.loaded = loaded
+        if not same_modules:
+            self.drawer.set_model(loaded.model)
         self._training = None
-        return self.loaded
 
     def _use(self, live: LiveModel) -> LiveModel:
         self._timings = []
-        self.loaded = live
-        self.drawer.set_model(live.model)
-        self._training = None
+        self.scripts.close()
+        self.use_loaded(live)
         return live
 
     def forward(self) -> AutogradGraph:
-        """Run forward on the open model under the recorder and capture its graph."""
+        """Run forward on the open model under the recorder and capture its graph (a
+        script's graph is the one its backward call differentiated: not run again)."""
         loaded = self._require_loaded()
+        if self.scripts.active and self.run is not None:
+            return self.run.graph
         return self.capture_step(loaded.inputs, loaded.loss_fn).graph
 
     def capture_step(self, inputs: tuple[torch.Tensor, ...], loss: LossFn | None) -> ForwardRun:
@@ -159,7 +189,9 @@ class ModelSession:
             layout=drawing.layout,
             style=drawing.style,
             engine=self.engine.describe(),
-            parameter_count=sum(p.numel() for p in loaded.model.parameters())
+            parameter_count=loaded.parameter_count
+            if loaded.parameter_count is not None
+            else sum(p.numel() for p in loaded.model.parameters())
             or graph_parameters(run.graph),
             timings=timings,
             folds=drawing.folds,
@@ -167,6 +199,9 @@ class ModelSession:
             notice=drawing.notice,
             notes=loaded.notes,
             layout_kind=drawing.layout_kind,
+            guesses=loaded.guesses,
+            resolved=loaded.resolved,
+            script=self.scripts.state(),
         )
 
     def backward(self, retain_graph: bool = False) -> BackwardResult:
@@ -179,6 +214,9 @@ class ModelSession:
         run = self.run
         if run is None:
             raise RuntimeError("Run the forward pass first: there is no graph to go back through.")
+        recorded = self.scripts.backward
+        if recorded is not None:  # a script's own call, recorded while it ran
+            return recorded
         if not run.roots:  # a finished graph: its recorded backward, if it came with one
             return self._recorded_backward(run.graph)
         start = time.perf_counter()
@@ -201,6 +239,8 @@ class ModelSession:
     def training(self) -> TrainingState:
         """The open model's training state (its weights at load time kept for reset)."""
         loaded = self._require_loaded()
+        if self.scripts.active:
+            raise RuntimeError(SCRIPT_TRAINS)
         if isinstance(loaded, LiveModel) and not loaded.trainable:
             raise TrainingError(loaded.not_trainable())
         if self._training is None:
@@ -247,7 +287,7 @@ class ModelSession:
         the reason). The first optimizer imports ``torch._dynamo`` (1 s alone, far
         more next to a busy GUI thread): better while the user reads the graph."""
         loaded = self._require_loaded()
-        if isinstance(loaded, LiveModel) and not loaded.trainable:
+        if self.scripts.active or (isinstance(loaded, LiveModel) and not loaded.trainable):
             return DeviceChoice(list_devices(), "cpu", "float32")  # nothing to move
         state = self.training
         return DeviceChoice(list_devices(), state.device, state.dtype)

@@ -12,6 +12,32 @@ from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout.dot import GraphLayout, to_dot
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.training.trainer import TrainRecord
+from graphviz_app.io.request import LoadRequest
+
+
+@dataclass(frozen=True)
+class ScriptState:
+    """Where an open script is: paused at backward call ``call`` (``location``), or
+    ended (``status`` "finished", "exited", "failed" or "stopped", and ``message``)."""
+
+    path: str
+    call: int  # the backward call shown (0: none yet)
+    location: str = ""  # "train.py:42 (in train)": the call's line
+    status: str = "paused"
+    message: str = ""  # how it ended, in words
+    details: str = ""  # the traceback, when it failed
+    calls: int = 0  # backward calls made so far
+
+    @property
+    def paused(self) -> bool:
+        """True while the script waits at a backward call (Next backward goes on)."""
+        return self.status == "paused"
+
+    def describe(self) -> str:
+        """One line for the window: ``Paused at backward call 3 (train.py:42).``"""
+        if self.paused:
+            return f"Paused at backward call {self.call} ({self.location})."
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -33,6 +59,9 @@ class PictureResult:
     notice: str | None = None  # why more is collapsed than asked, if it is
     notes: tuple[str, ...] = ()  # what loading the file skipped or could not import
     layout_kind: str = ""  # "cached", "spliced" or "full": how the layout was made
+    guesses: tuple[str, ...] = ()  # what opening the file guessed (class, arguments, input)
+    resolved: LoadRequest | None = None  # the choices it was opened with, guesses included
+    script: ScriptState | None = None  # set when the file runs as a script
 
     @property
     def visible(self) -> AutogradGraph:
@@ -87,3 +116,15 @@ class TrainRunResult:
     last: StepResult | None
     requested: int
     stopped: bool
+
+
+@dataclass(frozen=True)
+class ScriptStep:
+    """A script run on to a backward call (or to its end): the picture of the call
+    shown, its recorded backward (None when the script left only a graph, or ended),
+    every call's record since the previous step (for the plots), and where it is."""
+
+    picture: PictureResult | None
+    backward: BackwardResult | None
+    records: tuple[TrainRecord, ...]
+    state: ScriptState

@@ -229,6 +229,30 @@ def record_backward(
     return BackwardTrace(recorder.finished_steps(), retain_graph)
 
 
+class BackwardRecording:
+    """What :func:`recording_backward` saw; :meth:`trace` once the block has ended."""
+
+    def __init__(self, recorder: _Recorder) -> None:
+        self._recorder = recorder
+
+    def trace(self, retain_graph: bool) -> BackwardTrace:
+        """The steps recorded, in the engine's order (``retain_graph``: as the call had it)."""
+        return BackwardTrace(self._recorder.finished_steps(), retain_graph)
+
+
+@contextlib.contextmanager
+def recording_backward(
+    walk: AutogradWalk, preview_limit: int = DEFAULT_PREVIEW
+) -> Iterator[BackwardRecording]:
+    """Record every backward through ``walk``'s nodes run inside the block: the
+    caller runs it (a user's own ``loss.backward(gradient, retain_graph=...)``, as
+    the user called it, so ``.grad`` ends up exactly as without the app). The hooks
+    are removed on leaving, also when the backward raised."""
+    recorder = _Recorder(walk, preview_limit)
+    with _hooked(walk, recorder):
+        yield BackwardRecording(recorder)
+
+
 def record_gradients(
     walk: AutogradWalk,
     grad_tensors: Sequence[torch.Tensor] | None = None,

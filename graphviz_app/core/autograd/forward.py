@@ -15,6 +15,7 @@ from graphviz_app.core.autograd.cuts import CutPoint, resolve_cuts
 from graphviz_app.core.autograd.recorder import ForwardRecorder
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.graph.walk import AutogradWalk, CaptureError, walk_autograd
+from graphviz_app.core.runtime.user_code import ABORTS, describe_abort
 
 LossFn = Callable[..., torch.Tensor]
 
@@ -96,6 +97,9 @@ def forward_and_capture(
 def _call(what: str, fn: Callable[[], Any]) -> Any:
     try:
         return fn()
+    except ABORTS as exc:  # sys.exit(), exit(), os._exit() or KeyboardInterrupt in forward
+        summary = f"The model's {what} {describe_abort(exc)}: it tried to end the program."
+        raise ForwardError(summary, traceback.format_exc()) from exc
     except Exception as exc:  # the user's code may raise anything: report, don't crash
         summary = f"The model's {what} raised {type(exc).__name__}: {exc}"
         raise ForwardError(summary, traceback.format_exc()) from exc

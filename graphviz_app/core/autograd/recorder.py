@@ -17,7 +17,8 @@ from __future__ import annotations
 import linecache
 import os
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -88,6 +89,12 @@ class ForwardRecorder:
         Record value statistics and previews of each op's output.
     preview_limit:
         Maximum number of elements kept in a value preview.
+    resolve:
+        Optional: names a module ``model`` does not (a script's own models, found
+        when first called): id of each module -> its path, or {} when unknown.
+
+    Module hooks are global, so calls made on other threads than the one that
+    entered the recorder are ignored (the torch function mode is per thread).
     """
 
     def __init__(
@@ -95,8 +102,12 @@ class ForwardRecorder:
         model: torch.nn.Module | None = None,
         with_values: bool = True,
         preview_limit: int = DEFAULT_PREVIEW,
+        resolve: Callable[[torch.nn.Module], dict[int, str]] | None = None,
     ) -> None:
         self._names = {id(m): name for name, m in model.named_modules()} if model else {}
+        self._resolve = resolve
+        self._unresolved: set[int] = set()  # ids the resolver did not know (asked once)
+        self._thread = 0
         self._stack: list[str] = []
         self._with_values = with_values
         self._preview_limit = preview_limit
@@ -108,6 +119,7 @@ class ForwardRecorder:
         self.modules_run: dict[str, None] = {}  # module paths in the order they first ran
 
     def __enter__(self) -> ForwardRecorder:
+        self._thread = threading.get_ident()
         self._handles = [
             register_module_forward_pre_hook(self._push),
             register_module_forward_hook(self._pop, always_call=True),
@@ -137,7 +149,14 @@ class ForwardRecorder:
         self._stack.clear()
 
     def _push(self, module: torch.nn.Module, args: object) -> None:
+        if threading.get_ident() != self._thread:
+            return
         name = self._names.get(id(module))
+        if name is None and self._resolve is not None and id(module) not in self._unresolved:
+            self._names.update(self._resolve(module))
+            name = self._names.get(id(module))
+            if name is None:
+                self._unresolved.add(id(module))
         if name is None:
             parent = self._stack[-1] if self._stack else ""
             name = f"{parent}.<{type(module).__name__}>" if parent else type(module).__name__
@@ -146,7 +165,7 @@ class ForwardRecorder:
 
     def _pop(self, module: torch.nn.Module, args: object, output: object) -> None:
         # A forward hook must return None, or it would replace the module's output.
-        if self._stack:
+        if self._stack and threading.get_ident() == self._thread:
             self._stack.pop()
 
     def annotate(self, func: Any, result: object, args: tuple[Any, ...] = ()) -> None:

@@ -1,17 +1,18 @@
-"""Python model files: the conventions (``build_model()``), or a class the user picks.
+"""Python model files: the conventions (``build_model()``), or a class of the file.
 
-A file without ``build_model()`` is loaded by building ``request.class_name`` with
-``request.init_args`` (see :func:`parse_init_args`) and inputs from
-``request.input_spec`` (or the file's ``example_inputs()``). With
-``request.definitions_only`` only the file's definitions run; with
-``request.structure_only`` the model and inputs are built on the meta device.
+A file without ``build_model()`` is loaded by building ``request.class_name`` (or the
+file's model, found as :mod:`graphviz_app.io.loaders.class_file` says) with
+``request.init_args`` (or guessed ones). Inputs come from ``request.input_spec``, the
+file's ``example_inputs()``, or a guess that runs. Every guess is said in the loaded
+model's ``guesses``. With ``request.definitions_only`` only the file's definitions run;
+with ``request.structure_only`` the model and inputs are built on the meta device.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import torch
@@ -19,7 +20,8 @@ import torch
 from graphviz_app.core.autograd.forward import as_input_tuple
 from graphviz_app.core.runtime.devices import made_on
 from graphviz_app.io.input_spec import make_inputs, parse_input_spec
-from graphviz_app.io.load_errors import ChoiceNeededError, ModelFileError
+from graphviz_app.io.load_errors import ModelFileError
+from graphviz_app.io.loaders.class_file import ClassChoice, choose_class, guessed_inputs
 from graphviz_app.io.loaders.detect import FileFormat
 from graphviz_app.io.loaders.registry import register
 from graphviz_app.io.model_file import (
@@ -30,6 +32,8 @@ from graphviz_app.io.model_file import (
     required,
     run_user,
 )
+from graphviz_app.io.python_source import summarize_source
+from graphviz_app.io.source_facts import FileKind
 from graphviz_app.io.request import LoadRequest
 
 CallArgs = tuple[tuple[Any, ...], dict[str, Any]]
@@ -40,23 +44,48 @@ def register_loaders() -> None:
     register(FileFormat.PYTHON.value, load_python)
 
 
+@dataclasses.dataclass
+class Built:
+    """A file's model and inputs, the request that would build them again without
+    guessing (``resolved``), and the guesses made."""
+
+    model: torch.nn.Module
+    inputs: tuple[torch.Tensor, ...]
+    resolved: LoadRequest
+    guesses: list[str]
+
+
 def load_python(request: LoadRequest) -> LoadedModel:
     """Load a ``.py`` model file as ``request`` says (see the module docstring)."""
     path = Path(request.path).resolve()
+    if not request.class_name and summarize_source(path).kind == FileKind.NO_AUTOGRAD.value:
+        raise ModelFileError(no_autograd_text(path))
     imported = import_file(path, request.definitions_only)
-    model, inputs = build_from(imported, path, request)
+    built = build_from(imported, path, request)
     module = imported.module
+    class_name = built.resolved.class_name
     return LoadedModel(
-        name=path.stem if not request.class_name else f"{path.stem}.{request.class_name}",
+        name=f"{path.stem}.{class_name}" if class_name else path.stem,
         path=path,
-        model=model,
-        inputs=inputs,
+        model=built.model,
+        inputs=built.inputs,
         loss_fn=getattr(module, "loss_fn", None),
         make_batch=None if request.structure_only else getattr(module, "make_batch", None),
         doc=(module.__doc__ or "").strip(),
         notes=imported.notes(),
         structure_only=request.structure_only,
         example_target=_example_target(module, path, request),
+        guesses=tuple(built.guesses),
+        resolved=built.resolved,
+    )
+
+
+def no_autograd_text(path: Path) -> str:
+    """Why a file without backward calls, modules or ``requires_grad`` has nothing to draw."""
+    return (
+        f"{path.name} does no autograd: it never calls backward() or torch.autograd.grad(), "
+        "defines no nn.Module and never asks for requires_grad, so there is no autograd "
+        "graph to draw (are its gradients computed by hand?). None of its code was run."
     )
 
 
@@ -73,37 +102,54 @@ def _example_target(module: Any, path: Path, request: LoadRequest) -> torch.Tens
     return target
 
 
-def build_from(
-    imported: ImportedFile, path: Path, request: LoadRequest
-) -> tuple[torch.nn.Module, tuple[torch.Tensor, ...]]:
-    """The model and inputs of an imported file, as ``request`` says."""
+def build_from(imported: ImportedFile, path: Path, request: LoadRequest) -> Built:
+    """The model and inputs of an imported file, as ``request`` says (guessing what it
+    leaves open)."""
     module = imported.module
-    if request.class_name:
-        build = _class_builder(module, path, request)
-        what = f"{request.class_name}({request.init_args.strip(' ()')})"
-    elif callable(getattr(module, "build_model", None)):
-        build, what = required(module, path, "build_model"), "build_model()"
+    choice: ClassChoice | None = None
+    if request.class_name or not callable(getattr(module, "build_model", None)):
+        choice = choose_class(module, path, request, summarize_source(path), parse_init_args)
+        cls, args, kwargs = choice.cls, choice.args, choice.kwargs
+        build, what = (lambda: cls(*args, **kwargs)), f"{choice.name}({choice.init_text})"
     else:
-        raise ChoiceNeededError(_no_build_model(module, path))
+        build, what = required(module, path, "build_model"), "build_model()"
     with made_on(_device(request)):
         model = check_module(path, what, _run_explained(imported, path, what, build))
-    return model, _inputs(imported, path, request)
+    guesses = list(choice.guesses) if choice else []
+    resolved = dataclasses.replace(
+        request,
+        class_name=choice.name if choice else "",
+        init_args=choice.init_text if choice else "",
+    )
+    inputs, spec = _inputs(imported, path, request, model, choice, guesses)
+    return Built(model, inputs, dataclasses.replace(resolved, input_spec=spec), guesses)
 
 
-def _inputs(imported: ImportedFile, path: Path, request: LoadRequest) -> tuple[torch.Tensor, ...]:
+def _inputs(
+    imported: ImportedFile,
+    path: Path,
+    request: LoadRequest,
+    model: torch.nn.Module,
+    choice: ClassChoice | None,
+    guesses: list[str],
+) -> tuple[tuple[torch.Tensor, ...], str]:
+    """The inputs, and the spec the user gave or that was guessed ("" for the file's
+    own ``example_inputs()``)."""
     device = "meta" if request.structure_only else None
     if request.input_spec.strip():
-        return make_inputs(parse_input_spec(request.input_spec), device)
+        return make_inputs(parse_input_spec(request.input_spec), device), request.input_spec
     example = getattr(imported.module, "example_inputs", None)
     if not callable(example):
-        raise ChoiceNeededError(
-            f"{path.name} defines no example_inputs(): give an input spec such as "
-            "'1x3x32x32:float32' (or '4x16:int64[0,1000)' for token ids)."
-        )
+        values = choice.values() if choice else {}
+        name = choice.name if choice else ""
+        with made_on(_device(request)):
+            inputs, spec, origin = guessed_inputs(model, path, name, values, _device(request))
+        guesses.append(f"input {spec} from {origin}")
+        return inputs, spec
     with made_on(_device(request)):
         value = _run_explained(imported, path, "example_inputs()", example)
     try:
-        return as_input_tuple(value)
+        return as_input_tuple(value), ""
     except TypeError as exc:
         raise ModelFileError(f"{path.name}: {exc}") from exc
 
@@ -111,17 +157,6 @@ def _inputs(imported: ImportedFile, path: Path, request: LoadRequest) -> tuple[t
 def _device(request: LoadRequest) -> str:
     """The meta device for a structure-only load (no memory, no values)."""
     return "meta" if request.structure_only else "cpu"
-
-
-def _class_builder(module: ModuleType, path: Path, request: LoadRequest) -> Any:
-    cls = getattr(module, request.class_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
-        raise ChoiceNeededError(
-            f"{path.name} defines no nn.Module class {request.class_name!r}. "
-            + _classes_text(module)
-        )
-    args, kwargs = parse_init_args(request.init_args)
-    return lambda: cls(*args, **kwargs)
 
 
 def _run_explained(imported: ImportedFile, path: Path, what: str, fn: Any) -> Any:
@@ -142,30 +177,6 @@ def _missing_import_hint(imported: ImportedFile, cause: BaseException | None) ->
         if cause.name in missing.names:
             return f"It comes from an import that failed: {missing.describe()}."
     return ""
-
-
-def _no_build_model(module: ModuleType, path: Path) -> str:
-    return f"{path.name} defines no build_model(): choose the class to build. " + _classes_text(
-        module
-    )
-
-
-def _classes_text(module: ModuleType) -> str:
-    names = module_class_names(module)
-    if not names:
-        return "It defines no nn.Module subclass either."
-    return f"Its nn.Module classes: {', '.join(names)} (--class NAME on the command line)."
-
-
-def module_class_names(module: ModuleType) -> list[str]:
-    """The ``nn.Module`` subclasses defined in ``module`` itself (not imported ones)."""
-    return [
-        name
-        for name, value in vars(module).items()
-        if isinstance(value, type)
-        and issubclass(value, torch.nn.Module)
-        and value.__module__ == module.__name__
-    ]
 
 
 def parse_init_args(text: str) -> CallArgs:
@@ -189,7 +200,8 @@ def parse_init_args(text: str) -> CallArgs:
     except (ValueError, SyntaxError) as exc:
         raise ModelFileError(
             f"Constructor arguments must be Python literals (numbers, strings, tuples, lists, "
-            f"dicts, True/False/None): {text!r} is not ({exc})."
+            f"dicts, True/False/None), the file's module-level names or calls of its classes: "
+            f"{text!r} is not ({exc})."
         ) from exc
     if len(args) == 1 and not kwargs and text.startswith(("(", "{")):
         return _unpack_single(args[0])

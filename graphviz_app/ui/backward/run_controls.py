@@ -13,6 +13,7 @@ from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.training.trainer import TrainRecord, TrainSettings
 from graphviz_app.io.walkthrough import RecordedPass, write_walkthrough
 from graphviz_app.session import BackwardResult, ModelSession, PictureResult
+from graphviz_app.session.results import ScriptState
 from graphviz_app.ui.backward.stepper import BackwardStepper
 from graphviz_app.ui.common.actions import make_action
 from graphviz_app.ui.common.dialogs import ask_folder
@@ -105,10 +106,12 @@ class RunControls(QObject):
             "settings); the graph and the gradients of that step are shown",
         )
 
-    def set_model_open(self, is_open: bool) -> None:
-        """Forward and backward need an open model."""
-        for action in (self.forward_action, self.backward_action, self.train_action):
-            action.setEnabled(is_open)
+    def set_model_open(self, is_open: bool, script: ScriptState | None = None) -> None:
+        """Forward and backward need an open model. A script's forward and training are
+        its own (Next backward); Backward only runs on a graph it left without one."""
+        self.forward_action.setEnabled(is_open and script is None)
+        self.train_action.setEnabled(is_open and script is None)
+        self.backward_action.setEnabled(is_open and (script is None or script.call == 0))
 
     def export_walkthrough_to(self, folder: str | Path) -> None:
         """Write the recorded backward pass into ``folder``: one SVG per step and the

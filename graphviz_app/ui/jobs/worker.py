@@ -21,6 +21,7 @@ from graphviz_app.core.layout.dot import to_dot
 from graphviz_app.core.layout.engine import find_engine
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.cancel import Cancelled, CancelToken
+from graphviz_app.core.runtime.user_code import ABORTS, describe_abort, guard_process_exit
 from graphviz_app.core.training.trainer import TrainSettings
 from graphviz_app.errors import USER_ERRORS, user_message
 from graphviz_app.io.export import format_for, write_atomic
@@ -181,11 +182,14 @@ class SessionWorker(QObject):
         try:
             try:
                 self.guard.begin()
-                work()
+                with guard_process_exit():  # a model's os._exit() raises instead
+                    work()
             finally:
                 self.guard.end()
         except (Cancelled, Interrupted):
             self._stopped(description)
+        except ABORTS as exc:  # a model's sys.exit() or KeyboardInterrupt the loaders missed
+            self.failed.emit(f"The model's code {describe_abort(exc)}.", traceback.format_exc())
         except EXPECTED_ERRORS as exc:
             self.failed.emit(
                 user_message(exc),

@@ -41,14 +41,22 @@ SPEC_HELP = (
 
 class LoadDialog(QDialog):
     """Choose how to load a ``.py`` file: the class to build (when the file has no
-    ``build_model()``), its constructor arguments, the input spec, definitions only."""
+    ``build_model()``), one field per constructor parameter, the input spec,
+    definitions only. ``previous`` fills the form in (a guess being changed);
+    ``problem`` says what the file could not give."""
 
-    def __init__(self, parent: QWidget, summary: SourceSummary, previous: LoadRequest) -> None:
+    def __init__(
+        self, parent: QWidget, summary: SourceSummary, previous: LoadRequest, problem: str = ""
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Open {Path(summary.path).name}")
         self.summary = summary
         self._base = previous
+        self._given = _argument_texts(previous.init_args)
         self._fields: dict[str, QLineEdit] = {}
+        self.reason = QLabel(problem, self)
+        self.reason.setWordWrap(True)
+        self.reason.setVisible(bool(problem))
         self.classes = QComboBox(self)
         self.form = QFormLayout()
         self.spec = QLineEdit(previous.input_spec, self)
@@ -71,6 +79,7 @@ class LoadDialog(QDialog):
             else ("This file has no build_model(): choose the nn.Module class to build.")
         )
         layout.addWidget(QLabel(intro, self))
+        layout.addWidget(self.reason)
         for cls in self.summary.classes:
             self.classes.addItem(cls.name)
         self.classes.setVisible(not self.summary.has_build_model)
@@ -91,8 +100,9 @@ class LoadDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.classes.currentTextChanged.connect(self._on_classes_changed)
         self.spec.textChanged.connect(self._validate)
-        if previous.class_name:
-            self.classes.setCurrentText(previous.class_name)
+        chosen = previous.class_name or self.summary.model_class
+        if chosen:
+            self.classes.setCurrentText(chosen)
         self._on_classes_changed(self.classes.currentText())
 
     def _definitions_text(self) -> str:
@@ -115,10 +125,15 @@ class LoadDialog(QDialog):
             self.form.removeRow(0)
         self._fields.clear()
         cls = self.chosen_class()
-        for param in cls.params if cls else ():
-            field = QLineEdit(self)
-            field.setPlaceholderText(param.default if param.default is not None else "required")
-            field.setToolTip(f"{param.name}: {param.annotation or 'any'} (a Python literal)")
+        if cls is None:
+            self._validate()
+            return
+        given = self._given if cls.name == self._base.class_name else {}
+        for position, param in enumerate(cls.params):
+            field = QLineEdit(given.get(param.name, given.get(str(position), "")), self)
+            default = f"default {param.default}" if param.default is not None else "required"
+            field.setPlaceholderText(default)
+            field.setToolTip(_param_tip(cls, param.name, param.annotation, default))
             field.textChanged.connect(self._validate)
             label = f"{param.name}: {param.annotation}" if param.annotation else param.name
             self.form.addRow(label, field)
@@ -157,8 +172,8 @@ class LoadDialog(QDialog):
             text = self._fields[param.name].text().strip()
             if not text and param.default is None:
                 return f"{param.name} is required."
-            if text and not _is_literal(text):
-                return f"{param.name}: {text!r} is not a Python literal."
+            if text and not _is_expression(text):
+                return f"{param.name}: {text!r} is not a Python value."
         needs_spec = not self.summary.has_example_inputs
         return _spec_problem(self.spec.text(), needs_spec)
 
@@ -167,12 +182,46 @@ class LoadDialog(QDialog):
             self.accept()
 
 
-def _is_literal(text: str) -> bool:
+def _is_expression(text: str) -> bool:
+    """A literal, or a name or call the loader evaluates with the file's own names
+    (``GPTConfig(n_layer=2)``)."""
     try:
-        ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         return False
     return True
+
+
+def _argument_texts(init_args: str) -> dict[str, str]:
+    """``"3, hidden=16"`` -> ``{"0": "3", "hidden": "16"}``: the form's fields (positional
+    ones by position), from arguments given before."""
+    try:
+        call = ast.parse(f"f({init_args})", mode="eval").body
+    except SyntaxError:
+        return {}
+    assert isinstance(call, ast.Call)
+    texts = {str(i): ast.unparse(a) for i, a in enumerate(call.args)}
+    texts.update({k.arg: ast.unparse(k.value) for k in call.keywords if k.arg})
+    return texts
+
+
+def _param_tip(cls: ModuleClass, name: str, annotation: str, default: str) -> str:
+    """The field's tooltip: name, hint, default, and what the docstrings say of it."""
+    head = f"{name}: {annotation or 'any'} ({default}). A Python value: a literal, or the "
+    head += "file's own names and classes."
+    lines = (cls.doc or "").splitlines()
+    found = [i for i, line in enumerate(lines) if _names_param(line.strip(), name)]
+    if not found:
+        return f"{head}\n\n{cls.doc}".strip() if cls.doc else head
+    start = found[0]
+    said = [lines[start].strip()]
+    said += [line.strip() for line in lines[start + 1 : start + 4] if line.startswith((" ", "\t"))]
+    return f"{head}\n\n" + " ".join(said)
+
+
+def _names_param(line: str, name: str) -> bool:
+    """A docstring line that documents ``name`` (Google, numpy or reST style)."""
+    return line.startswith((f"{name}:", f"{name} :", f"{name} (", f":param {name}:"))
 
 
 def _spec_problem(text: str, required: bool) -> str:

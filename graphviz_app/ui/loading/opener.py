@@ -2,11 +2,13 @@
 
 ``ModelOpener.open(path)`` inspects the file on the worker thread (format, classes,
 top-level code; nothing of the file runs), then asks, as needed: trust to run a
-``.py``; the class, its arguments and the inputs (or definitions only) for a file
-without ``build_model()`` or with work at top level; the architecture ``.py`` for
-weights; consent to unpickle; an input spec. The choices are remembered per file in
-the window's settings, so the next open asks nothing. A model too large for memory
-gets the offer to open structure-only.
+``.py``; the architecture ``.py`` for weights; consent to unpickle; an input spec.
+A script (a ``.py`` that runs and calls backward) goes to ``script_handler`` (the
+script part). A file without ``build_model()`` opens with its class, arguments and
+input guessed; only what cannot be guessed is asked (a form with a field per
+constructor parameter), and File > Change class, arguments and inputs edits the
+guesses. The choices are remembered per file in the window's settings, so the next
+open asks nothing. A model too large for memory gets the offer to open structure-only.
 """
 
 from __future__ import annotations
@@ -15,18 +17,21 @@ import dataclasses
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, Signal, SignalInstance
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow
 
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.io.builtin import builtin_models_dir
 from graphviz_app.io.inspect_file import FileInspection, inspect_model_file
+from graphviz_app.io.python_source import SourceSummary
 from graphviz_app.io.request import LoadRequest
-from graphviz_app.ui.common.actions import make_action, menu_named
+from graphviz_app.session import PictureResult
+from graphviz_app.ui.common.actions import explain_when_disabled, make_action, menu_named
 from graphviz_app.ui.jobs.controller import SessionController
 from graphviz_app.ui.loading.load_dialogs import (
     LoadDialog,
@@ -75,10 +80,16 @@ class OpenerHost(Protocol):
     style_options: GraphStyle
     controller: SessionController
     trust: TrustStore
+    result: PictureResult | None
 
     @property
     def qt_window(self) -> QMainWindow:
         """The window: its Run menu, and the parent of the questions asked."""
+        ...
+
+    @property
+    def picture_shown(self) -> SignalInstance:
+        """Emitted once a picture is on screen."""
         ...
 
 
@@ -92,8 +103,23 @@ class ModelOpener(QObject):
         self.window = window
         self.choices = LoadChoices(window.settings)
         self.question: Any = None  # the dialog or message box asking now (tests press it)
+        #: Set by the script part: opens a script (a .py that runs and calls backward).
+        self.script_handler: Callable[[LoadRequest], None] | None = None
+        self._inspected: dict[str, FileInspection] = {}  # by path: for the questions
         window.controller.refusal_handler = self._on_controller_refused
         self.time_limit_action = self._time_limit_action()
+        self.choices_action = make_action(
+            self,
+            "Change class, arguments and &inputs...",
+            self.edit_choices,
+            None,
+            "The class, constructor arguments and input spec the open .py file was "
+            "built with (guessed ones included): change them and open it again",
+        )
+        self.choices_action.setEnabled(False)
+        explain_when_disabled(self.choices_action, "open a .py model file without build_model()")
+        menu_named(window.qt_window, "&File").addAction(self.choices_action)
+        window.picture_shown.connect(self._on_window_picture_shown)
 
     def _time_limit_action(self) -> QAction:
         action = make_action(
@@ -129,9 +155,14 @@ class ModelOpener(QObject):
     def _on_inspected(self, result: object) -> None:
         assert isinstance(result, FileInspection)
         path = Path(result.path)
+        self._inspected[str(path)] = result
         if result.runs_code and not self.window.trust.is_trusted(path):
-            ask = ask_to_run if result.source is not None else ask_unpickle
-            self.question = ask(self.window.qt_window, path, lambda: self._trust_then(result))
+            then = lambda: self._trust_then(result)  # noqa: E731
+            if result.source is not None:
+                script = result.source.is_script
+                self.question = ask_to_run(self.window.qt_window, path, then, script)
+            else:
+                self.question = ask_unpickle(self.window.qt_window, path, then)
             return
         self._choose(result)
 
@@ -168,14 +199,45 @@ class ModelOpener(QObject):
     ) -> None:
         source = result.source
         assert source is not None
-        if remembered or (source.has_build_model and not source.top_level_work):
-            self.send(request)
-            return
-        dialog = LoadDialog(self.window.qt_window, source, request)
+        if source.is_script and self.script_handler is not None and not _chose_class(request):
+            self.script_handler(request)
+        elif remembered or not (source.has_build_model and source.top_level_work):
+            self.send(request)  # a class file's class, arguments and input are guessed
+        else:
+            self.ask_choices(source, request)
+
+    def ask_choices(self, source: SourceSummary, request: LoadRequest, problem: str = "") -> None:
+        """The form: class, one field per constructor parameter, inputs, definitions
+        only; ``problem`` says what the file could not give."""
+        dialog = LoadDialog(self.window.qt_window, source, request, problem)
         dialog.accepted.connect(lambda: self.send(dialog.request()))
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         self.question = dialog
+
+    def edit_choices(self) -> None:
+        """File > Change class, arguments and inputs: the form, filled in with what the
+        open file was built with (guesses included)."""
+        result = self.window.result
+        if result is None or result.resolved is None:
+            return
+        request = result.resolved
+        self.window.controller.submit(
+            "Inspecting the model file",
+            lambda _session: inspect_model_file(request.path),
+            lambda found: self._edit_inspected(found, request),
+        )
+
+    def _edit_inspected(self, found: object, request: LoadRequest) -> None:
+        assert isinstance(found, FileInspection)
+        if found.source is not None:
+            self.ask_choices(found.source, request)
+
+    def _on_window_picture_shown(self) -> None:
+        """The choices of a class file can be changed (not a script's or a built-in's)."""
+        result = self.window.result
+        resolved = result.resolved if result is not None else None
+        self.choices_action.setEnabled(resolved is not None and bool(resolved.class_name))
 
     def send(self, request: LoadRequest) -> None:
         """Remember ``request`` for its file and open it (modules expanded)."""
@@ -194,6 +256,10 @@ class ModelOpener(QObject):
                 self.window.qt_window, summary, lambda: self.send(retry)
             )
             return True
+        inspected = self._inspected.get(str(Path(request.path).resolve()))
+        if kind == "choice" and inspected is not None and inspected.source is not None:
+            self.ask_choices(inspected.source, request, summary)
+            return True
         if kind == "pickle_consent" and not request.allow_pickle:
             retry = dataclasses.replace(request, allow_pickle=True)
             self.question = ask_unpickle(
@@ -201,3 +267,8 @@ class ModelOpener(QObject):
             )
             return True
         return False  # an error dialog says what is missing
+
+
+def _chose_class(request: LoadRequest) -> bool:
+    """True when the user chose to build a class of a script (the form) instead."""
+    return bool(request.class_name or request.definitions_only or request.structure_only)

@@ -48,13 +48,21 @@ class TrustStore:
         return f"{GROUP}/{hashlib.sha1(str(path).encode('utf-8')).hexdigest()}"
 
 
-def ask_to_run(parent: QWidget, path: Path, on_yes: Callable[[], None]) -> QMessageBox:
-    """A non-blocking question: run this file's code? "Don't open" is the default."""
+def ask_to_run(
+    parent: QWidget, path: Path, on_yes: Callable[[], None], script: bool = False
+) -> QMessageBox:
+    """A non-blocking question: run this file's code? "Don't open" is the default.
+    A ``script`` runs as ``python FILE`` would, which the question says."""
+    what = (
+        f"Opening {path.name} runs it as python {path.name} would (its training loop too, "
+        "in its own folder), pausing at each backward call."
+        if script
+        else f"Opening {path.name} runs the Python code in it, as importing it would."
+    )
     box = QMessageBox(
         QMessageBox.Icon.Warning,
-        "Run this model file?",
-        f"Opening {path.name} runs the Python code in it, as importing it "
-        "would. Open it only if you trust where it came from.",
+        "Run this script?" if script else "Run this model file?",
+        f"{what} Open it only if you trust where it came from.",
         parent=parent,
     )
     box.setInformativeText(str(path))

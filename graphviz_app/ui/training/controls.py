@@ -46,6 +46,7 @@ CHECK_TIP = (
     "(the selected parameter, or all)"
 )
 CHECKING = "A gradient check is running: wait for it or cancel it (Esc)"
+SCRIPT = "a script trains itself: Run > Next backward runs it on (its steps are plotted here)"
 
 
 class TrainingControls(QObject):
@@ -73,6 +74,7 @@ class TrainingControls(QObject):
         self._where = ("cpu", "float32")  # the open model's device and dtype
         self._switching = False  # a switch is queued or running
         self._checking = False  # a gradient check is queued or running
+        self._script = False  # a script is open: it trains itself
         self._build_dock()
         self._build_actions()
         self._connect()
@@ -306,6 +308,8 @@ class TrainingControls(QObject):
         reason = ""
         if self.window.result is None:
             reason = "open a model first"
+        elif self._script:
+            reason = SCRIPT
         elif self._runs:
             reason = RUNNING
         elif self._checking:
@@ -337,10 +341,13 @@ class TrainingControls(QObject):
         result = self.window.result
         if result is None:
             return
-        self.panel.set_model_open(True)
+        self._script = result.script is not None
+        self.panel.set_model_open(not self._script, SCRIPT if self._script else "")
         self._update_availability()
         if result.model_path != self._model_path:
             self._on_new_model(result)
+        if self._script:
+            self.panel.status.setText(f"A script is open: {SCRIPT}.")
 
     def _on_new_model(self, result: PictureResult) -> None:
         """Forget every result of the previous model: plots, the last step, the

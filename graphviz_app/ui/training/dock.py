@@ -102,6 +102,7 @@ class TrainingPanel(QWidget):
             b: b.toolTip() for b in (self.step_button, self.run_button, self.reset_button)
         }
         self._running = self._open = False
+        self._closed_reason = NO_MODEL
         self._busy_reason = RUNNING
 
     def _lay_out(self) -> None:
@@ -179,16 +180,17 @@ class TrainingPanel(QWidget):
         self._running, self._busy_reason = running, reason
         self._enable()
 
-    def set_model_open(self, is_open: bool) -> None:
-        """Steps need an open model."""
-        self._open = is_open
+    def set_model_open(self, is_open: bool, reason: str = "") -> None:
+        """Steps need an open model (``reason``: why they cannot run, if not that)."""
+        self._open, self._closed_reason = is_open, reason or NO_MODEL
         self._enable()
 
     def _enable(self) -> None:
         idle = self._open and not self._running
         for button, tip in self._tips.items():
             button.setEnabled(idle)
-            button.setToolTip(tip if idle else self._busy_reason if self._open else NO_MODEL)
+            closed = self._closed_reason
+            button.setToolTip(tip if idle else self._busy_reason if self._open else closed)
         self.stop_button.setEnabled(self._running)
 
     def _on_field_changed(self, *args: object) -> None:

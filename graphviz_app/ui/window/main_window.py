@@ -42,6 +42,7 @@ from graphviz_app.ui.panels.histogram import HistogramPanel
 from graphviz_app.ui.panels.inspector import InspectorView
 from graphviz_app.ui.panels.lesson import LessonView
 from graphviz_app.ui.panels.model_list import ModelList
+from graphviz_app.ui.script.controls import ScriptControls
 from graphviz_app.ui.training.controls import TrainingControls
 from graphviz_app.ui.window.appearance import Appearance
 from graphviz_app.ui.window.file_menu import FileMenu
@@ -104,11 +105,13 @@ class MainWindow(QMainWindow):
         self.training = TrainingControls(self)
         self.opener = ModelOpener(self)
         self.health = HealthControls(self)
+        self.script = ScriptControls(self, self.opener)
         #: The optional parts by class name (tests look them up).
         self.parts: dict[str, object] = {
             "TrainingControls": self.training,
             "ModelOpener": self.opener,
             "HealthControls": self.health,
+            "ScriptControls": self.script,
         }
         self._restore()
         self.appearance.apply_theme()
@@ -264,7 +267,7 @@ class MainWindow(QMainWindow):
             self.stepper.clear()
         else:
             self.stepper.reapply()
-        self.run.set_model_open(True)
+        self.run.set_model_open(True, result.script)
         if selected in self.scene.nodes:
             self.scene.select_node(selected)
         self.refresh_inspector()  # the new graph's node, or nothing for another model
@@ -339,5 +342,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         save_window(self, self.settings)
         self.errors.close()
+        self.script.close()  # a running or paused script ends with the window
         self.controller.shutdown()
         super().closeEvent(event)

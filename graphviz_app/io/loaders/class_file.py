@@ -1,0 +1,146 @@
+"""Build the model of a file without ``build_model()``: a class, its arguments and an
+input, each given (``--class``, ``--args``, ``--input``, ``example_inputs()``) or
+guessed, and every guess said.
+
+See :mod:`graphviz_app.io.loaders.guess` (class and arguments) and
+:mod:`graphviz_app.io.loaders.input_guess` (the input).
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import torch
+
+from graphviz_app.io.load_errors import ChoiceNeededError, ModelFileError
+from graphviz_app.io.loaders.guess import (
+    describe_parameters,
+    evaluate_arguments,
+    example_arguments,
+    guess_arguments,
+)
+from graphviz_app.io.loaders.input_guess import Candidate, guess_input
+from graphviz_app.io.python_source import SourceSummary, parse_source
+from graphviz_app.io.request import LoadRequest
+from graphviz_app.io.source_facts import class_calls, constants, passed_input_spec
+
+CallArgs = tuple[tuple[Any, ...], dict[str, Any]]
+
+
+@dataclass
+class ClassChoice:
+    """The class to build, how, and what was guessed (said to the user)."""
+
+    cls: type[torch.nn.Module]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    init_text: str
+    guesses: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The class's name."""
+        return self.cls.__name__
+
+    def values(self) -> dict[str, Any]:
+        """The constructor's arguments by name, defaults included (for input guesses)."""
+        try:
+            bound = inspect.signature(self.cls).bind_partial(*self.args, **self.kwargs)
+        except (TypeError, ValueError):
+            return dict(self.kwargs)
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+
+def module_class_names(module: ModuleType) -> list[str]:
+    """The ``nn.Module`` subclasses defined in ``module`` itself (not imported ones)."""
+    return [
+        name
+        for name, value in vars(module).items()
+        if isinstance(value, type)
+        and issubclass(value, torch.nn.Module)
+        and value.__module__ == module.__name__
+    ]
+
+
+def classes_text(module: ModuleType) -> str:
+    """``Its nn.Module classes: A, B (--class NAME on the command line).``"""
+    names = module_class_names(module)
+    if not names:
+        return "It defines no nn.Module subclass either."
+    return f"Its nn.Module classes: {', '.join(names)} (--class NAME on the command line)."
+
+
+def choose_class(
+    module: ModuleType,
+    path: Path,
+    request: LoadRequest,
+    summary: SourceSummary,
+    parse_literals: Any,
+) -> ClassChoice:
+    """The class ``request`` names, or the file's model; its arguments as given, else
+    guessed. Raises :class:`ChoiceNeededError` naming what is missing."""
+    name = request.class_name or summary.model_class
+    cls = vars(module).get(name) if name else None
+    if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
+        what = f"no nn.Module class {name!r}" if name else "no build_model()"
+        raise ChoiceNeededError(f"{path.name} defines {what}. {classes_text(module)}")
+    guesses = [] if request.class_name else [f"class {name} ({summary.model_reason})"]
+    if request.init_args.strip():
+        args, kwargs = _given_arguments(request.init_args, module, parse_literals)
+        return ClassChoice(cls, args, kwargs, request.init_args.strip(), guesses)
+    tree = parse_source(path)
+    found = guess_arguments(module, cls, class_calls(tree, {name}), constants(tree))
+    if found.missing:
+        text = f"{_missing_text(path, cls, found.missing)} {classes_text(module)}"
+        raise ChoiceNeededError(text, _forms(cls))
+    guesses += [f"{name}({found.text})"] if found.sources else []
+    return ClassChoice(cls, found.args, found.kwargs, found.text, guesses)
+
+
+def _given_arguments(text: str, module: ModuleType, parse_literals: Any) -> CallArgs:
+    try:
+        parsed: CallArgs = parse_literals(text)
+        return parsed
+    except ModelFileError:
+        pass  # not literals: the file's own names and classes may still make them
+    try:
+        return evaluate_arguments(text, module)
+    except ValueError as exc:
+        raise ModelFileError(f"Cannot read the constructor arguments {text!r}: {exc}.") from exc
+
+
+def _missing_text(path: Path, cls: type, missing: tuple[inspect.Parameter, ...]) -> str:
+    names = ", ".join(p.name for p in missing)
+    return (
+        f"{path.name}: {cls.__name__}({describe_parameters(cls)}) needs {names}, and "
+        f"nothing in the file gives them: give them with --class {cls.__name__} --args "
+        f'"{example_arguments(missing)}" (the window asks for each).'
+    )
+
+
+def _forms(cls: type) -> str:
+    doc = inspect.getdoc(cls.__init__) or inspect.getdoc(cls) or ""  # type: ignore[misc]
+    return f"{cls.__name__}({describe_parameters(cls)})\n\n{doc}".strip()
+
+
+def guessed_inputs(
+    model: torch.nn.Module, path: Path, class_name: str, values: dict[str, Any], device: str
+) -> tuple[tuple[torch.Tensor, ...], str, str]:
+    """An input a forward of ``model`` accepts (see :mod:`.input_guess`): the tensors,
+    their spec and where the guess comes from. :class:`ChoiceNeededError` when none runs."""
+    passed = passed_input_spec(parse_source(path), class_name) if class_name else None
+    candidate = Candidate(passed[0], f"the tensor line {passed[1]} passes it") if passed else None
+    guess = guess_input(model, candidate, values, device)
+    if guess.inputs is None:
+        tried = ", ".join(guess.tried[:6]) + (", ..." if len(guess.tried) > 6 else "")
+        raise ChoiceNeededError(
+            f"{path.name} defines no example_inputs(), and no input shape ran a forward "
+            f"({tried or 'no layer says what the model takes'}): give an input spec such "
+            "as '1x3x32x32:float32' (or '4x16:int64[0,1000)' for token ids) with --input."
+        )
+    return guess.inputs, guess.spec, guess.origin

@@ -1,0 +1,175 @@
+"""An example input for a model whose file gives none, tried until a forward runs.
+
+Candidates, in order: the tensors the file itself builds and passes to the model
+(``net(torch.randn(1, 1, 32, 32))``); the sizes its constructor arguments name
+(``image_size`` and ``channels``); then what the first layers that consume an input
+take: ``Conv1d/2d/3d`` in_channels with a few common sizes, ``Linear`` in_features,
+``Embedding`` token ids in ``[0, num_embeddings)`` (as many as ``block_size`` allows),
+``RNN/LSTM/GRU`` input_size (batch_first honoured). Each candidate runs one forward
+under ``no_grad``; buffers (batch-norm statistics) are put back afterwards.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from graphviz_app.core.runtime.user_code import ABORTS
+from graphviz_app.io.input_spec import make_inputs, parse_input_spec
+
+SIZES_2D = (32, 28, 64, 224, 256, 96, 128, 16)
+SIZES_1D = (64, 32, 128, 256, 16, 1000)
+SIZES_3D = (16, 32, 8)
+SEQUENCE = 8  # tokens (at most block_size) or time steps: short, so RNNs stay readable
+MAX_TRIES = 40
+TIME_BUDGET_S = 30.0
+_IMAGE_WORDS = ("image_size", "img_size", "input_size", "resolution", "image_res")
+_CHANNEL_WORDS = ("channels", "in_channels", "in_chans", "num_channels", "input_channels")
+_LENGTH_WORDS = ("block_size", "max_seq_len", "seq_len", "max_len", "context_length", "n_ctx")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An input spec to try and where it comes from (said to the user)."""
+
+    spec: str
+    origin: str
+
+
+@dataclass(frozen=True)
+class InputGuess:
+    """The input that ran, or what was tried."""
+
+    inputs: tuple[torch.Tensor, ...] | None
+    spec: str
+    origin: str
+    tried: tuple[str, ...]
+
+
+def guess_input(
+    model: nn.Module, passed: Candidate | None, values: dict[str, Any], device: str = "cpu"
+) -> InputGuess:
+    """The first candidate (see the module docstring) a forward of ``model`` accepts;
+    ``values`` are the constructor's arguments by name (with defaults); inputs are
+    made on ``device`` (the meta device for a structure-only load)."""
+    tried: list[str] = []
+    deadline = time.monotonic() + TIME_BUDGET_S
+    saved = {name: b.detach().clone() for name, b in model.named_buffers()}
+    try:
+        for candidate in _unique(_candidates(model, passed, values)):
+            if len(tried) >= MAX_TRIES or time.monotonic() > deadline:
+                break
+            tried.append(candidate.spec)
+            inputs = make_inputs(parse_input_spec(candidate.spec), device)
+            if _runs(model, inputs):
+                return InputGuess(inputs, candidate.spec, candidate.origin, tuple(tried))
+    finally:
+        _restore(model, saved)
+    return InputGuess(None, "", "", tuple(tried))
+
+
+def _runs(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> bool:
+    try:
+        with torch.no_grad():
+            model(*inputs)
+    except ABORTS:
+        raise
+    except Exception:  # a wrong shape: try the next candidate
+        return False
+    return True
+
+
+def _restore(model: nn.Module, saved: dict[str, torch.Tensor]) -> None:
+    with torch.no_grad():
+        for name, buffer in model.named_buffers():
+            if name in saved and saved[name].shape == buffer.shape:
+                buffer.copy_(saved[name])
+
+
+def _unique(candidates: Iterator[Candidate]) -> Iterator[Candidate]:
+    seen: set[str] = set()
+    for candidate in candidates:
+        if candidate.spec not in seen:
+            seen.add(candidate.spec)
+            yield candidate
+
+
+def _candidates(
+    model: nn.Module, passed: Candidate | None, values: dict[str, Any]
+) -> Iterator[Candidate]:
+    if passed is not None:
+        yield passed
+    yield from _from_arguments(model, values)
+    for name, layer in _consumers(model):
+        yield from _from_layer(name, layer, model, values)
+
+
+def _from_arguments(model: nn.Module, values: dict[str, Any]) -> Iterator[Candidate]:
+    size = _named(model, values, _IMAGE_WORDS)
+    if size is None:
+        return
+    channels = _named(model, values, _CHANNEL_WORDS) or 3
+    height, width = size if isinstance(size, (tuple, list)) else (size, size)
+    if all(isinstance(v, int) for v in (channels, height, width)):
+        words = f"{_word(values, _IMAGE_WORDS)}={size}, channels={channels}"
+        yield Candidate(f"1x{channels}x{height}x{width}:float32", words)
+
+
+def _named(model: nn.Module, values: dict[str, Any], words: tuple[str, ...]) -> Any:
+    """The first of ``words`` among the constructor's values, the model's attributes
+    or a config object's fields."""
+    sources = [values, vars(model)]
+    sources += [vars(v) for v in values.values() if hasattr(v, "__dict__") and not callable(v)]
+    for source in sources:
+        for word in words:
+            if isinstance(source.get(word), (int, tuple, list)):
+                return source[word]
+    return None
+
+
+def _word(values: dict[str, Any], words: tuple[str, ...]) -> str:
+    return next((w for w in words if w in values), words[0])
+
+
+def _consumers(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
+    """Layers that take a model's input, in the order the model registered them."""
+    kinds = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear, nn.Embedding, nn.RNNBase)
+    count = 0
+    for name, layer in model.named_modules():
+        if isinstance(layer, kinds) and count < 6:
+            count += 1
+            yield name, layer
+
+
+def _from_layer(
+    name: str, layer: nn.Module, model: nn.Module, values: dict[str, Any]
+) -> Iterator[Candidate]:
+    origin = f"{name} = {_short(layer)}"
+    if isinstance(layer, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+        channels = layer.in_channels
+        dims = 1 if isinstance(layer, nn.Conv1d) else 2 if isinstance(layer, nn.Conv2d) else 3
+        sizes = {1: SIZES_1D, 2: SIZES_2D, 3: SIZES_3D}[dims]
+        for size in sizes:
+            shape = "x".join(["1", str(channels), *[str(size)] * dims])
+            yield Candidate(f"{shape}:float32", origin)
+    elif isinstance(layer, nn.Linear):
+        features = layer.in_features
+        for shape in (f"1x{features}", f"2x{features}", f"1x{SEQUENCE}x{features}"):
+            yield Candidate(f"{shape}:float32", origin)
+    elif isinstance(layer, nn.Embedding):
+        length = _named(model, values, _LENGTH_WORDS)
+        tokens = min(length, SEQUENCE) if isinstance(length, int) and length > 0 else SEQUENCE
+        yield Candidate(f"1x{tokens}:int64[0,{layer.num_embeddings})", origin)
+    elif isinstance(layer, nn.RNNBase):
+        steps = "1x5" if layer.batch_first else "5x1"
+        yield Candidate(f"{steps}x{layer.input_size}:float32", origin)
+
+
+def _short(layer: nn.Module) -> str:
+    text = repr(layer)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,22 @@
+"""Calls exit() in its forward."""
+
+import torch
+from torch import nn
+
+
+class Quitter(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        exit()
+        return self.fc(x)
+
+
+def build_model() -> nn.Module:
+    return Quitter()
+
+
+def example_inputs() -> torch.Tensor:
+    return torch.randn(1, 2)
