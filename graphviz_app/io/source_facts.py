@@ -167,7 +167,7 @@ def choose_model_class(tree: ast.Module, class_names: list[str]) -> tuple[str, s
 
 
 def constants(tree: ast.Module) -> dict[str, object]:
-    """Module-level names bound to literals (``n_embd = 64``, ``SIZE = (3, 32)``)."""
+    """Module-level names bound to literals (``n_embd = 64``, ``B, T = 4, 8``)."""
     found: dict[str, object] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign):
@@ -176,13 +176,22 @@ def constants(tree: ast.Module) -> dict[str, object]:
             targets, value = [node.target], node.value
         else:
             continue
+        literal = _evaluate(value, found)
         for target in targets:
-            if isinstance(target, ast.Name):
-                try:
-                    found[target.id] = ast.literal_eval(value)
-                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                    continue
-    return found
+            found.update(_bind(target, literal))
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def _bind(target: ast.expr, value: object) -> dict[str, object]:
+    if isinstance(target, ast.Name):
+        return {target.id: value}
+    if isinstance(target, ast.Tuple) and isinstance(value, tuple):
+        if len(value) == len(target.elts):
+            bound: dict[str, object] = {}
+            for element, item in zip(target.elts, value, strict=True):
+                bound.update(_bind(element, item))
+            return bound
+    return {}
 
 
 def passed_input_spec(tree: ast.Module, class_name: str) -> tuple[str, int] | None:

@@ -189,6 +189,13 @@ class ScriptSteps:
     def _ended_early(self, request: LoadRequest, run: ScriptRun, end: ScriptEnd) -> LoadedModel:
         """The script ended before its first backward call: its last graph, its model
         class, or a clear error."""
+        if end.calls:  # fewer calls than asked for
+            self.close()
+            raise ModelFileError(
+                f"{run.path.name} made {end.calls} backward calls, not "
+                f"{request.backward_call}: {end.message}",
+                end.details,
+            )
         if end.status != "failed" and end.status != "finished":
             raise ModelFileError(f"{end.message}, before its first backward call.", end.details)
         module = run.runner.module

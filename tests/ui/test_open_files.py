@@ -103,18 +103,14 @@ def test_a_class_is_picked_with_arguments_and_remembered(qtbot, window: MainWind
     assert opener(window).question is dialog or not opener(window).question.isVisible()
 
 
-def test_a_script_that_trains_at_top_level_opens_definitions_only(
+def test_a_script_that_cannot_run_opens_its_model_class_instead(
     qtbot, window: MainWindow, marker: Path
 ) -> None:
     window.trust.trust(MODELS / "tutorial_script.py")
-    opener(window).open(MODELS / "tutorial_script.py")
-    dialog = wait_for_question(qtbot, window, LoadDialog)
-    assert dialog.definitions_only.isChecked()
-    assert "skip the top-level code (4 statements" in dialog.definitions_only.text()
-    dialog.spec.setText("8x4")
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
-        dialog.buttons.button(QDialogButtonBox.StandardButton.Open).click()
+        opener(window).open(MODELS / "tutorial_script.py")  # its dataset import fails
     assert window.result.model_name == "tutorial_script.SmallNet"
+    assert "No module named 'graphviz_app_no_such_dataset_package'" in window.result.notes[0]
     assert not marker.exists(), "the training loop ran"
 
 

@@ -59,13 +59,17 @@ class Variables:
         return {**self.parameters(), **self.leaves}
 
     def container(self) -> torch.nn.Module:
-        """One module holding the models under their prefixes (the only model itself
-        when there is one), so that module paths resolve as they were named."""
+        """One module whose submodule paths are the paths the models were named by: the
+        only model itself, or a holder of the prefixed models (and of the children of
+        the one model named without a prefix)."""
         if list(self.models) == [""]:
             return self.models[""]
         holder = torch.nn.Module()
         for prefix, model in self.models.items():
-            holder.add_module(prefix or "model", model)
+            children = model.named_children() if not prefix else [(prefix, model)]
+            for name, child in children:
+                if name not in holder._modules:
+                    holder.add_module(name, child)
         return holder
 
 

@@ -88,7 +88,7 @@ def _exit_call(exc: BaseException) -> str:
         return "os._exit"
     tb, last = exc.__traceback__, None
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename.endswith("_sitebuiltins.py"):
+        if "_sitebuiltins" in tb.tb_frame.f_code.co_filename:  # a file, or <frozen ...>
             quitter = tb.tb_frame.f_locals.get("self")  # exit() and quit() are Quitters
             return str(getattr(quitter, "name", "exit"))
         last, tb = tb, tb.tb_next

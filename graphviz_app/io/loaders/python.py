@@ -33,8 +33,8 @@ from graphviz_app.io.model_file import (
     run_user,
 )
 from graphviz_app.io.python_source import summarize_source
-from graphviz_app.io.source_facts import FileKind
 from graphviz_app.io.request import LoadRequest
+from graphviz_app.io.source_facts import FileKind
 
 CallArgs = tuple[tuple[Any, ...], dict[str, Any]]
 

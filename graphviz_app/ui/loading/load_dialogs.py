@@ -60,7 +60,11 @@ class LoadDialog(QDialog):
         self.classes = QComboBox(self)
         self.form = QFormLayout()
         self.spec = QLineEdit(previous.input_spec, self)
-        self.spec.setPlaceholderText(EXAMPLE if not summary.has_example_inputs else "the file's")
+        self.spec.setPlaceholderText(
+            "the file's example_inputs()"
+            if summary.has_example_inputs
+            else f"guessed from the first layer (or e.g. {EXAMPLE})"
+        )
         self.spec.setToolTip(SPEC_HELP)
         self.definitions_only = QCheckBox(self._definitions_text(), self)
         self.structure_only = QCheckBox("Structure only (meta device: no memory, no values)")
@@ -174,8 +178,7 @@ class LoadDialog(QDialog):
                 return f"{param.name} is required."
             if text and not _is_expression(text):
                 return f"{param.name}: {text!r} is not a Python value."
-        needs_spec = not self.summary.has_example_inputs
-        return _spec_problem(self.spec.text(), needs_spec)
+        return _spec_problem(self.spec.text(), required=False)  # empty: guessed
 
     def _on_buttons_accepted(self) -> None:
         if not self._problem():

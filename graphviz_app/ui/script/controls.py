@@ -182,6 +182,7 @@ class ScriptControls(QObject):
             return
         assert isinstance(result, ScriptStep)
         self.state = result.state
+        self._update_actions()
         if result.picture is not None:
             self.window.controller.picture_ready.emit(result.picture)
         if result.backward is not None:

@@ -5,7 +5,7 @@ import sys
 import torch
 from torch import nn
 
-if len(sys.argv) < 5:
+if __name__ != "__main__":  # imported: leave
     sys.exit(2)
 
 
