@@ -185,13 +185,14 @@ def constants(tree: ast.Module) -> dict[str, object]:
 def _bind(target: ast.expr, value: object) -> dict[str, object]:
     if isinstance(target, ast.Name):
         return {target.id: value}
-    if isinstance(target, ast.Tuple) and isinstance(value, tuple):
-        if len(value) == len(target.elts):
-            bound: dict[str, object] = {}
-            for element, item in zip(target.elts, value, strict=True):
-                bound.update(_bind(element, item))
-            return bound
-    return {}
+    if not (isinstance(target, ast.Tuple) and isinstance(value, tuple)):
+        return {}
+    if len(value) != len(target.elts):
+        return {}
+    bound: dict[str, object] = {}
+    for element, item in zip(target.elts, value, strict=True):
+        bound.update(_bind(element, item))
+    return bound
 
 
 def passed_input_spec(tree: ast.Module, class_name: str) -> tuple[str, int] | None:

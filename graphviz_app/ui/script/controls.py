@@ -85,8 +85,10 @@ class ScriptControls(QObject):
             actions = toolbar.actions()
             train = self.window.run.train_action
             after = actions.index(train) + 1 if train in actions else len(actions)
-            before = actions[after] if after < len(actions) else None
-            toolbar.insertAction(before, self.next_action)
+            if after < len(actions):
+                toolbar.insertAction(actions[after], self.next_action)
+            else:
+                toolbar.addAction(self.next_action)
         self.panel.use_actions(self.next_action, self.run_action, self.stop_action)
 
     def _build_dock(self) -> None:
