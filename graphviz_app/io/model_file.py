@@ -13,11 +13,13 @@ runs only imports, call-free assignments, and function and class definitions.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import importlib.util
+import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -82,11 +84,16 @@ class ImportedFile:
     module: ModuleType
     skipped: tuple[Statement, ...] = ()
     missing: tuple[MissingImport, ...] = ()
+    failed: tuple[tuple[Statement, str], ...] = ()  # lenient: statements that raised
+    how: str = "definitions only"  # what the skipped statements were skipped by
+    retried: str = ""  # why the file ran leniently: its plain import failed so
 
     def notes(self) -> tuple[str, ...]:
         """Human lines about skipped statements and failed imports."""
-        lines = [f"Skipped (definitions only) {s.describe()}" for s in self.skipped]
+        lines = [f"{self.retried} Ran its top level again without loops."] if self.retried else []
+        lines += [f"Skipped ({self.how}) {s.describe()}" for s in self.skipped]
         lines += [f"Import failed, ignored: {m.describe()}" for m in self.missing]
+        lines += [f"Failed, skipped: {s.describe()} ({error})" for s, error in self.failed]
         return tuple(lines)
 
 
@@ -117,14 +124,17 @@ def import_model_module(path: Path) -> ModuleType:
     return import_file(path).module
 
 
-def import_file(path: Path, definitions_only: bool = False) -> ImportedFile:
+def import_file(path: Path, definitions_only: bool = False, lenient: bool = False) -> ImportedFile:
     """Run ``path`` as a module under a private, content-unique name (not ``__main__``);
-    with ``definitions_only``, run only its definitions (see :func:`is_definition`)."""
+    with ``definitions_only``, run only its definitions (see :func:`is_definition`);
+    ``lenient``: run its top level but its loops, skipping what fails (see
+    :func:`_run_leniently`)."""
     if not path.is_file():
         raise ModelFileError(f"No such model file: {path}")
     tree = parse_source(path)  # empty, binary and syntax errors, with file:line
     digest = hashlib.sha1(path.read_bytes()).hexdigest()[:12]
-    name = f"graphviz_app_user_model_{digest}{'_defs' if definitions_only else ''}"
+    mode = "_defs" if definitions_only else "_lenient" if lenient else ""
+    name = f"graphviz_app_user_model_{digest}{mode}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ModelFileError(f"{path.name} cannot be imported as a Python module.")
@@ -133,6 +143,8 @@ def import_file(path: Path, definitions_only: bool = False) -> ImportedFile:
     try:
         if definitions_only:
             return _run_definitions(path, tree, module)
+        if lenient:
+            return _run_leniently(path, tree, module)
         spec.loader.exec_module(module)
     except ModelFileError:
         sys.modules.pop(name, None)
@@ -167,6 +179,47 @@ def _run_definitions(path: Path, tree: ast.Module, module: ModuleType) -> Import
                 raise
             missing.append(MissingImport(statement(node, text), str(exc), _bound_names(node)))
     return ImportedFile(module, tuple(skipped), tuple(missing))
+
+
+def _run_leniently(path: Path, tree: ast.Module, module: ModuleType) -> ImportedFile:
+    """Every top-level statement but loops (a script's training), each on its own: one
+    that raises (a dataset that is not there, a package that is missing, a name one of
+    those would have defined) is skipped and said. It runs as ``python FILE`` would see
+    it: ``sys.argv == [FILE]`` (argparse gets its defaults), in the file's folder."""
+    text = source_text(path.read_bytes())
+    skipped, missing, failed = [], [], []
+    with _as_if_run(path):
+        for node in tree.body:
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+                skipped.append(statement(node, text))
+                continue
+            code = compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec")
+            try:
+                exec(code, module.__dict__)  # the user agreed to run this file
+            except (Exception, SystemExit) as exc:  # skipped, and said in the notes
+                said = statement(node, text)
+                if isinstance(exc, ImportError) and isinstance(node, (ast.Import, ast.ImportFrom)):
+                    missing.append(MissingImport(said, str(exc), _bound_names(node)))
+                else:
+                    failed.append((said, f"{type(exc).__name__}: {first_line(exc)}"))
+    return ImportedFile(module, tuple(skipped), tuple(missing), tuple(failed), "a loop")
+
+
+@contextlib.contextmanager
+def _as_if_run(path: Path) -> Iterator[None]:
+    """``sys.argv == [FILE]``, the file's folder as working directory and on sys.path."""
+    saved = os.getcwd(), list(sys.argv)
+    sys.argv = [str(path)]
+    sys.path.insert(0, str(path.parent))
+    try:
+        os.chdir(path.parent)
+        yield
+    finally:
+        sys.argv = saved[1]
+        with contextlib.suppress(ValueError):
+            sys.path.remove(str(path.parent))
+        with contextlib.suppress(OSError):
+            os.chdir(saved[0])
 
 
 def _bound_names(node: ast.Import | ast.ImportFrom) -> tuple[str, ...]:

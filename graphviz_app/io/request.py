@@ -28,6 +28,7 @@ class LoadRequest:
     allow_pickle: bool = False  # the user agreed to unpickle (run code from) the file
     structure_only: bool = False  # build on the meta device: structure, no values
     backward_call: int = 1  # a script: show its Nth backward call (it runs on to it)
+    lenient: bool = False  # run the top level but loops, skipping what fails (a fallback)
 
     @classmethod
     def of(cls, source: str | Path | LoadRequest) -> LoadRequest:

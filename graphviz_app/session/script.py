@@ -52,7 +52,7 @@ class CallPayload:
 def script_summary(request: LoadRequest) -> SourceSummary | None:
     """The file's summary when ``request`` opens it as a script (a ``.py`` that runs
     and calls backward, with no class or definitions-only chosen), else None."""
-    if request.class_name or request.definitions_only or request.structure_only:
+    if request.class_name or request.definitions_only or request.structure_only or request.lenient:
         return None
     if detect_format(request.path) != FileFormat.PYTHON.value:
         return None

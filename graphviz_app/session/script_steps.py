@@ -230,11 +230,11 @@ class ScriptSteps:
 
     def _model_class_instead(self, request: LoadRequest, end: ScriptEnd) -> LoadedModel:
         self.close()
-        fallback = dataclasses.replace(request, definitions_only=True)
+        fallback = dataclasses.replace(request, lenient=True)
         loaded = self.session.timed("load", lambda: load_model(fallback))
         note = (
             f"{end.message}, before its first backward call: its model class is shown "
-            "instead, with only the file's definitions run."
+            "instead (its top level run again without loops, what failed skipped)."
         )
         loaded = dataclasses.replace(loaded, notes=(note, *loaded.notes))
         self.session.use_loaded(loaded)

@@ -150,14 +150,15 @@ def test_a_class_file_opens_with_its_guesses_in_one_line(tmp_path: Path) -> None
 def test_missing_constructor_arguments_are_listed_with_an_example(tmp_path: Path) -> None:
     done = run_cli("export", str(CLASSES / "needs_args.py"), "-o", str(tmp_path / "g.svg"))
     assert done.returncode == 1
-    assert '--args "in_features=16, out_features=16"' in done.stderr
+    assert "Projection(in_features: int, activation: str, bias: bool = True)" in done.stderr
+    assert "needs activation" in done.stderr and "--args \"activation='relu'\"" in done.stderr
     fixed = run_cli(
         "export",
         str(CLASSES / "needs_args.py"),
         "-o",
         str(tmp_path / "g.svg"),
         "--args",
-        "in_features=3, out_features=2",
+        "in_features=3, activation='tanh'",
     )
     assert fixed.returncode == 0, fixed.stderr
     assert "input 1x3:float32 from linear" in fixed.stderr

@@ -186,14 +186,15 @@ def test_missing_arguments_get_one_field_each(qtbot, window) -> None:  # type: i
     window.open_model(CLASSES / "needs_args.py")
     qtbot.waitUntil(lambda: isinstance(opener(window).question, LoadDialog), timeout=WAIT_MS)
     dialog = opener(window).question
-    assert list(dialog._fields) == ["in_features", "out_features", "bias"]
-    assert "needs in_features, out_features" in dialog.reason.text()
-    field = dialog._fields["in_features"]
+    assert list(dialog._fields) == ["in_features", "activation", "bias"]
+    assert "needs activation" in dialog.reason.text()
+    field = dialog._fields["activation"]
     assert field.placeholderText() == "required"
-    assert "in_features: the width of the input." in field.toolTip()
+    assert "activation: the name of a torch function" in field.toolTip()
+    assert "in_features: the width of the input." in dialog._fields["in_features"].toolTip()
     assert dialog._fields["bias"].placeholderText() == "default True"
     dialog._fields["in_features"].setText("3")
-    dialog._fields["out_features"].setText("2")
+    dialog._fields["activation"].setText("'tanh'")
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         dialog.buttons.button(QDialogButtonBox.StandardButton.Open).click()
     idle(qtbot, window)

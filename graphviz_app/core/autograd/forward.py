@@ -97,6 +97,13 @@ def forward_and_capture(
 def _call(what: str, fn: Callable[[], Any]) -> Any:
     try:
         return fn()
+    except MemoryError as exc:
+        summary = (
+            f"The model's {what} needs more memory than this machine has ({exc}). Open it "
+            "structure-only (the form's Structure only, or --structure-only): the graph "
+            "without values, on the meta device; or give it smaller sizes or inputs."
+        )
+        raise ForwardError(summary, traceback.format_exc()) from exc
     except ABORTS as exc:  # sys.exit(), exit(), os._exit() or KeyboardInterrupt in forward
         summary = f"The model's {what} {describe_abort(exc)}: it tried to end the program."
         raise ForwardError(summary, traceback.format_exc()) from exc

@@ -36,8 +36,10 @@ from graphviz_app.core.autograd.cuts import CUT_FUNCS, CutRecorder
 from graphviz_app.core.autograd.higher_order import BACKWARD_FUNCS, run_marking
 from graphviz_app.core.graph.records import SourceLocation, TensorInfo
 from graphviz_app.core.graph.tensor_info import DEFAULT_PREVIEW, describe_tensor
+from graphviz_app.core.runtime.memory import MemoryBudget
 
 METADATA_KEY = "graphviz_app"
+MEMORY_CHECK_EVERY = 64  # ops between two looks at the process's memory (~10 us each)
 _SKIP_BY_FILE: dict[str, bool] = {}  # filename -> not the user's code (cached: ~20 us/op)
 _BINARY_DUNDERS = frozenset(
     [
@@ -108,6 +110,7 @@ class ForwardRecorder:
         self._resolve = resolve
         self._unresolved: set[int] = set()  # ids the resolver did not know (asked once)
         self._thread = 0
+        self._budget = MemoryBudget()
         self._stack: list[str] = []
         self._with_values = with_values
         self._preview_limit = preview_limit
@@ -120,6 +123,7 @@ class ForwardRecorder:
 
     def __enter__(self) -> ForwardRecorder:
         self._thread = threading.get_ident()
+        self._budget = MemoryBudget()
         self._handles = [
             register_module_forward_pre_hook(self._push),
             register_module_forward_hook(self._pop, always_call=True),
@@ -172,6 +176,8 @@ class ForwardRecorder:
         """Tag the ``grad_fn`` of every tensor in ``result`` not tagged yet; with grad
         mode off, note the inputs (``args``) that required grad: the op cut them off."""
         self.op_count += 1
+        if self.op_count % MEMORY_CHECK_EVERY == 0:
+            self._budget.check()  # MemoryError before the machine runs out
         if not torch.is_grad_enabled():
             cut = self.cuts.no_grad_inputs(args) if args else ()
             if cut:

@@ -40,6 +40,15 @@ class ClassChoice:
     kwargs: dict[str, Any]
     init_text: str
     guesses: list[str] = field(default_factory=list)
+    by_name: tuple[inspect.Parameter, ...] = ()  # sizes chosen by name: asked if they fail
+
+    def refused(self, path: Path, module: ModuleType, problem: str) -> ChoiceNeededError:
+        """The sizes chosen by name did not make a model that runs: ask for them."""
+        text = f"{_missing_text(path, self.cls, self.by_name)} {classes_text(module)}"
+        return ChoiceNeededError(
+            f"{text} (Small sizes chosen by their names did not work: {problem})",
+            _forms(self.cls),
+        )
 
     @property
     def name(self) -> str:
@@ -98,8 +107,11 @@ def choose_class(
     if found.missing:
         text = f"{_missing_text(path, cls, found.missing)} {classes_text(module)}"
         raise ChoiceNeededError(text, _forms(cls))
-    guesses += [f"{name}({found.text})"] if found.sources else []
-    return ClassChoice(cls, found.args, found.kwargs, found.text, guesses)
+    if found.sources:
+        named = ", ".join(p.name for p in found.by_name)
+        said = f" ({named} chosen by their names: the file gives none)" if named else ""
+        guesses.append(f"{name}({found.text}){said}")
+    return ClassChoice(cls, found.args, found.kwargs, found.text, guesses, found.by_name)
 
 
 def _given_arguments(text: str, module: ModuleType, parse_literals: Any) -> CallArgs:
@@ -118,7 +130,8 @@ def _missing_text(path: Path, cls: type, missing: tuple[inspect.Parameter, ...])
     names = ", ".join(p.name for p in missing)
     return (
         f"{path.name}: {cls.__name__}({describe_parameters(cls)}) needs {names}, and "
-        f"nothing in the file gives them: give them with --class {cls.__name__} --args "
+        f"nothing in the file gives {'it' if len(missing) == 1 else 'them'}: give "
+        f"{'it' if len(missing) == 1 else 'them'} with --class {cls.__name__} --args "
         f'"{example_arguments(missing)}" (the window asks for each).'
     )
 

@@ -5,7 +5,8 @@ finds it. Each constructor parameter without a default is filled, in this order,
 from: the file's own call of the class (``model = Net(10, hidden=32)``), a config
 class of the file its annotation or name points at (``config: GPTConfig``, built with
 its defaults), a module-level constant of the same name (``n_embd = 64``). What is
-still missing is listed, with an example ``--args``.
+still missing is a small size chosen by the parameter's name (see :mod:`.sizes`), or
+listed, with an example ``--args``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from graphviz_app.io.loaders.sizes import size_for
 from graphviz_app.io.source_facts import ClassCall
 
 #: Parameter names that usually take a config object.
@@ -33,6 +35,7 @@ class Arguments:
     text: str  # as --args would write it (``config=GPTConfig()``), for notes and forms
     missing: tuple[inspect.Parameter, ...] = ()  # required, and nothing filled them
     sources: tuple[str, ...] = ()  # "config=GPTConfig() (its defaults)" ...
+    by_name: tuple[inspect.Parameter, ...] = ()  # filled with small sizes by their names
 
 
 def constructor_parameters(cls: type) -> list[inspect.Parameter]:
@@ -51,11 +54,18 @@ def guess_arguments(
     """The arguments to build ``cls`` with (see the module docstring)."""
     args, kwargs, texts, sources = _from_file_call(module, calls)
     filled = _positional_names(cls, len(args)) | set(kwargs)
-    missing = []
+    missing, by_name = [], []
     for param in constructor_parameters(cls):
         if param.name in filled or param.default is not inspect.Parameter.empty:
             continue
-        found = _config_for(module, param) or _constant_for(constants, param)
+        found = (
+            _config_for(module, param)
+            or _variable_for(module, param)
+            or _constant_for(constants, param)
+        )
+        if found is None and size_for(param) is not None:
+            found = (size_for(param), repr(size_for(param)), "by its name")
+            by_name.append(param)
         if found is None:
             missing.append(param)
             continue
@@ -63,7 +73,9 @@ def guess_arguments(
         kwargs[param.name] = value
         texts.append(f"{param.name}={text}")
         sources.append(f"{param.name}={text} ({why})")
-    return Arguments(tuple(args), kwargs, ", ".join(texts), tuple(missing), tuple(sources))
+    return Arguments(
+        tuple(args), kwargs, ", ".join(texts), tuple(missing), tuple(sources), tuple(by_name)
+    )
 
 
 def _positional_names(cls: type, count: int) -> set[str]:
@@ -181,6 +193,19 @@ def _is_file_class(module: ModuleType, value: object) -> bool:
         and value.__module__ == module.__name__
         and not issubclass(value, torch.nn.Module)
     )
+
+
+def _variable_for(module: ModuleType, param: inspect.Parameter) -> tuple[Any, str, str] | None:
+    """A module-level variable of the file named like the parameter (``ngpu``, ``args``:
+    a value the file computed at its top level, not a module, class or function)."""
+    for name, value in vars(module).items():
+        if name.startswith("__") or name.lower() != param.name.lower():
+            continue
+        if inspect.ismodule(value) or inspect.isclass(value) or callable(value):
+            continue
+        text = name if not isinstance(value, (int, float, str, bool)) else repr(value)
+        return value, text, f"the file's variable {name}"
+    return None
 
 
 def _constant_for(

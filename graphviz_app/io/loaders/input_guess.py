@@ -6,7 +6,10 @@ Candidates, in order: the tensors the file itself builds and passes to the model
 take: ``Conv1d/2d/3d`` in_channels with a few common sizes, ``Linear`` in_features,
 ``Embedding`` token ids in ``[0, num_embeddings)`` (as many as ``block_size`` allows),
 ``RNN/LSTM/GRU`` input_size (batch_first honoured). Each candidate runs one forward
-under ``no_grad``; buffers (batch-norm statistics) are put back afterwards.
+under ``no_grad``; buffers (batch-norm statistics) are put back afterwards. The bytes
+of every op's output are counted on the way: a model whose forward (with its default
+sizes) would keep more than half the free memory for backward is refused before its
+real forward runs, with the offer of a structure-only picture.
 """
 
 from __future__ import annotations
@@ -18,15 +21,19 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
+from graphviz_app.core.runtime.memory import available_bytes
 from graphviz_app.core.runtime.user_code import ABORTS
 from graphviz_app.io.input_spec import make_inputs, parse_input_spec
+from graphviz_app.io.load_errors import ModelTooLargeError
 
 SIZES_2D = (32, 28, 64, 224, 256, 96, 128, 16)
 SIZES_1D = (64, 32, 128, 256, 16, 1000)
 SIZES_3D = (16, 32, 8)
 SEQUENCE = 8  # tokens (at most block_size) or time steps: short, so RNNs stay readable
 MAX_TRIES = 40
+BATCH_STATISTICS = "more than 1 value per channel"  # batch norm's error on one sample
 TIME_BUDGET_S = 30.0
 _IMAGE_WORDS = ("image_size", "img_size", "input_size", "resolution", "image_res")
 _CHANNEL_WORDS = ("channels", "in_channels", "in_chans", "num_channels", "input_channels")
@@ -65,23 +72,60 @@ def guess_input(
             if len(tried) >= MAX_TRIES or time.monotonic() > deadline:
                 break
             tried.append(candidate.spec)
-            inputs = make_inputs(parse_input_spec(candidate.spec), device)
-            if _runs(model, inputs):
-                return InputGuess(inputs, candidate.spec, candidate.origin, tuple(tried))
+            spec = candidate.spec
+            problem, kept = _problem(model, make_inputs(parse_input_spec(spec), device))
+            if BATCH_STATISTICS in problem and spec.startswith("1x"):
+                spec = "2x" + spec[2:]  # batch norm in train mode needs two samples
+                problem, kept = _problem(model, make_inputs(parse_input_spec(spec), device))
+            if not problem:
+                _check_fits(kept, spec)
+                inputs = make_inputs(parse_input_spec(spec), device)
+                return InputGuess(inputs, spec, candidate.origin, tuple(tried))
     finally:
         _restore(model, saved)
     return InputGuess(None, "", "", tuple(tried))
 
 
-def _runs(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> bool:
+def _problem(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> tuple[str, int]:
+    """What a forward on ``inputs`` raised ("" when it ran), and the bytes its ops made."""
+    counting = _OutputBytes()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), counting:
             model(*inputs)
     except ABORTS:
         raise
-    except Exception:  # a wrong shape: try the next candidate
-        return False
-    return True
+    except Exception as exc:  # a wrong shape: try the next candidate
+        return str(exc) or type(exc).__name__, counting.total
+    return "", counting.total
+
+
+class _OutputBytes(TorchFunctionMode):
+    """Counts the bytes of every tensor the ops return (what a forward with autograd
+    would keep for backward, at most)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def __torch_function__(
+        self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
+    ) -> Any:
+        result = func(*args, **(kwargs or {}))
+        if isinstance(result, torch.Tensor) and not result.is_meta:
+            self.total += result.numel() * result.element_size()
+        return result
+
+
+def _check_fits(kept: int, spec: str) -> None:
+    """Refuse a forward that would keep more than half the free memory for backward."""
+    free = available_bytes()
+    if free is not None and kept > free // 2:
+        raise ModelTooLargeError(
+            f"With the input {spec} (its sizes as the file gives them), the forward would "
+            f"keep about {kept / 2**30:.1f} GiB for backward, more than this machine can "
+            "spare. Open it structure-only (the graph without values, no memory), or give "
+            "smaller sizes (--args) or a smaller input (--input)."
+        )
 
 
 def _restore(model: nn.Module, saved: dict[str, torch.Tensor]) -> None:
@@ -138,7 +182,7 @@ def _word(values: dict[str, Any], words: tuple[str, ...]) -> str:
 
 def _consumers(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
     """Layers that take a model's input, in the order the model registered them."""
-    kinds = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear, nn.Embedding, nn.RNNBase)
+    kinds = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear, nn.Embedding, nn.RNNBase, nn.RNNCellBase)
     count = 0
     for name, layer in model.named_modules():
         if isinstance(layer, kinds) and count < 6:
@@ -166,8 +210,13 @@ def _from_layer(
         tokens = min(length, SEQUENCE) if isinstance(length, int) and length > 0 else SEQUENCE
         yield Candidate(f"1x{tokens}:int64[0,{layer.num_embeddings})", origin)
     elif isinstance(layer, nn.RNNBase):
-        steps = "1x5" if layer.batch_first else "5x1"
-        yield Candidate(f"{steps}x{layer.input_size}:float32", origin)
+        size = layer.input_size
+        for length in (5, size):  # a sequence; or as many steps as features (rows of an image)
+            steps = f"1x{length}" if layer.batch_first else f"{length}x1"
+            yield Candidate(f"{steps}x{size}:float32", origin)
+    elif isinstance(layer, nn.RNNCellBase):  # stepped by hand: one step, or a series
+        yield Candidate(f"1x{layer.input_size}:float32", origin)
+        yield Candidate(f"1x5x{layer.input_size}:float32", origin)
 
 
 def _short(layer: nn.Module) -> str:

@@ -58,9 +58,10 @@ class Built:
 def load_python(request: LoadRequest) -> LoadedModel:
     """Load a ``.py`` model file as ``request`` says (see the module docstring)."""
     path = Path(request.path).resolve()
-    if not request.class_name and summarize_source(path).kind == FileKind.NO_AUTOGRAD.value:
-        raise ModelFileError(no_autograd_text(path))
-    imported = import_file(path, request.definitions_only)
+    summary = summarize_source(path)
+    if not request.class_name and summary.kind == FileKind.NO_AUTOGRAD.value:
+        raise ModelFileError(no_autograd_text(path, summary.backward_lines))
+    imported = _import(path, request, summary.kind == FileKind.CLASSES.value)
     built = build_from(imported, path, request)
     module = imported.module
     class_name = built.resolved.class_name
@@ -80,8 +81,29 @@ def load_python(request: LoadRequest) -> LoadedModel:
     )
 
 
-def no_autograd_text(path: Path) -> str:
-    """Why a file without backward calls, modules or ``requires_grad`` has nothing to draw."""
+def _import(path: Path, request: LoadRequest, class_file: bool) -> ImportedFile:
+    """The file run as a module; a class file whose top level fails (a dataset, a
+    package only its data needs) runs again leniently, the failures said."""
+    try:
+        return import_file(path, request.definitions_only, request.lenient)
+    except ModelFileError as exc:
+        if not class_file or request.definitions_only or request.lenient:
+            raise
+        imported = import_file(path, lenient=True)
+        imported.retried = exc.summary
+        return imported
+
+
+def no_autograd_text(path: Path, backward_lines: tuple[int, ...] = ()) -> str:
+    """Why a file without modules or ``requires_grad`` that runs no backward has
+    nothing to draw."""
+    if backward_lines:
+        lines = ", ".join(str(n) for n in backward_lines[:4])
+        return (
+            f"{path.name} calls backward (line {lines}) only inside functions it never runs "
+            "and defines no nn.Module: there is nothing to run or draw here. Open the script "
+            "that calls those functions. None of this file's code was run."
+        )
     return (
         f"{path.name} does no autograd: it never calls backward() or torch.autograd.grad(), "
         "defines no nn.Module and never asks for requires_grad, so there is no autograd "
@@ -113,16 +135,22 @@ def build_from(imported: ImportedFile, path: Path, request: LoadRequest) -> Buil
         build, what = (lambda: cls(*args, **kwargs)), f"{choice.name}({choice.init_text})"
     else:
         build, what = required(module, path, "build_model"), "build_model()"
-    with made_on(_device(request)):
-        model = check_module(path, what, _run_explained(imported, path, what, build))
-    guesses = list(choice.guesses) if choice else []
+    try:
+        with made_on(_device(request)):
+            model = check_module(path, what, _run_explained(imported, path, what, build))
+        guesses = list(choice.guesses) if choice else []
+        inputs, spec = _inputs(imported, path, request, model, choice, guesses)
+    except ModelFileError as exc:
+        if choice is None or not choice.by_name or exc.kind == "too_large":
+            raise
+        raise choice.refused(path, imported.module, exc.summary) from exc
     resolved = dataclasses.replace(
         request,
         class_name=choice.name if choice else "",
         init_args=choice.init_text if choice else "",
+        input_spec=spec,
     )
-    inputs, spec = _inputs(imported, path, request, model, choice, guesses)
-    return Built(model, inputs, dataclasses.replace(resolved, input_spec=spec), guesses)
+    return Built(model, inputs, resolved, guesses)
 
 
 def _inputs(
