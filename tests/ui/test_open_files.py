@@ -85,13 +85,20 @@ def test_a_class_is_picked_with_arguments_and_remembered(qtbot, window: MainWind
     path = MODELS / "classes_only.py"
     opener(window).open(path)
     click(wait_for_question(qtbot, window, QMessageBox), "Open and run it")  # trust
+    qtbot.waitUntil(lambda: window.result is not None, timeout=WAIT_MS)  # its guesses
+    assert window.result.model_name == "classes_only.WiderNet"
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    opener(window).choices_action.trigger()  # File > Change class, arguments and inputs
     dialog = wait_for_question(qtbot, window, LoadDialog)
     assert isinstance(dialog, LoadDialog)
     open_button = dialog.buttons.button(QDialogButtonBox.StandardButton.Open)
     dialog.classes.setCurrentText("Net")
-    assert not open_button.isEnabled() and "in_features is required" in dialog.problem.text()
+    assert open_button.isEnabled()  # empty sizes are guessed
     dialog._fields["in_features"].setText("3")
     dialog._fields["out_features"].setText("2")
+    dialog._fields["hidden"].setText("nope(")
+    assert not open_button.isEnabled() and "is not a Python value" in dialog.problem.text()
+    dialog._fields["hidden"].setText("")
     dialog.spec.setText("4x3:float32")
     assert open_button.isEnabled()
     qtbot.waitUntil(lambda: dialog._fields["hidden"].isVisible())  # rows shown, as on screen
@@ -100,6 +107,7 @@ def test_a_class_is_picked_with_arguments_and_remembered(qtbot, window: MainWind
     assert window.result is not None and window.result.model_name == "classes_only.Net"
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
         opener(window).open(path)  # remembered: no question
+    assert window.result.model_name == "classes_only.Net"
     assert opener(window).question is dialog or not opener(window).question.isVisible()
 
 

@@ -193,6 +193,8 @@ def test_missing_arguments_get_one_field_each(qtbot, window) -> None:  # type: i
     assert "activation: the name of a torch function" in field.toolTip()
     assert "in_features: the width of the input." in dialog._fields["in_features"].toolTip()
     assert dialog._fields["bias"].placeholderText() == "default True"
+    assert dialog._fields["in_features"].placeholderText() == "guessed if empty"
+    assert "--class" not in dialog.reason.text()
     dialog._fields["in_features"].setText("3")
     dialog._fields["activation"].setText("'tanh'")
     with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,7 +44,8 @@ class LoadDialog(QDialog):
     """Choose how to load a ``.py`` file: the class to build (when the file has no
     ``build_model()``), one field per constructor parameter, the input spec,
     definitions only. ``previous`` fills the form in (a guess being changed);
-    ``problem`` says what the file could not give."""
+    ``problem`` says what the file could not give (``needs a, b`` names the fields
+    that must be filled; the others may stay empty: defaults, or guessed)."""
 
     def __init__(
         self, parent: QWidget, summary: SourceSummary, previous: LoadRequest, problem: str = ""
@@ -53,6 +55,7 @@ class LoadDialog(QDialog):
         self.summary = summary
         self._base = previous
         self._given = _argument_texts(previous.init_args)
+        self._needed = _needed_names(problem)
         self._fields: dict[str, QLineEdit] = {}
         self.reason = QLabel(problem, self)
         self.reason.setWordWrap(True)
@@ -135,7 +138,13 @@ class LoadDialog(QDialog):
         given = self._given if cls.name == self._base.class_name else {}
         for position, param in enumerate(cls.params):
             field = QLineEdit(given.get(param.name, given.get(str(position), "")), self)
-            default = f"default {param.default}" if param.default is not None else "required"
+            default = (
+                f"default {param.default}"
+                if param.default is not None
+                else "required"
+                if self._required(param.name)
+                else "guessed if empty"
+            )
             field.setPlaceholderText(default)
             field.setToolTip(_param_tip(cls, param.name, param.annotation, default))
             field.textChanged.connect(self._validate)
@@ -174,11 +183,16 @@ class LoadDialog(QDialog):
             return "The file defines no nn.Module class."
         for param in cls.params if cls else ():
             text = self._fields[param.name].text().strip()
-            if not text and param.default is None:
+            if not text and param.default is None and self._required(param.name):
                 return f"{param.name} is required."
             if text and not _is_expression(text):
                 return f"{param.name}: {text!r} is not a Python value."
         return _spec_problem(self.spec.text(), required=False)  # empty: guessed
+
+    def _required(self, name: str) -> bool:
+        """Must be filled: the problem the dialog was opened over names it (the file
+        gives no value). Any other field left empty is its default, or guessed."""
+        return name in self._needed
 
     def _on_buttons_accepted(self) -> None:
         if not self._problem():
@@ -193,6 +207,12 @@ def _is_expression(text: str) -> bool:
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return False
     return True
+
+
+def _needed_names(problem: str) -> frozenset[str]:
+    """The parameters a loader's message says nothing gives: ``... needs a, b, and``."""
+    found = re.search(r" needs (.+?), and nothing", problem)
+    return frozenset(n.strip() for n in found[1].split(",")) if found else frozenset()
 
 
 def _argument_texts(init_args: str) -> dict[str, str]:

@@ -258,7 +258,8 @@ class ModelOpener(QObject):
             return True
         inspected = self._inspected.get(str(Path(request.path).resolve()))
         if kind == "choice" and inspected is not None and inspected.source is not None:
-            self.ask_choices(inspected.source, request, summary)
+            said = summary.split(": give")[0]  # the rest is for the command line
+            self.ask_choices(inspected.source, request, f"{said}. Fill in the fields below.")
             return True
         if kind == "pickle_consent" and not request.allow_pickle:
             retry = dataclasses.replace(request, allow_pickle=True)
