@@ -57,9 +57,29 @@ def test_what_nothing_gives_is_listed_with_an_example() -> None:
     with pytest.raises(ChoiceNeededError) as raised:
         load_model(LoadRequest(str(CLASSES / "needs_args.py")))
     text = raised.value.summary
-    assert "Projection(in_features: int, out_features: int, bias: bool = True)" in text
-    assert "needs in_features, out_features" in text
-    assert '--class Projection --args "in_features=16, out_features=16"' in text
+    assert "Projection(in_features: int, activation: str, bias: bool = True)" in text
+    assert "needs activation, and nothing in the file gives it" in text
+    assert "--class Projection --args \"activation='relu'\"" in text
+
+
+def test_sizes_nothing_gives_are_chosen_by_name_and_said() -> None:
+    loaded = load_model(LoadRequest(str(CLASSES / "vit_like.py")))
+    assert loaded.model.head.out_features == 10 and loaded.inputs[0].shape == (1, 3, 32, 32)
+    said = "; ".join(loaded.guesses)
+    assert "ViT(image_size=32, patch_size=8, num_classes=10, dim=64, depth=2, heads=4" in said
+    assert "chosen by their names: the file gives none" in said
+
+
+def test_sizes_chosen_by_name_that_do_not_run_are_asked_for(tmp_path: Path) -> None:
+    path = tmp_path / "picky.py"
+    path.write_text(
+        "import torch\nclass Picky(torch.nn.Module):\n"
+        "    def __init__(self, dim):\n        super().__init__()\n"
+        "        assert dim == 7, 'dim must be 7'\n        self.fc = torch.nn.Linear(dim, 1)\n"
+        "    def forward(self, x):\n        return self.fc(x)\n"
+    )
+    with pytest.raises(ChoiceNeededError, match="needs dim.*chosen by their names did not work"):
+        load_model(LoadRequest(str(path)))
 
 
 def test_the_users_choices_win_over_every_guess() -> None:
@@ -131,6 +151,10 @@ def test_a_file_with_no_autograd_says_so_and_runs_nothing(marker: Path, tmp_path
     assert not marker.exists()
 
 
-def test_classes_only_still_lists_its_classes() -> None:
-    with pytest.raises(ChoiceNeededError, match="Encoder, Net, WiderNet"):
-        load_model(LoadRequest(str(MODELS / "classes_only.py")))
+def test_of_several_classes_the_last_defined_is_built_and_the_others_named() -> None:
+    loaded = load_model(LoadRequest(str(MODELS / "classes_only.py")))
+    assert loaded.name == "classes_only.WiderNet"
+    assert loaded.guesses[0] == (
+        "class WiderNet (the last nn.Module defined that no other class builds; "
+        "the others: Encoder, Net)"
+    )

@@ -47,9 +47,9 @@ def test_the_summary_lists_module_classes_and_their_constructor_forms() -> None:
     assert encoder.doc.startswith("Token ids")
 
 
-def test_without_build_model_the_loader_asks_for_a_class_and_names_them() -> None:
+def test_a_class_that_is_not_there_is_refused_naming_the_others() -> None:
     with pytest.raises(ChoiceNeededError, match="Encoder, Net, WiderNet"):
-        load_model(LoadRequest(str(CLASSES)))
+        load_model(LoadRequest(str(CLASSES), class_name="Nope"))
 
 
 def test_a_chosen_class_is_built_with_literal_arguments_and_a_spec() -> None:

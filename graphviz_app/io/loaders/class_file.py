@@ -98,7 +98,9 @@ def choose_class(
     if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
         what = f"no nn.Module class {name!r}" if name else "no build_model()"
         raise ChoiceNeededError(f"{path.name} defines {what}. {classes_text(module)}")
-    guesses = [] if request.class_name else [f"class {name} ({summary.model_reason})"]
+    others = ", ".join(c.name for c in summary.classes if c.name != name)
+    why = f"{summary.model_reason}; the others: {others}" if others else summary.model_reason
+    guesses = [] if request.class_name else [f"class {name} ({why})"]
     if request.init_args.strip():
         args, kwargs = _given_arguments(request.init_args, module, parse_literals)
         return ClassChoice(cls, args, kwargs, request.init_args.strip(), guesses)

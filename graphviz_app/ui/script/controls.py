@@ -27,9 +27,9 @@ from graphviz_app.ui.common.actions import explain_when_disabled, make_action, m
 from graphviz_app.ui.loading.opener import ModelOpener
 from graphviz_app.ui.script.host import ScriptHost
 from graphviz_app.ui.script.panel import ScriptPanel
+from graphviz_app.ui.training.controls import DOCK_HEIGHT  # the bottom docks share a height
 
 POLL_MS = 50  # how often the window takes the script's output while it runs
-DOCK_HEIGHT = 200
 NOT_PAUSED = "open a script that calls backward(); it must be paused at a backward call"
 MESSAGE_MS = 15000
 
