@@ -189,10 +189,7 @@ class ModelSession:
             layout=drawing.layout,
             style=drawing.style,
             engine=self.engine.describe(),
-            parameter_count=loaded.parameter_count
-            if loaded.parameter_count is not None
-            else sum(p.numel() for p in loaded.model.parameters())
-            or graph_parameters(run.graph),
+            parameter_count=_parameter_count(loaded, run.graph),
             timings=timings,
             folds=drawing.folds,
             foldable=drawing.foldable,
@@ -335,6 +332,14 @@ class ModelSession:
         if self.loaded is None:
             raise RuntimeError("No model is open.")
         return self.loaded
+
+
+def _parameter_count(loaded: LoadedModel, graph: AutogradGraph) -> int:
+    """The model's parameters; a script's own count (its plain leaves too); else those
+    the graph names (live tensors without a model)."""
+    if loaded.parameter_count is not None:
+        return loaded.parameter_count
+    return sum(p.numel() for p in loaded.model.parameters()) or graph_parameters(graph)
 
 
 def _check(cancel: CancelToken | None) -> None:

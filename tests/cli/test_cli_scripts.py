@@ -6,9 +6,6 @@ a clear message and a clean exit."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -41,25 +38,7 @@ def test_a_script_exports_its_first_backward_call_and_says_it_ran(tmp_path: Path
 def test_backward_call_n_and_its_walk_through(tmp_path: Path) -> None:
     folder = tmp_path / "steps"
     script = str(SCRIPTS / "plain_tensors.py")
-    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY")}
-    done = subprocess.run(  # the walk-through draws offscreen: not run_cli's Qt-free check
-        [
-            sys.executable,
-            "-m",
-            "graphviz_app",
-            "export",
-            script,
-            "--backward-call",
-            "3",
-            "--backward-steps",
-            str(folder),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    done = run_cli("export", script, "--backward-call", "3", "--backward-steps", str(folder))
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[:3] == ["0 671.8741", *done.stdout.splitlines()[1:3]]
     assert len(done.stdout.splitlines()) == 4  # three prints, then "wrote ..."

@@ -97,8 +97,9 @@ def test_a_missing_class_and_a_non_module_class_are_explained() -> None:
 def test_a_class_without_spec_or_example_inputs_gets_its_first_layers_input() -> None:
     loaded = load_model(LoadRequest(str(CLASSES), "Net", "(3, 2)"))
     assert loaded.inputs[0].shape == (1, 3)
-    assert loaded.guesses == ("input 1x3:float32 from fc1 = Linear(in_features=3, "
-                              "out_features=16, bias=True)",)
+    assert loaded.guesses == (
+        "input 1x3:float32 from fc1 = Linear(in_features=3, out_features=16, bias=True)",
+    )
 
 
 def test_definitions_only_skips_the_training_loop_and_reports_it(marker: Path) -> None:
