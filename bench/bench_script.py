@@ -15,22 +15,29 @@ written to a temporary folder):
 2. ``graphviz-app export FILE -o g.svg``: a fresh process, launch to exit, the picture
    written (the script run to its first backward, captured, its backward recorded, laid
    out, drawn by Graphviz).
-3. In process, torch already imported: ``ModelSession.open`` split into the run to the
-   first backward (the script itself, with the recorder, the capture and the recorded
-   call) and the layout.
+3. In process, torch already imported: the plain script to its first backward (runpy,
+   nothing recorded) beside ``ModelSession.open`` split into the run to the first
+   backward (the script itself with the recorder, the capture and the recorded call)
+   and the layout.
 
-Medians over the repeats. Prints a Markdown table.
+Medians over the repeats, after one untimed warm-up in process. Prints a Markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import os
+import runpy
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import torch
 
 from bench.bench_capture import load_average
 from graphviz_app.core.layout.style import GraphStyle
@@ -113,6 +120,33 @@ def cli_first_picture(path: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
+class _Reached(BaseException):
+    """The plain script reached its first backward call."""
+
+
+def plain_in_process(path: Path) -> float:
+    """Seconds from running the script (torch already imported) to its first backward."""
+    original, saved = torch.autograd.backward, (os.getcwd(), list(sys.argv))
+
+    def reached(*args: object, **kwargs: object) -> None:
+        raise _Reached
+
+    torch.autograd.backward = reached
+    os.chdir(path.parent)
+    sys.argv = [str(path)]
+    start = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # its prints are not the table's
+            runpy.run_path(str(path), run_name="__main__")
+    except _Reached:
+        pass
+    finally:
+        torch.autograd.backward = original
+        os.chdir(saved[0])
+        sys.argv = saved[1]
+    return time.perf_counter() - start
+
+
 def in_process(path: Path) -> tuple[float, float, int]:
     """(run to the first backward, layout) seconds in a warm process, and the nodes."""
     session = ModelSession()
@@ -127,6 +161,8 @@ def in_process(path: Path) -> tuple[float, float, int]:
 def measure(path: Path, repeats: int, out: Path) -> list[str]:
     plain = statistics.median(plain_first_backward(path) for _ in range(repeats))
     cli = statistics.median(cli_first_picture(path, out) for _ in range(repeats))
+    plain_in_process(path), in_process(path)  # warm-up: first imports, first layouts
+    own = statistics.median(plain_in_process(path) for _ in range(repeats))
     runs = [in_process(path) for _ in range(repeats)]
     run_s = statistics.median(r[0] for r in runs)
     layout_s = statistics.median(r[1] for r in runs)
@@ -136,6 +172,7 @@ def measure(path: Path, repeats: int, out: Path) -> list[str]:
         f"{plain:.2f}",
         f"{cli:.2f}",
         f"{cli / plain:.2f}x",
+        f"{own * 1000:.0f}",
         f"{run_s * 1000:.0f}",
         f"{layout_s * 1000:.0f}",
     ]
@@ -158,8 +195,9 @@ def main() -> None:
             "python FILE to 1st backward s",
             "graphviz-app export to picture s",
             "ratio",
-            "in process: run to backward ms",
-            "layout ms",
+            "in process: plain to 1st backward ms",
+            "app: run to backward ms",
+            "app: layout ms",
         ]
         print(f"load average before: {load_average()}\n")
         print("| " + " | ".join(header) + " |")
