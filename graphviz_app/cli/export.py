@@ -18,14 +18,17 @@ from graphviz_app.core.layout.dot import to_dot
 from graphviz_app.core.layout.engine import find_engine
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.threads import configure_torch_threads
+from graphviz_app.core.runtime.user_code import TimeLimit, TimeLimitExceeded
 from graphviz_app.core.stepping.state import grad_marks
 from graphviz_app.io.export import format_for, write_atomic
+from graphviz_app.io.load_errors import ModelFileError
 from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.io.request import LoadRequest
 from graphviz_app.io.script.output import ScriptOutput
 from graphviz_app.io.walkthrough import RecordedPass, write_walkthrough
 from graphviz_app.pdf import render_export
 from graphviz_app.session import ModelSession, PictureResult
+from graphviz_app.session.script import script_summary
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,12 +39,12 @@ def run(args: argparse.Namespace) -> int:
     configure_torch_threads()
     session = ModelSession(engine=find_engine(args.engine))
     try:
-        loaded = _load(session, load_request(args), args)
+        loaded, graph = _load_and_forward(session, load_request(args), args)
         for note in loaded.notes:  # what a definitions-only load skipped, a script's state
             print(f"graphviz-app: note: {note}", file=sys.stderr)
         if loaded.guesses:
             print(_guesses_line(loaded.guesses), file=sys.stderr)
-        result = session.picture(_style(args, session.forward()))
+        result = session.picture(_style(args, graph))
         if steps is not None:
             return _export_walkthrough(session, result, steps)
         assert output is not None
@@ -54,10 +57,26 @@ def run(args: argparse.Namespace) -> int:
         session.scripts.close()  # a script paused at its call ends here
 
 
-def _load(session: ModelSession, request: LoadRequest, args: argparse.Namespace) -> LoadedModel:
-    """Load ``request``; a script runs, its output on stdout (its note says it ran)."""
+def _load_and_forward(
+    session: ModelSession, request: LoadRequest, args: argparse.Namespace
+) -> tuple[LoadedModel, AutogradGraph]:
+    """Load ``request`` and run its forward; a script runs, its output on stdout (its
+    note says it ran). Model code stuck past ``--time-limit`` is stopped, and where it
+    was is said (a script's limit counts from one backward call to the next)."""
     echo = ScriptOutput(echo=sys.stdout)
-    return session.load(request, output=echo, time_limit=args.time_limit)
+    script = script_summary(request) is not None
+    limit = TimeLimit(0 if script else args.time_limit)
+    try:
+        with limit:
+            loaded = session.load(request, output=echo, time_limit=args.time_limit)
+            return loaded, session.forward()
+    except TimeLimitExceeded as exc:
+        at = f" It was at {limit.where} when it was stopped." if limit.where else ""
+        raise ModelFileError(
+            f"{Path(request.path).name} did not load and run its forward within "
+            f"{args.time_limit:g} s, so it was stopped.{at} Raise the limit (--time-limit) "
+            "if it needs longer."
+        ) from exc
 
 
 def _guesses_line(guesses: tuple[str, ...]) -> str:

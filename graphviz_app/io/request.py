@@ -102,7 +102,8 @@ def add_request_options(parser: argparse.ArgumentParser) -> None:
         else:
             group.add_argument(flag, dest=field, default="", metavar=metavar, help=text)
     scripts = parser.add_argument_group(
-        "scripts (a .py that calls backward: it runs as python FILE would, up to that call)"
+        "scripts (a .py that calls backward runs as python FILE would, up to that call) "
+        "and model code that never ends"
     )
     scripts.add_argument(
         "--backward-call",
@@ -116,7 +117,8 @@ def add_request_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=SCRIPT_TIME_LIMIT_S,
         metavar="SECONDS",
-        help="stop a script that has not reached its next backward call within this "
+        help="stop model code stuck in a loop: a model that has not loaded and run its "
+        "forward, or a script that has not reached its next backward call, within this "
         f"many seconds (default {SCRIPT_TIME_LIMIT_S:g}; 0: no limit)",
     )
 

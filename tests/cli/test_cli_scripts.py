@@ -75,6 +75,21 @@ def test_a_stuck_script_is_stopped_by_the_time_limit_with_where_it_was(tmp_path:
     assert time.monotonic() - start < 60
 
 
+def test_a_forward_stuck_in_a_loop_is_stopped_by_the_time_limit(tmp_path: Path) -> None:
+    out = tmp_path / "g.svg"
+    done = run_cli(
+        "export",
+        str(DATA / "bad_models" / "infinite_loop.py"),
+        "-o",
+        str(out),
+        "--time-limit",
+        "1",
+    )
+    assert done.returncode == 1 and not out.exists()
+    assert "infinite_loop.py did not load and run its forward within 1 s" in done.stderr
+    assert "It was at infinite_loop.py:12 (in forward)" in done.stderr
+
+
 @pytest.mark.parametrize(
     ("name", "said"),
     [

@@ -139,6 +139,31 @@ def test_stop_ends_a_script_stuck_after_its_first_call(qtbot, window, tmp_path: 
     assert script.state.status == "stopped" and window.result.script.call == 1
 
 
+def test_the_time_limit_stops_a_script_and_says_where_it_was(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    window.controller.set_time_limit(1.5)  # Run > Stop model code after ... s
+    window.trust.trust(HOSTILE / "stuck_script.py")
+    with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS) as error:
+        window.open_model(HOSTILE / "stuck_script.py")
+    assert "did not reach a backward call within 0.5 s" in error.args[0]
+    assert "It was at stuck_script.py:" in error.args[0]
+    idle(qtbot, window)
+    window.errors.close()
+
+
+@pytest.mark.parametrize(
+    ("ending", "name"), [(b"\r\n", "plain_tensors.py"), (b"\r", "conv_net.py")]
+)
+def test_byte_order_mark_and_line_ends_open_as_python_reads_them(
+    qtbot, window, tmp_path: Path, ending: bytes, name: str
+) -> None:  # type: ignore[no-untyped-def]
+    source = (SCRIPTS / name) if (SCRIPTS / name).exists() else (CLASSES / name)
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + ending.join(source.read_bytes().split(b"\n")))
+    open_trusted(qtbot, window, path)
+    names = {n.leaf_name or n.name for n in window.result.graph.nodes}
+    assert {"w1", "w2"} <= names if name == "plain_tensors.py" else "conv1.weight" in names
+
+
 @pytest.mark.parametrize(
     ("name", "said"),
     [

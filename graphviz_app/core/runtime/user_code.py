@@ -12,6 +12,7 @@ raises :class:`ProcessExitCalled` instead; ``sys.exit()`` already raises
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import linecache
 import os
 import sys
@@ -129,3 +130,53 @@ def guard_process_exit() -> Iterator[None]:
 def current_frame_of(thread_id: int) -> FrameType | None:
     """The frame another thread is running now (None when it has ended)."""
     return sys._current_frames().get(thread_id)
+
+
+class TimeLimitExceeded(BaseException):
+    """Raised in a thread whose model code ran past its :class:`TimeLimit`. A
+    BaseException, so that the model's ``except Exception:`` does not swallow it."""
+
+
+class TimeLimit:
+    """Stops the calling thread's model code after ``seconds`` (0: never): a timer
+    raises :class:`TimeLimitExceeded` in it (at its next bytecode: a Python loop stops
+    at once), noting first where the user's code was (:attr:`where`)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.where = ""
+        self._thread = threading.get_ident()
+        self._lock = threading.Lock()
+        self._active = True
+        self._timer = threading.Timer(seconds, self._expire) if seconds > 0 else None
+
+    def __enter__(self) -> TimeLimit:
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        for _ in range(8):  # withdraw a stop not delivered yet; it may land right here
+            try:
+                with self._lock:
+                    self._active = False
+                    set_async_exc(self._thread, None)
+                return
+            except TimeLimitExceeded:
+                continue
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._active:
+                self.where = frame_location(current_frame_of(self._thread))
+                set_async_exc(self._thread, TimeLimitExceeded)
+
+
+def set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
+    """Raise ``exc`` in another thread at its next bytecode (None: withdraw one)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc is not None else None
+    )

@@ -12,7 +12,6 @@ in the script's thread (at its next bytecode: a Python loop stops at once).
 
 from __future__ import annotations
 
-import ctypes
 import sys
 import threading
 import time
@@ -31,6 +30,7 @@ from graphviz_app.core.runtime.user_code import (
     current_frame_of,
     describe_abort,
     frame_location,
+    set_async_exc,
     user_location,
 )
 from graphviz_app.io.load_errors import ModelFileError
@@ -188,7 +188,7 @@ class ScriptRunner:
     def _raise_stop(self, thread: threading.Thread) -> None:
         with self._cond:
             if self._stoppable and thread.ident is not None and self._paused is None:
-                _set_async_exc(thread.ident, ScriptStopped)
+                set_async_exc(thread.ident, ScriptStopped)
 
     # --- the script's thread ---------------------------------------------------------
     def _main(self) -> None:
@@ -238,7 +238,7 @@ class ScriptRunner:
                 with self._cond:
                     self._stoppable = stoppable
                     if not stoppable:
-                        _set_async_exc(thread_id, None)
+                        set_async_exc(thread_id, None)
                     elif self._stop:
                         raise ScriptStopped
                 return
@@ -270,9 +270,3 @@ class ScriptRunner:
             if self._stop:
                 raise ScriptStopped
             self._progress = time.monotonic()
-
-
-def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc is not None else None
-    )
