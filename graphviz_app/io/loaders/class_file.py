@@ -8,6 +8,7 @@ See :mod:`graphviz_app.io.loaders.guess` (class and arguments) and
 
 from __future__ import annotations
 
+import ast
 import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,12 @@ from graphviz_app.io.loaders.guess import (
 from graphviz_app.io.loaders.input_guess import Candidate, guess_input
 from graphviz_app.io.python_source import SourceSummary, parse_source
 from graphviz_app.io.request import LoadRequest
-from graphviz_app.io.source_facts import class_calls, constants, passed_input_spec
+from graphviz_app.io.source_facts import (
+    class_calls,
+    classes_built_by_classes,
+    constants,
+    passed_input_spec,
+)
 
 CallArgs = tuple[tuple[Any, ...], dict[str, Any]]
 
@@ -98,13 +104,11 @@ def choose_class(
     if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
         what = f"no nn.Module class {name!r}" if name else "no build_model()"
         raise ChoiceNeededError(f"{path.name} defines {what}. {classes_text(module)}")
-    others = ", ".join(c.name for c in summary.classes if c.name != name)
-    why = f"{summary.model_reason}; the others: {others}" if others else summary.model_reason
-    guesses = [] if request.class_name else [f"class {name} ({why})"]
+    tree = parse_source(path)
+    guesses = [] if request.class_name else [f"class {name} ({_why(tree, summary, name)})"]
     if request.init_args.strip():
         args, kwargs = _given_arguments(request.init_args, module, parse_literals)
         return ClassChoice(cls, args, kwargs, request.init_args.strip(), guesses)
-    tree = parse_source(path)
     found = guess_arguments(module, cls, class_calls(tree, {name}), constants(tree))
     if found.missing:
         text = f"{_missing_text(path, cls, found.missing)} {classes_text(module)}"
@@ -114,6 +118,15 @@ def choose_class(
         said = f" ({named} chosen by their names: the file gives none)" if named else ""
         guesses.append(f"{name}({found.text}){said}")
     return ClassChoice(cls, found.args, found.kwargs, found.text, guesses, found.by_name)
+
+
+def _why(tree: ast.Module, summary: SourceSummary, name: str) -> str:
+    """Why ``name`` was chosen, and the other classes that could have been (not the
+    layers the model builds)."""
+    names = [c.name for c in summary.classes]
+    built = classes_built_by_classes(tree, set(names))
+    others = ", ".join(n for n in names if n != name and n not in built)
+    return f"{summary.model_reason}; the others: {others}" if others else summary.model_reason
 
 
 def _given_arguments(text: str, module: ModuleType, parse_literals: Any) -> CallArgs:
