@@ -92,6 +92,19 @@ def test_next_run_n_and_stop(qtbot, window) -> None:  # type: ignore[no-untyped-
     assert window.result is shown and window.scene.nodes  # the last graph stays
 
 
+def test_a_script_can_be_opened_as_its_model_class_instead(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    open_trusted(qtbot, window, SCRIPTS / "guarded_main.py")
+    opener(window).choices_action.trigger()
+    qtbot.waitUntil(lambda: isinstance(opener(window).question, LoadDialog), timeout=WAIT_MS)
+    dialog = opener(window).question
+    assert dialog.classes.currentText() == "Net" and dialog.definitions_only.isChecked()
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Open).click()
+    idle(qtbot, window)
+    assert window.result.model_name == "guarded_main.Net" and window.result.script is None
+    assert not part(window).next_action.isEnabled()
+
+
 def test_the_end_of_the_script_is_said_and_the_last_graph_stays(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     open_trusted(qtbot, window, SCRIPTS / "custom_function.py")
     script = part(window)

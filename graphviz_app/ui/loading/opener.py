@@ -219,9 +219,10 @@ class ModelOpener(QObject):
         """File > Change class, arguments and inputs: the form, filled in with what the
         open file was built with (guesses included)."""
         result = self.window.result
-        if result is None or result.resolved is None:
+        if result is None or not self.choices_action.isEnabled():
             return
-        request = result.resolved
+        # A script's class instead of its run: only its definitions, by default.
+        request = result.resolved or LoadRequest(result.model_path, definitions_only=True)
         self.window.controller.submit(
             "Inspecting the model file",
             lambda _session: inspect_model_file(request.path),
@@ -234,10 +235,12 @@ class ModelOpener(QObject):
             self.ask_choices(found.source, request)
 
     def _on_window_picture_shown(self) -> None:
-        """The choices of a class file can be changed (not a script's or a built-in's)."""
+        """The choices of a class file can be changed, and a script can be opened as
+        its model class instead (not a built-in's or a conventions file's)."""
         result = self.window.result
         resolved = result.resolved if result is not None else None
-        self.choices_action.setEnabled(resolved is not None and bool(resolved.class_name))
+        script = result is not None and result.script is not None
+        self.choices_action.setEnabled(script or bool(resolved and resolved.class_name))
 
     def send(self, request: LoadRequest) -> None:
         """Remember ``request`` for its file and open it (modules expanded)."""
