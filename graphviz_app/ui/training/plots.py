@@ -210,7 +210,8 @@ class TrainingPlots(QWidget):
         return [(name, curve) for (k, name), curve in self._curves.items() if k == kind]
 
     def _draw_loss(self) -> None:
-        points = list(zip(self.steps, self.losses, strict=True))
+        # A script's non-scalar root (out.backward(gradient)) has no loss: no point.
+        points = [(s, v) for s, v in zip(self.steps, self.losses, strict=True) if math.isfinite(v)]
         set_points(self.loss_curve, points, self.theme.text, "o")
         middle = (self.steps[0] + self.steps[-1]) / 2 if self.steps else 0.0
         for line in self.changes:  # text on the side with room: right of early lines
