@@ -29,6 +29,7 @@ from graphviz_app.core.runtime.devices import list_devices, made_on
 from graphviz_app.core.training.losses import TrainingError
 from graphviz_app.core.training.state import TrainingState
 from graphviz_app.core.training.trainer import TrainRecord, TrainSettings
+from graphviz_app.io.load_errors import ModelFileError
 from graphviz_app.io.loaders import load_model
 from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.io.request import LoadRequest
@@ -318,6 +319,13 @@ class ModelSession:
         """Forward again, a recorded backward and the gradient health report (see
         :mod:`graphviz_app.core.health`); with ``style``, the new graph's picture too."""
         loaded = self._require_loaded()
+        if self.scripts.active:
+            raise ModelFileError(
+                f"{loaded.name} runs as a script: its forward is its own code, so the health "
+                "check, which runs the forward again, cannot. Check its model class instead "
+                "(--class NAME --definitions-only; in the window, File > Change class, "
+                "arguments and inputs)."
+            )
         subject = HealthSubject(loaded.model, loaded.inputs, loaded.loss_fn, loaded.name)
         return check_health(self, subject, settings or HealthSettings(), style)
 
