@@ -267,3 +267,27 @@ def central_difference(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tenso
             step[i] = eps
             grad[i] = (f((flat + step).view_as(x)) - f((flat - step).view_as(x))) / (2 * eps)
     return grad
+
+
+#: A plain walk of ``grad_fn`` from some roots, as source text: the oracle subprocess of
+#: test_script_oracle.py runs it too (torch untouched by the app there).
+PLAIN_WALK = '''
+def leaves_and_names(roots):
+    """Leaves in a fixed depth-first order, and the classes of every node reached."""
+    stack = [r.grad_fn for r in reversed(roots) if r.grad_fn is not None]
+    seen, leaves, names = set(), [], []
+    while stack:
+        fn = stack.pop()
+        if fn in seen:
+            continue
+        seen.add(fn)
+        names.append(type(fn).__name__)
+        if hasattr(fn, "variable"):
+            leaves.append(fn.variable)
+        stack.extend(f for f, _ in reversed(fn.next_functions) if f is not None)
+    return leaves, sorted(names)
+'''
+_walk: dict[str, object] = {}
+exec(PLAIN_WALK, _walk)
+#: ``leaves_and_names(roots) -> (leaf tensors, sorted node class names)``.
+leaves_and_names = _walk["leaves_and_names"]

@@ -4,12 +4,12 @@ leaves the .grad a plain backward leaves."""
 
 from __future__ import annotations
 
-import collections
 import copy
 from pathlib import Path
 
 import pytest
 import torch
+from core_helpers import leaves_and_names
 from torch.utils._pytree import tree_leaves
 
 from graphviz_app.core.graph.records import NodeKind
@@ -17,20 +17,6 @@ from graphviz_app.io.request import LoadRequest
 from graphviz_app.session import ModelSession
 
 CLASSES = Path(__file__).resolve().parents[1] / "data" / "classes"
-
-
-def plain_names(roots: list[torch.Tensor]) -> list[str]:
-    """Every node class reached from ``roots``' grad_fn, walked plainly."""
-    stack = [r.grad_fn for r in roots if r.grad_fn is not None]
-    seen, names = set(), []
-    while stack:
-        fn = stack.pop()
-        if fn in seen:
-            continue
-        seen.add(fn)
-        names.append(type(fn).__name__)
-        stack.extend(f for f, _ in fn.next_functions if f is not None)
-    return names
 
 
 @pytest.mark.parametrize(
@@ -43,7 +29,7 @@ def test_a_guessed_class_file_draws_and_backpropagates_as_torch_does(name: str) 
     graph = session.forward()
     outputs = [t for t in tree_leaves(twin(*loaded.inputs)) if isinstance(t, torch.Tensor)]
     drawn = [n.name for n in graph.nodes if n.kind is not NodeKind.OUTPUT]
-    assert collections.Counter(drawn) == collections.Counter(plain_names(outputs))
+    assert sorted(drawn) == leaves_and_names(outputs)[1]
     session.backward()
     torch.autograd.backward(outputs, [torch.ones_like(t) for t in outputs])
     for (path, param), (_, plain) in zip(

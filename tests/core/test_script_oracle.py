@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from core_helpers import PLAIN_WALK, leaves_and_names
 
 from graphviz_app.core.graph.records import NodeKind
 from graphviz_app.core.layout.style import GraphStyle
@@ -23,25 +24,9 @@ from graphviz_app.io.script.output import ScriptOutput
 from graphviz_app.session import ModelSession
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "data" / "scripts"
-WALK = '''
-def leaves_and_names(roots):
-    """Leaves in a fixed depth-first order, and the classes of every node reached."""
-    stack = [r.grad_fn for r in reversed(roots) if r.grad_fn is not None]
-    seen, leaves, names = set(), [], []
-    while stack:
-        fn = stack.pop()
-        if fn in seen:
-            continue
-        seen.add(fn)
-        names.append(type(fn).__name__)
-        if hasattr(fn, "variable"):
-            leaves.append(fn.variable)
-        stack.extend(f for f, _ in reversed(fn.next_functions) if f is not None)
-    return leaves, sorted(names)
-'''
 PLAIN = (
     "import os, runpy, sys\nimport torch\n"
-    + WALK
+    + PLAIN_WALK
     + """
 script, wanted, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 original, count = torch.autograd.backward, 0
@@ -65,9 +50,6 @@ sys.argv = [script]
 runpy.run_path(script, run_name="__main__")
 """
 )
-namespace: dict[str, object] = {}
-exec(WALK, namespace)
-leaves_and_names = namespace["leaves_and_names"]
 
 CASES = [
     ("sequential_loop.py", 1),
