@@ -1,8 +1,11 @@
-"""SVG -> vector PDF through Qt's SVG renderer.
+"""Exports in every format: SVG from the layout, and PNG / vector PDF from that SVG
+through Qt's SVG renderer.
 
 Graphviz builds without cairo (graphviz-pure among them) cannot write PDF, so the
-app draws Graphviz's own SVG into a ``QPdfWriter``. It works headless: when no Qt
-application exists yet (the command line), an offscreen one is made.
+app draws the picture's SVG into a ``QPdfWriter`` (or a ``QImage`` for PNG): the file
+shows the very layout the window shows, with no second Graphviz run. It works
+headless: when no Qt application exists yet (the command line), an offscreen one is
+made. Qt is imported only for PNG and PDF.
 """
 
 from __future__ import annotations
@@ -10,19 +13,31 @@ from __future__ import annotations
 import os
 
 from graphviz_app.core.graph.records import AutogradGraph
-from graphviz_app.core.layout.engine import GraphvizEngine
-from graphviz_app.io.export import render
+from graphviz_app.core.layout.dot import GraphLayout, Marks
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.io.export import render_drawn
 
 POINTS_PER_INCH = 72.0
+DEFAULT_DPI = 96.0  # Graphviz's PNG resolution
 
 
 def render_export(
-    graph: AutogradGraph, dot_text: str, fmt: str, engine: GraphvizEngine, dpi: float | None = None
+    graph: AutogradGraph,
+    drawn: AutogradGraph,
+    layout: GraphLayout,
+    style: GraphStyle,
+    fmt: str,
+    marks: Marks | None = None,
+    dpi: float | None = None,
 ) -> bytes:
-    """The bytes of an export in any format, PDF included (through Qt)."""
-    if fmt == "pdf":
-        return svg_to_pdf(render(graph, dot_text, "svg", engine))
-    return render(graph, dot_text, fmt, engine, dpi)
+    """The bytes of a laid-out picture in any format, PNG and PDF included (via Qt).
+
+    ``graph`` is everything captured (for JSON), ``drawn`` the graph ``layout`` places.
+    """
+    if fmt in ("png", "pdf"):
+        svg = render_drawn(graph, drawn, layout, style, "svg", marks)
+        return svg_to_pdf(svg) if fmt == "pdf" else svg_to_png(svg, dpi or DEFAULT_DPI)
+    return render_drawn(graph, drawn, layout, style, fmt, marks)
 
 
 class PdfError(RuntimeError):
@@ -38,7 +53,7 @@ def svg_to_pdf(svg: bytes) -> bytes:
     ensure_gui_application()
     renderer = QSvgRenderer(QByteArray(svg))
     if not renderer.isValid():
-        raise PdfError("Graphviz's SVG could not be read by Qt's SVG renderer.")
+        raise PdfError("The picture's SVG could not be read by Qt's SVG renderer.")
     size = renderer.defaultSize()  # SVG user units: Graphviz writes points
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
@@ -52,6 +67,39 @@ def svg_to_pdf(svg: bytes) -> bytes:
     painter.end()
     buffer.close()
     return bytes(buffer.data().data())
+
+
+def svg_to_png(svg: bytes, dpi: float = DEFAULT_DPI) -> bytes:
+    """The SVG drawing as a PNG at ``dpi`` (the SVG is in points), on white."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize
+    from PySide6.QtGui import QColor, QImage, QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
+    ensure_gui_application()
+    renderer = QSvgRenderer(QByteArray(svg))
+    if not renderer.isValid():
+        raise PdfError("The picture's SVG could not be read by Qt's SVG renderer.")
+    scale = dpi / POINTS_PER_INCH
+    size = renderer.defaultSize()
+    pixels = QSize(max(1, round(size.width() * scale)), max(1, round(size.height() * scale)))
+    if pixels.width() * pixels.height() > MAX_PNG_PIXELS:
+        raise PdfError(
+            f"A PNG of {pixels.width()} x {pixels.height()} pixels is too large; export SVG "
+            "or PDF (vector, any size), or choose a lower --dpi."
+        )
+    image = QImage(pixels, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    renderer.render(painter)
+    painter.end()
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, b"PNG")
+    buffer.close()
+    return bytes(buffer.data().data())
+
+
+MAX_PNG_PIXELS = 400_000_000  # a QImage past about 2 GB cannot be made
 
 
 def ensure_gui_application() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from graphviz_app.cli.requests import load_request
 from graphviz_app.core.graph.collapse import modules_at_depth
 from graphviz_app.core.graph.records import AutogradGraph
-from graphviz_app.core.layout.dot import to_dot
+from graphviz_app.core.layout.dot import Marks, compute_layout, to_dot
 from graphviz_app.core.layout.engine import find_engine
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.threads import configure_torch_threads
@@ -48,8 +48,16 @@ def run(args: argparse.Namespace) -> int:
         if steps is not None:
             return _export_walkthrough(session, result, steps)
         assert output is not None
-        dot = _dot_with_grads(session, result) if args.grads else result.dot
-        data = render_export(result.graph, dot, fmt, session.engine, args.dpi)
+        layout, marks = result.layout, Marks()
+        if args.grads:
+            marks = _grad_marks(session, result)  # longer labels: laid out again
+            marks_dot = to_dot(
+                result.visible, result.style, fills=marks.fills, extra_lines=marks.extra_lines
+            )
+            layout = compute_layout(marks_dot, session.engine)
+        data = render_export(
+            result.graph, result.visible, layout, result.style, fmt, marks, args.dpi
+        )
         write_atomic(output, data)
         print(f"wrote {args.output} ({fmt}, {len(result.visible.nodes)} nodes, {result.engine})")
         return 0
@@ -84,10 +92,10 @@ def _guesses_line(guesses: tuple[str, ...]) -> str:
     return f"graphviz-app: guessed {'; '.join(guesses)} (choose with --class, --args, --input)"
 
 
-def _dot_with_grads(session: ModelSession, result: PictureResult) -> str:
-    """Run backward, then DOT with each node's incoming gradient and colour by its norm."""
+def _grad_marks(session: ModelSession, result: PictureResult) -> Marks:
+    """Run backward: each node's incoming gradient as a label line, colour by its norm."""
     fills, lines = grad_marks(session.backward().trace, result.visible)
-    return to_dot(result.visible, result.style, fills=fills, extra_lines=lines)
+    return Marks(fills=fills, extra_lines=lines)
 
 
 def _style(args: argparse.Namespace, graph: AutogradGraph) -> GraphStyle:

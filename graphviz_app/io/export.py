@@ -1,6 +1,6 @@
-"""Write a captured graph to a file: SVG, PNG (Graphviz renders the same DOT as the
-window shows), DOT text, or the node-link JSON of every record. (PDF is drawn from
-the SVG by Qt, in ``graphviz_app.pdf``, since this layer has no Qt.)
+"""Write a captured graph to a file: SVG (drawn from the layout the window shows, no
+second Graphviz run), DOT text, or the node-link JSON of every record. (PNG and PDF
+are drawn from that SVG by Qt, in ``graphviz_app.pdf``, since this layer has no Qt.)
 
 Files are written atomically: to a temporary file beside the target, then renamed,
 so a failure never leaves a half-written file or destroys an existing one.
@@ -13,7 +13,10 @@ import tempfile
 from pathlib import Path
 
 from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.layout.dot import GraphLayout, Marks, to_dot
 from graphviz_app.core.layout.engine import GraphvizEngine
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.layout.svg import to_svg
 
 ENGINE_FORMATS = ("svg", "png")
 FORMATS = (*ENGINE_FORMATS, "pdf", "dot", "json")
@@ -33,10 +36,34 @@ def format_for(path: Path, explicit: str | None = None) -> str:
     return fmt
 
 
+def render_drawn(
+    graph: AutogradGraph,
+    drawn: AutogradGraph,
+    layout: GraphLayout,
+    style: GraphStyle,
+    fmt: str,
+    marks: Marks | None = None,
+) -> bytes:
+    """The bytes of a laid-out picture in ``fmt`` (``svg``, ``dot`` or ``json``).
+
+    ``graph`` is everything captured (the JSON holds every record), ``drawn`` what the
+    picture shows and ``layout`` where (the SVG is drawn from it: no Graphviz run).
+    """
+    if fmt == "svg":
+        return to_svg(drawn, layout, style, marks).encode("utf-8")
+    if fmt == "dot":
+        marks = marks or Marks()
+        return to_dot(drawn, style, marks.highlighted, marks.fills, marks.extra_lines).encode()
+    if fmt == "json":
+        return graph.to_json().encode("utf-8")
+    raise ExportError(f"{fmt.upper()} is drawn from the SVG by Qt; see graphviz_app.pdf.")
+
+
 def render(
     graph: AutogradGraph, dot_text: str, fmt: str, engine: GraphvizEngine, dpi: float | None = None
 ) -> bytes:
-    """The bytes of ``graph`` in ``fmt`` (``dot_text`` is the DOT the window laid out)."""
+    """The bytes of ``graph`` in ``fmt``, Graphviz laying out ``dot_text`` again for
+    SVG and PNG (its own renderer; the app's exports use :func:`render_drawn`)."""
     if fmt == "dot":
         return dot_text.encode("utf-8")
     if fmt == "json":

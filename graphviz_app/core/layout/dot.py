@@ -2,9 +2,10 @@
 
 :func:`to_dot` is pure formatting, written line by line (DOT's quoting rules as the
 ``graphviz`` package applies them; a test holds the two to the same output: the
-package's ``Digraph`` cost 60% of the DOT text's time, and 70 ms to import). :func:`compute_layout` runs the engine once and converts Graphviz units
-(points with y up; node sizes in inches) to scene pixels with y down: this is the
-only place those units are converted.
+package's ``Digraph`` cost 60% of the DOT text's time, and 70 ms to import).
+:func:`compute_layout` runs the engine once and converts Graphviz units (points with
+y up; node sizes in inches) to scene pixels with y down: this is the only place those
+units are converted.
 """
 
 from __future__ import annotations

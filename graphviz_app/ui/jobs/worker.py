@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from graphviz_app.core.layout.dot import to_dot
+from graphviz_app.core.layout.dot import Marks
 from graphviz_app.core.layout.engine import find_engine
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.cancel import Cancelled, CancelToken
@@ -160,13 +160,12 @@ class SessionWorker(QObject):
 
         def write() -> None:
             target = Path(request.path)
-            dot = result.dot
-            if request.highlighted or request.fills:
-                fills = dict(request.fills)
-                dot = to_dot(result.visible, result.style, request.highlighted, fills)
+            marks = Marks(request.highlighted, dict(request.fills))
             fmt = format_for(target, request.fmt or None)
-            engine = self._session_or_new().engine
-            write_atomic(target, render_export(result.graph, dot, fmt, engine, request.dpi))
+            data = render_export(
+                result.graph, result.visible, result.layout, result.style, fmt, marks, request.dpi
+            )
+            write_atomic(target, data)
             self.exported.emit(str(target))
 
         self._job(f"Exporting {Path(request.path).name}", write)
