@@ -212,8 +212,9 @@ class Branch:
     children: dict[str, Branch] = field(default_factory=dict)
 
 
-def module_tree(nodes: Iterable[Node], style: GraphStyle) -> Branch:
-    """``nodes`` sorted into the boxes of their modules (none without clusters)."""
+def module_tree(nodes: Iterable[Node], style: GraphStyle, skip: int = 0) -> Branch:
+    """``nodes`` sorted into the boxes of their modules (none without clusters);
+    ``skip``: leave out that many outermost boxes (drawn elsewhere)."""
     tree = Branch()
     branches: dict[str | None, Branch] = {None: tree}
     for node in nodes:
@@ -221,7 +222,7 @@ def module_tree(nodes: Iterable[Node], style: GraphStyle) -> Branch:
         branch = branches.get(module)
         if branch is None:
             branch = tree
-            for path in module_prefixes(module):  # type: ignore[arg-type]
+            for path in module_prefixes(module)[skip:]:  # type: ignore[arg-type]
                 branch = branch.children.setdefault(path, Branch())
             branches[module] = branch
         branch.nodes.append(node)

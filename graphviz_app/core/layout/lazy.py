@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from graphviz_app.core.graph.collapse import LAYOUT_HARD_CAP, LayoutTooLargeError, VisibleGraph
 from graphviz_app.core.graph.records import AutogradGraph, Edge, module_prefixes
+from graphviz_app.core.layout.block_layout import layout_graph, straight
 from graphviz_app.core.layout.cache import LayoutCache
 from graphviz_app.core.layout.dot import (
     PX_PER_PT,
@@ -29,9 +30,7 @@ from graphviz_app.core.layout.dot import (
     Point,
     box_module,
     cluster_id,
-    compute_layout,
     edge_id,
-    to_dot,
 )
 from graphviz_app.core.layout.engine import GraphvizEngine
 from graphviz_app.core.layout.style import GraphStyle
@@ -91,7 +90,7 @@ class LazyLayouter:
             result = splice(previous, view, plan, lambda g: self._part(g, style, cancel))
             self.last_kind = "spliced"
         else:
-            result = compute_layout(to_dot(view.graph, style), self.engine, cancel=cancel)
+            result = layout_graph(view.graph, style, self.engine, cancel=cancel)
             self.last_kind = "full"
         self._full.put(key, result)
         return result
@@ -102,7 +101,7 @@ class LazyLayouter:
         key = LayoutCache.picture_key(graph, style, self.engine)
         found = self._parts.get(key)
         if found is None:
-            found = compute_layout(to_dot(graph, style), self.engine, cancel=cancel)
+            found = layout_graph(graph, style, self.engine, cancel=cancel)
             self._parts.put(key, found)
         return found
 
@@ -241,15 +240,15 @@ class _Work:
         if old is None:  # not expected: an edge no old edge stood for; draw it straight
             start = _border(source, (target.x, target.y))
             end = _border(target, (source.x, source.y))
-            return EdgePath(edge_id(edge), edge.source, edge.target, _segment(start, end), end)
+            return EdgePath(edge_id(edge), edge.source, edge.target, straight(start, end), end)
         points, tip = list(old.points), old.arrow
         if edge.source in moved:
-            points = list(_segment(_border(source, points[0]), points[0])[:-1]) + points
+            points = list(straight(_border(source, points[0]), points[0])[:-1]) + points
         if edge.target in moved:
             end = tip or points[-1]
             tip = _border(target, end)
             base = _towards(tip, end, ARROW_PX)
-            points += list(_segment(points[-1], base)[1:])
+            points += list(straight(points[-1], base)[1:])
         return EdgePath(edge_id(edge), edge.source, edge.target, tuple(points), tip)
 
 
@@ -345,15 +344,3 @@ def _towards(point: Point, target: Point, distance: float) -> Point:
     if length <= distance or length == 0:
         return ((point[0] + target[0]) / 2, (point[1] + target[1]) / 2)
     return (point[0] + dx * distance / length, point[1] + dy * distance / length)
-
-
-def _segment(start: Point, end: Point) -> tuple[Point, Point, Point, Point]:
-    """A straight cubic Bezier from ``start`` to ``end``."""
-    (x0, y0), (x1, y1) = start, end
-    third = ((x1 - x0) / 3, (y1 - y0) / 3)
-    return (
-        start,
-        (x0 + third[0], y0 + third[1]),
-        (x0 + 2 * third[0], y0 + 2 * third[1]),
-        end,
-    )

@@ -1,0 +1,328 @@
+"""Lay out each repeated module's insides once, and the rest of the graph around them.
+
+Graphviz's ``dot`` grows faster than linearly with the nodes it places, and a deep
+model repeats itself: GPT-2's twelve blocks are one kind, a ResNet-50's sixteen
+bottlenecks two (:mod:`graphviz_app.core.layout.blocks` finds them). :func:`layout_graph`
+lays out one instance of each kind in a graph of its own, every kind in one Graphviz
+run; a second run lays out the rest of the graph with each block as one invisible box
+of exactly that size, inside its parent modules' boxes; every instance is then moved
+into its box. Kinds are cached for the process, so the next picture or model with
+the same blocks needs only the second run.
+
+Both runs are real Graphviz layouts, so nothing overlaps and every edge is routed by
+Graphviz: an edge that crosses a block's border is routed outside by the top-level
+run up to the block's box, and inside by the block's run from an entry point (which
+Graphviz places beside the block's module box) to its target; the two are joined by
+two straight pieces, along the border and then along the rank direction, that stay
+outside the module's box (exits the other way round). What differs from one layout
+of everything: a block's insides are not rearranged to shorten edges outside it, all
+instances of a kind look alike and are as wide as the widest, and edges into a block
+meet at its entry points. Small graphs, and graphs whose repeats would spare
+Graphviz few nodes, are laid out whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from graphviz_app.core.graph.records import AutogradGraph, Edge, Node, NodeKind
+from graphviz_app.core.layout.blocks import ENTRY, EXIT, Block, block_dot, find_blocks
+from graphviz_app.core.layout.cache import LayoutCache
+from graphviz_app.core.layout.dot import (
+    PT_PER_INCH,
+    PX_PER_PT,
+    ClusterBox,
+    EdgePath,
+    GraphLayout,
+    Marks,
+    NodeBox,
+    Point,
+    cluster_id,
+    cluster_label,
+    compute_layout,
+    dot_header,
+    edge_id,
+    emit_branch,
+    module_tree,
+    node_line,
+    parse_layout_json,
+    quote,
+    to_dot,
+)
+from graphviz_app.core.layout.engine import DEFAULT_TIMEOUT_S, EngineError, GraphvizEngine
+from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.runtime.cancel import CancelToken
+
+BLOCK_PREFIX = "block_"
+
+#: Block layouts by structure, for the whole process: the next model (or the next
+#: picture of this one) with the same blocks lays none of them out again.
+_BLOCK_CACHE: LayoutCache[GraphLayout] = LayoutCache(256)
+
+
+def layout_graph(
+    graph: AutogradGraph,
+    style: GraphStyle,
+    engine: GraphvizEngine,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    cancel: CancelToken | None = None,
+) -> GraphLayout:
+    """The layout of ``graph`` in ``style``: repeated modules laid out once each when
+    that spares Graphviz enough work (see the module's docstring), else one run."""
+    blocks = find_blocks(graph, style)
+    if not blocks:
+        return compute_layout(to_dot(graph, style), engine, timeout, cancel)
+    kinds = _block_layouts(graph, style, blocks, engine, timeout, cancel)
+    top = _TopLevel(graph, style, blocks, kinds)
+    outer = compute_layout(top.dot(), engine, timeout, cancel)
+    return top.compose(outer)
+
+
+# ----------------------------------------------------------------- laying out the kinds
+
+
+def _block_layouts(
+    graph: AutogradGraph,
+    style: GraphStyle,
+    blocks: list[Block],
+    engine: GraphvizEngine,
+    timeout: float,
+    cancel: CancelToken | None,
+) -> dict[str, GraphLayout]:
+    """Signature -> the layout of one instance, every box as wide as the widest of its
+    place in any instance (cached; the missing ones in one Graphviz run)."""
+    widths: dict[str, tuple[float, ...]] = {}
+    first: dict[str, Block] = {}
+    for block in blocks:
+        first.setdefault(block.signature, block)
+        known = widths.get(block.signature, block.widths)
+        widths[block.signature] = tuple(map(max, known, block.widths))
+    kinds: dict[str, GraphLayout] = {}
+    missing: dict[tuple[str, str], Block] = {}
+    for signature, block in first.items():
+        key = (_kind_key(signature, widths[signature], style), engine.path)
+        cached = _BLOCK_CACHE.get(key)
+        if cached is not None:
+            kinds[signature] = cached
+        else:
+            missing[key] = block
+    if missing:
+        text = "".join(block_dot(graph, style, b, widths[b.signature]) for b in missing.values())
+        raw = engine.run(text, "json0", timeout=timeout, cancel=cancel)
+        for (key, block), layout in zip(missing.items(), _parse_many(raw), strict=True):
+            kinds[block.signature] = layout
+            _BLOCK_CACHE.put(key, layout)
+    return kinds
+
+
+def _kind_key(signature: str, widths: tuple[float, ...], style: GraphStyle) -> str:
+    sizes = ",".join(f"{w:.3f}" for w in widths)
+    digest = hashlib.sha256(f"{signature}|{sizes}|{style.rankdir}|{style.font_size:g}".encode())
+    return digest.hexdigest()
+
+
+def _parse_many(raw: bytes) -> list[GraphLayout]:
+    """Graphviz's JSON for several graphs in one input: one document after another."""
+    text, decoder, at = raw.decode("utf-8"), json.JSONDecoder(), 0
+    layouts: list[GraphLayout] = []
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at >= len(text):
+            return layouts
+        try:
+            data, at = decoder.raw_decode(text, at)
+        except json.JSONDecodeError as exc:
+            raise EngineError(f"Graphviz returned output that is not JSON: {exc}") from exc
+        layouts.append(parse_layout_json(data))
+
+
+# ------------------------------------------------------- the rest, and putting it together
+
+
+@dataclass
+class _TopLevel:
+    """The graph with each block as one box of its layout's size; then every block's
+    layout moved into its box and the edges that cross borders joined up."""
+
+    graph: AutogradGraph
+    style: GraphStyle
+    blocks: list[Block]
+    kinds: Mapping[str, GraphLayout]
+    owner: dict[str, Block] = field(init=False)
+    first: dict[str, Block] = field(init=False)  # signature -> the instance laid out
+
+    def __post_init__(self) -> None:
+        self.owner = {m: b for b in self.blocks for m in b.members}
+        self.first = {}
+        for block in self.blocks:
+            self.first.setdefault(block.signature, block)
+
+    def top_id(self, node_id: str) -> str:
+        """The node that stands for ``node_id`` in the top-level layout."""
+        block = self.owner.get(node_id)
+        return node_id if block is None else placeholder_id(block.module)
+
+    def dot(self) -> str:
+        """The top-level DOT text: blocks as fixed-size boxes in their parents' boxes."""
+        nodes: list[Node] = []
+        for node in self.graph.nodes:
+            block = self.owner.get(node.id)
+            if block is None:
+                nodes.append(node)
+            elif block.members[0] == node.id:  # where the block's first node would be
+                nodes.append(
+                    Node(
+                        placeholder_id(block.module), "block", NodeKind.MODULE, module=block.module
+                    )
+                )
+        sizes = {placeholder_id(b.module): self.kinds[b.signature] for b in self.blocks}
+        lines = dot_header(self.style)
+        emit_branch(lines, module_tree(nodes, self.style), lambda n: self._line(n, sizes), 1)
+        seen: set[str] = set()
+        for edge in self.graph.edges:
+            source, target = self.top_id(edge.source), self.top_id(edge.target)
+            if source == target and edge.source in self.owner:
+                continue  # inside one block
+            if source == edge.source and target == edge.target:
+                route = edge_id(edge)
+            else:
+                route = f"{source}>{target}"
+                if route in seen:
+                    continue
+                seen.add(route)
+            head = " arrowhead=none" if target != edge.target else ""
+            lines.append(f"\t{quote(source)} -> {quote(target)} [{head.strip()} id={quote(route)}]")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def _line(self, node: Node, sizes: Mapping[str, GraphLayout]) -> str:
+        inner = sizes.get(node.id)
+        if inner is None:
+            return node_line(node, self.style, Marks())
+        width = inner.width / PX_PER_PT / PT_PER_INCH
+        height = inner.height / PX_PER_PT / PT_PER_INCH
+        return f'{node.id} [label="" style=invis width={width:.4f} height={height:.4f}]'
+
+    def compose(self, outer: GraphLayout) -> GraphLayout:
+        """``outer`` with every block's insides in its box, in ``graph``'s order."""
+        boxes = {n.id: n for n in outer.nodes}
+        routes = {e.id: e for e in outer.edges}
+        clusters = list(outer.clusters)
+        for block in self.blocks:
+            slot = boxes[placeholder_id(block.module)]
+            placed = _Placed.of(
+                block, self.first[block.signature], self.kinds[block.signature], slot
+            )
+            boxes.update(placed.nodes)
+            routes.update(placed.routes)
+            clusters.extend(placed.clusters)
+        edges = tuple(self._route(edge, routes, boxes) for edge in self.graph.edges)
+        nodes = tuple(boxes[n.id] for n in self.graph.nodes)
+        return GraphLayout(outer.width, outer.height, nodes, edges, tuple(clusters))
+
+    def _route(
+        self, edge: Edge, routes: Mapping[str, EdgePath], boxes: Mapping[str, NodeBox]
+    ) -> EdgePath:
+        into, out_of = self.owner.get(edge.target), self.owner.get(edge.source)
+        parts: list[EdgePath | None] = []
+        if into is out_of:  # both outside blocks, or both in the same one
+            parts.append(routes.get(edge_id(edge)))
+        else:
+            if out_of is not None:
+                parts.append(routes.get(f"{out_of.module}/{EXIT}{out_of.local()[edge.source]}"))
+            parts.append(routes.get(f"{self.top_id(edge.source)}>{self.top_id(edge.target)}"))
+            if into is not None:
+                entry = into.entries.index(edge.source)
+                route = f"{into.module}/{ENTRY}{entry}>{edge.target}#{edge.input_index}"
+                parts.append(routes.get(route))
+        found = [p for p in parts if p is not None and p.points]
+        if len(found) < len(parts):  # not expected: Graphviz left a route out
+            path = _straight(boxes[edge.source], boxes[edge.target])
+        else:
+            vertical = self.style.rankdir in ("TB", "BT")
+            crossing = into is not out_of
+            leaves, enters = crossing and out_of is not None, crossing and into is not None
+            path = _join(found, leaves, enters, vertical)
+        return replace(path, id=edge_id(edge), source=edge.source, target=edge.target)
+
+
+def placeholder_id(module: str) -> str:
+    """The top-level node id of a block's box."""
+    return BLOCK_PREFIX + hashlib.sha1(module.encode("utf-8")).hexdigest()[:10]
+
+
+@dataclass
+class _Placed:
+    """One block instance's layout, moved into its box and renamed to its own ids."""
+
+    nodes: dict[str, NodeBox]
+    clusters: list[ClusterBox]
+    routes: dict[str, EdgePath]
+
+    @classmethod
+    def of(cls, block: Block, laid: Block, layout: GraphLayout, slot: NodeBox) -> _Placed:
+        dx, dy = slot.x - slot.width / 2, slot.y - slot.height / 2
+        rename = dict(zip(laid.members, block.members, strict=True))
+        placed = cls({}, [], {})
+        for box in layout.nodes:
+            if box.id in rename:
+                placed.nodes[rename[box.id]] = replace(
+                    box, id=rename[box.id], x=box.x + dx, y=box.y + dy
+                )
+        for cluster in layout.clusters:
+            module = block.module + cluster.module[len(laid.module) :]
+            left, top, width, height = cluster.rect
+            rect = (left + dx, top + dy, width, height)
+            placed.clusters.append(
+                ClusterBox(cluster_id(module), module, cluster_label(module), rect)
+            )
+        for path in layout.edges:
+            key = _instance_route(path.id, rename, block.module)
+            points = tuple((x + dx, y + dy) for x, y in path.points)
+            arrow = (path.arrow[0] + dx, path.arrow[1] + dy) if path.arrow is not None else None
+            placed.routes[key] = replace(path, id=key, points=points, arrow=arrow)
+        return placed
+
+
+def _instance_route(route: str, rename: Mapping[str, str], module: str) -> str:
+    """A route id of the laid-out instance -> the same route of another instance:
+    ``source>target#i`` inside; ``module/in_k>target#i`` and ``module/out_i`` across."""
+    if route.startswith(EXIT):
+        return f"{module}/{route}"
+    head, _, index = route.rpartition("#")
+    source, _, target = head.partition(">")
+    if source.startswith(ENTRY):
+        return f"{module}/{source}>{rename[target]}#{index}"
+    return f"{rename[source]}>{rename[target]}#{index}"
+
+
+def _join(parts: list[EdgePath], leaves: bool, enters: bool, vertical: bool) -> EdgePath:
+    """One spline through ``parts``: [route to a block's exit point,] the top-level
+    route[, route from a block's entry point]. Each join is two straight pieces that
+    keep outside the block's module box: from an exit point along the rank direction
+    to the block's border, then along the border; to an entry point along the border,
+    then along the rank direction (entry and exit points lie beside the box)."""
+    points = list(parts[0].points)
+    joints = ([False] if leaves else []) + ([True] if enters else [])
+    for entering, part in zip(joints, parts[1:], strict=True):
+        (ax, ay), (bx, by) = points[-1], part.points[0]
+        corner = (bx, ay) if entering == vertical else (ax, by)
+        points += straight(points[-1], corner)[1:] + straight(corner, part.points[0])[1:]
+        points += part.points[1:]
+    return replace(parts[-1], points=tuple(points))
+
+
+def _straight(source: NodeBox, target: NodeBox) -> EdgePath:
+    start, end = (source.x, source.y + source.height / 2), (target.x, target.y - target.height / 2)
+    return EdgePath("", source.id, target.id, straight(start, end), end)
+
+
+def straight(start: Point, end: Point) -> tuple[Point, Point, Point, Point]:
+    """A straight cubic Bezier from ``start`` to ``end``."""
+    (x0, y0), (x1, y1) = start, end
+    third = ((x1 - x0) / 3, (y1 - y0) / 3)
+    return (start, (x0 + third[0], y0 + third[1]), (x0 + 2 * third[0], y0 + 2 * third[1]), end)
