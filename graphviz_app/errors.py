@@ -1,17 +1,16 @@
 """The errors whose message is written for the user (shown as is, never a crash).
 
 Anything else that escapes a job is a bug: it is logged with its traceback and
-reported as "Unexpected error".
+reported as "Unexpected error". Nothing here imports torch or Qt: the command line
+handles errors with it before any model is loaded.
 """
 
 from __future__ import annotations
 
-from graphviz_app.core.autograd.backward import BackwardError
-from graphviz_app.core.autograd.forward import ForwardError
 from graphviz_app.core.gradcheck.results import GradcheckError
-from graphviz_app.core.graph.walk import CaptureError
 from graphviz_app.core.health.check import HealthError
 from graphviz_app.core.layout.engine import EngineError
+from graphviz_app.core.runtime.failures import BackwardError, CaptureError, ForwardError
 from graphviz_app.core.runtime.user_code import user_location
 from graphviz_app.io.export import ExportError
 from graphviz_app.io.load_errors import ModelFileError

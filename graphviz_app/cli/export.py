@@ -3,114 +3,29 @@
 A script (a ``.py`` that calls backward) runs as ``python FILE`` would, its output on
 stdout, up to its ``--backward-call`` (the first by default); the graph written is
 the one that call differentiated, with that call's own recorded backward.
+
+The command line is checked first, without torch: an unknown model, format or output
+folder, or a missing Graphviz, is reported at once. Then
+:mod:`graphviz_app.cli.export_session` imports torch and does the work.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from graphviz_app.cli.requests import load_request
-from graphviz_app.core.graph.collapse import modules_at_depth
-from graphviz_app.core.graph.records import AutogradGraph
-from graphviz_app.core.layout.dot import Marks, compute_layout, to_dot
 from graphviz_app.core.layout.engine import find_engine
-from graphviz_app.core.layout.style import GraphStyle
-from graphviz_app.core.runtime.threads import configure_torch_threads
-from graphviz_app.core.runtime.user_code import TimeLimit, TimeLimitExceeded
-from graphviz_app.core.stepping.state import grad_marks
-from graphviz_app.io.export import format_for, write_atomic
-from graphviz_app.io.load_errors import ModelFileError
-from graphviz_app.io.model_file import LoadedModel
-from graphviz_app.io.request import LoadRequest
-from graphviz_app.io.script.output import ScriptOutput
-from graphviz_app.io.walkthrough import RecordedPass, write_walkthrough
-from graphviz_app.pdf import render_export
-from graphviz_app.session import ModelSession, PictureResult
-from graphviz_app.session.script import script_summary
+from graphviz_app.io.export import check_writable, format_for
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the model, run forward (and backward for --grads), write the file."""
-    fmt = format_for(Path(args.output), args.format) if args.output else ""
-    output = Path(args.output).resolve() if args.output else None  # a script changes cwd
-    steps = Path(args.backward_steps).resolve() if args.backward_steps else None
-    configure_torch_threads()
-    session = ModelSession(engine=find_engine(args.engine))
-    try:
-        loaded, graph = _load_and_forward(session, load_request(args), args)
-        for note in loaded.notes:  # what a definitions-only load skipped, a script's state
-            print(f"graphviz-app: note: {note}", file=sys.stderr)
-        if loaded.guesses:
-            print(_guesses_line(loaded.guesses), file=sys.stderr)
-        result = session.picture(_style(args, graph))
-        if steps is not None:
-            return _export_walkthrough(session, result, steps)
-        assert output is not None
-        layout, marks = result.layout, Marks()
-        if args.grads:
-            marks = _grad_marks(session, result)  # longer labels: laid out again
-            marks_dot = to_dot(
-                result.visible, result.style, fills=marks.fills, extra_lines=marks.extra_lines
-            )
-            layout = compute_layout(marks_dot, session.engine)
-        data = render_export(
-            result.graph, result.visible, layout, result.style, fmt, marks, args.dpi
-        )
-        write_atomic(output, data)
-        print(f"wrote {args.output} ({fmt}, {len(result.visible.nodes)} nodes, {result.engine})")
-        return 0
-    finally:
-        session.scripts.close()  # a script paused at its call ends here
+    """Check the command line, then load the model, run it and write the file."""
+    if args.output:
+        format_for(Path(args.output), args.format)
+        check_writable(Path(args.output).resolve())
+    request = load_request(args)
+    engine = find_engine(args.engine)
+    from graphviz_app.cli.export_session import export  # torch: only now
 
-
-def _load_and_forward(
-    session: ModelSession, request: LoadRequest, args: argparse.Namespace
-) -> tuple[LoadedModel, AutogradGraph]:
-    """Load ``request`` and run its forward; a script runs, its output on stdout (its
-    note says it ran). Model code stuck past ``--time-limit`` is stopped, and where it
-    was is said (a script's limit counts from one backward call to the next)."""
-    echo = ScriptOutput(echo=sys.stdout)
-    script = script_summary(request) is not None
-    limit = TimeLimit(0 if script else args.time_limit)
-    try:
-        with limit:
-            loaded = session.load(request, output=echo, time_limit=args.time_limit)
-            return loaded, session.forward()
-    except TimeLimitExceeded as exc:
-        at = f" It was at {limit.where} when it was stopped." if limit.where else ""
-        raise ModelFileError(
-            f"{Path(request.path).name} did not load and run its forward within "
-            f"{args.time_limit:g} s, so it was stopped.{at} Raise the limit (--time-limit) "
-            "if it needs longer."
-        ) from exc
-
-
-def _guesses_line(guesses: tuple[str, ...]) -> str:
-    """One line: what was guessed, and the flags that choose instead."""
-    return f"graphviz-app: guessed {'; '.join(guesses)} (choose with --class, --args, --input)"
-
-
-def _grad_marks(session: ModelSession, result: PictureResult) -> Marks:
-    """Run backward: each node's incoming gradient as a label line, colour by its norm."""
-    fills, lines = grad_marks(session.backward().trace, result.visible)
-    return Marks(fills=fills, extra_lines=lines)
-
-
-def _style(args: argparse.Namespace, graph: AutogradGraph) -> GraphStyle:
-    depth = args.collapse_depth
-    return GraphStyle(
-        rankdir=args.rankdir,
-        clusters=not args.no_clusters,
-        show_values=args.values,
-        collapsed=modules_at_depth(graph, depth) if depth is not None else frozenset(),
-    )
-
-
-def _export_walkthrough(session: ModelSession, picture: PictureResult, folder: Path) -> int:
-    backward = session.backward()
-    recorded = RecordedPass(backward.graph, backward.trace, picture.model_name, picture.view)
-    files = write_walkthrough(folder, recorded, session.engine.run(picture.dot, "svg"))
-    print(f"wrote {len(files) - 1} steps and {files[-1]} ({picture.engine})")
-    return 0
+    return export(args, request, engine)

@@ -74,11 +74,17 @@ def render(
     return engine.run(dot_text, fmt, extra_args=extra)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and a rename."""
+def check_writable(path: Path) -> Path:
+    """``path``'s folder, which must exist; raises :class:`ExportError` if it does not."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ExportError(f"Cannot write {path}: the folder {folder} does not exist.")
+    return folder
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and a rename."""
+    folder = check_writable(path)
     try:
         handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:

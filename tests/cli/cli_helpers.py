@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-# The CLI must never import Qt (except for PDF, which no test here writes).
+# The CLI must never import Qt (except for PDF and PNG, drawn from the SVG by Qt; no
+# test here writes them).
 _CODE = (
     "import sys; from graphviz_app.app import main; rc = main(sys.argv[1:]); "
     "assert not any(m.startswith('PySide6') for m in sys.modules), 'Qt imported'; "

@@ -22,6 +22,7 @@ import torch
 from graphviz_app.core.graph.records import AutogradGraph, TensorInfo
 from graphviz_app.core.graph.tensor_info import DEFAULT_PREVIEW, describe_tensor
 from graphviz_app.core.graph.walk import AutogradWalk
+from graphviz_app.core.runtime.failures import BackwardError as BackwardError  # handed on
 
 SECOND_BACKWARD_HINT = (
     "PyTorch frees the graph's saved tensors after a backward pass. To run backward "
@@ -33,15 +34,6 @@ INPLACE_HINT = (
     "backward, and its version counter moved on afterwards. Make that operation out of "
     "place (y = y * 2 instead of y.mul_(2)), or clone the tensor before changing it."
 )
-
-
-class BackwardError(RuntimeError):
-    """Backward raised; ``summary`` explains it in plain words, ``details`` is torch's."""
-
-    def __init__(self, summary: str, details: str) -> None:
-        super().__init__(summary)
-        self.summary = summary
-        self.details = details
 
 
 @dataclass(frozen=True)

@@ -15,18 +15,10 @@ from graphviz_app.core.autograd.cuts import CutPoint, resolve_cuts
 from graphviz_app.core.autograd.recorder import ForwardRecorder
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.graph.walk import AutogradWalk, CaptureError, walk_autograd
+from graphviz_app.core.runtime.failures import ForwardError as ForwardError  # handed on
 from graphviz_app.core.runtime.user_code import ABORTS, describe_abort
 
 LossFn = Callable[..., torch.Tensor]
-
-
-class ForwardError(RuntimeError):
-    """The model's forward (or loss) raised; ``details`` holds the traceback text."""
-
-    def __init__(self, summary: str, details: str) -> None:
-        super().__init__(summary)
-        self.summary = summary
-        self.details = details
 
 
 @dataclass
@@ -78,7 +70,9 @@ def forward_and_capture(
     a root has no ``grad_fn``.
     """
     options = options or CaptureOptions()
-    recorder = ForwardRecorder(model, options.with_values, options.preview_limit)
+    recorder = ForwardRecorder(
+        model, options.with_values, options.preview_limit, flag_non_finite=options.flag_non_finite
+    )
     with torch.enable_grad(), recorder:
         output = _call("forward", lambda: model(*inputs))
         loss = _call("loss function", lambda: loss_fn(output, *inputs)) if loss_fn else None

@@ -35,7 +35,11 @@ from torch.utils._pytree import tree_leaves
 from graphviz_app.core.autograd.cuts import CUT_FUNCS, CutRecorder
 from graphviz_app.core.autograd.higher_order import BACKWARD_FUNCS, run_marking
 from graphviz_app.core.graph.records import SourceLocation, TensorInfo
-from graphviz_app.core.graph.tensor_info import DEFAULT_PREVIEW, describe_tensor
+from graphviz_app.core.graph.tensor_info import (
+    DEFAULT_PREVIEW,
+    describe_flagging_non_finite,
+    describe_tensor,
+)
 from graphviz_app.core.runtime.memory import MemoryBudget
 
 METADATA_KEY = "graphviz_app"
@@ -94,6 +98,9 @@ class ForwardRecorder:
     resolve:
         Optional: names a module ``model`` does not (a script's own models, found
         when first called): id of each module -> its path, or {} when unknown.
+    flag_non_finite:
+        Without values, still give an output holding NaN or Inf its statistics (one
+        sum per output finds them), so that a picture can flag it.
 
     Module hooks are global, so calls made on other threads than the one that
     entered the recorder are ignored (the torch function mode is per thread).
@@ -105,6 +112,7 @@ class ForwardRecorder:
         with_values: bool = True,
         preview_limit: int = DEFAULT_PREVIEW,
         resolve: Callable[[torch.nn.Module], dict[int, str]] | None = None,
+        flag_non_finite: bool = False,
     ) -> None:
         self._names = {id(m): name for name, m in model.named_modules()} if model else {}
         self._resolve = resolve
@@ -113,6 +121,7 @@ class ForwardRecorder:
         self._budget = MemoryBudget()
         self._stack: list[str] = []
         self._with_values = with_values
+        self._flag_non_finite = flag_non_finite and not with_values
         self._preview_limit = preview_limit
         self._mode = _AnnotatingMode(self)
         self._handles: list[Any] = []
@@ -211,7 +220,10 @@ class ForwardRecorder:
     def _annotation(
         self, func: Any, tensor: torch.Tensor, source: SourceLocation | None
     ) -> Annotation:
-        info = describe_tensor(tensor, self._preview_limit, self._with_values)
+        if self._flag_non_finite:
+            info = describe_flagging_non_finite(tensor, self._preview_limit)
+        else:
+            info = describe_tensor(tensor, self._preview_limit, self._with_values)
         base_fn = None
         if tensor._is_view() and tensor._base is not None and tensor._base.grad_fn is not None:
             base_fn = id(tensor._base.grad_fn)

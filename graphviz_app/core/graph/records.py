@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from functools import cached_property
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 class NodeKind(str, Enum):
@@ -213,6 +214,8 @@ class AutogradGraph:
 
     def to_networkx(self) -> nx.MultiDiGraph:
         """A networkx multigraph (an op may consume one value twice) with records as attributes."""
+        import networkx as nx  # 0.2 s to import: only for those who ask for it
+
         g = nx.MultiDiGraph(roots=list(self.roots), **dict(self.meta))
         for n in self.nodes:
             g.add_node(n.id, record=n, kind=n.kind.value, name=n.name)

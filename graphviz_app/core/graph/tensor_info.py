@@ -66,7 +66,9 @@ def dtype_name(dtype: torch.dtype) -> str:
 
 
 def describe_tensor(
-    t: torch.Tensor, preview_limit: int = DEFAULT_PREVIEW, with_values: bool = True,
+    t: torch.Tensor,
+    preview_limit: int = DEFAULT_PREVIEW,
+    with_values: bool = True,
     histogram: bool = True,
 ) -> TensorInfo:
     """Shape, dtype and device of ``t``, plus statistics and a preview when values exist.
@@ -104,6 +106,20 @@ def describe_tensor(
         preview_truncated=real.numel() > len(preview),
         histogram=counts,
     )
+
+
+def describe_flagging_non_finite(
+    t: torch.Tensor, preview_limit: int = DEFAULT_PREVIEW
+) -> TensorInfo:
+    """Shape, dtype and device of ``t``, with statistics (no histogram) only when it may
+    hold a NaN or an infinity: what a picture needs (its labels flag those), for one
+    sum per tensor instead of full statistics. A finite sum proves every value finite;
+    a sum that overflowed to infinity only costs the full statistics, which then say
+    there is nothing to flag."""
+    inexact = t.is_floating_point() or t.is_complex()
+    if _has_values(t) and t.numel() and inexact and not bool(t.detach().sum().isfinite()):
+        return describe_tensor(t, preview_limit, with_values=True, histogram=False)
+    return describe_tensor(t, preview_limit, with_values=False)
 
 
 def bins_for(count: int) -> int:

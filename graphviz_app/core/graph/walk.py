@@ -13,13 +13,13 @@ from typing import Any
 
 import torch
 
+from graphviz_app.core.runtime.failures import CaptureError as CaptureError  # handed on
+
 #: A live autograd node (``torch.autograd.graph.Node``); typed loosely because
 #: torch's C++ node classes have no common Python base for mypy.
 AutogradNode = Any
 
 
-class CaptureError(ValueError):
-    """The outputs cannot be captured; the message says why in plain words."""
 
 
 #: A ``next_functions`` entry by node index: (source, target, input_index, output_nr);

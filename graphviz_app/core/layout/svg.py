@@ -15,6 +15,7 @@ import math
 from xml.sax.saxutils import escape, quoteattr
 
 from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.layout.block_layout import layout_graph
 from graphviz_app.core.layout.dot import (
     FONT_NAME,
     PX_PER_PT,
@@ -24,8 +25,11 @@ from graphviz_app.core.layout.dot import (
     Marks,
     NodeBox,
     Point,
+    compute_layout,
     node_attrs,
+    to_dot,
 )
+from graphviz_app.core.layout.engine import GraphvizEngine, find_engine
 from graphviz_app.core.layout.style import (
     CLUSTER_BORDER,
     CLUSTER_FILL,
@@ -34,6 +38,7 @@ from graphviz_app.core.layout.style import (
     LINE_HEIGHT_EM,
     GraphStyle,
 )
+from graphviz_app.core.runtime.cancel import CancelToken
 
 MARGIN_PT = 4.0  # Graphviz's pad around the drawing
 NODE_RADIUS_PT = 4.0
@@ -41,6 +46,29 @@ CLUSTER_RADIUS_PT = 6.0
 CLUSTER_FONT_PT = 9.0
 ARROW_HALF_WIDTH = 0.35  # of the arrow's length, as Graphviz's normal arrowhead
 BASELINE_EM = 0.3  # a line's baseline sits this far below its middle
+
+
+def graph_svg(
+    graph: AutogradGraph,
+    style: GraphStyle | None = None,
+    engine: GraphvizEngine | None = None,
+    marks: Marks | None = None,
+    cancel: CancelToken | None = None,
+) -> str:
+    """The picture of ``graph`` as SVG text, from one layout (repeated modules laid
+    out once per kind, :func:`~graphviz_app.core.layout.block_layout.layout_graph`):
+    the path from a captured graph to a file that the CLI's export shares.
+
+    ``engine`` defaults to :func:`~graphviz_app.core.layout.engine.find_engine`'s.
+    """
+    style = style or GraphStyle()
+    marks = marks or Marks()
+    if marks.extra_lines:  # longer labels: the DOT text, and so the layout, changes
+        dot = to_dot(graph, style, marks.highlighted, marks.fills, marks.extra_lines)
+        layout = compute_layout(dot, engine or find_engine(), cancel=cancel)
+    else:
+        layout = layout_graph(graph, style, engine or find_engine(), cancel=cancel)
+    return to_svg(graph, layout, style, marks)
 
 
 def to_svg(
