@@ -102,13 +102,15 @@ def test_repeated_blocks_are_found_and_laid_out_once(
     assert sorted(b.module for b in blocks) == [f"blocks.{i}" for i in range(8)]
     assert len({b.signature for b in blocks}) == 1
     runs: list[str] = []
-    real_run = GraphvizEngine.run
+    real_run = GraphvizEngine.run_many
 
-    def counting_run(self: GraphvizEngine, text: str, *args: object, **kwargs: object) -> bytes:
-        runs.append(text)
-        return real_run(self, text, *args, **kwargs)  # type: ignore[arg-type]
+    def counting_run(
+        self: GraphvizEngine, texts: list[str], *args: object, **kwargs: object
+    ) -> list[bytes]:
+        runs.extend(texts)
+        return real_run(self, texts, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(GraphvizEngine, "run", counting_run)
+    monkeypatch.setattr(GraphvizEngine, "run_many", counting_run)
     layout = layout_graph(graph, style, engine)
     assert len(runs) == 2 and runs[0].count("digraph") == 1  # one kind, then the rest
     assert_correct_layout(graph, layout)

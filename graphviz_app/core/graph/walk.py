@@ -20,8 +20,6 @@ from graphviz_app.core.runtime.failures import CaptureError as CaptureError  # h
 AutogradNode = Any
 
 
-
-
 #: A ``next_functions`` entry by node index: (source, target, input_index, output_nr);
 #: ``source`` feeds ``target``. A plain tuple: the walk makes one per edge.
 RawEdge = tuple[int, int, int, int]

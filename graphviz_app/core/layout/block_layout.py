@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -110,9 +111,13 @@ def _block_layouts(
         else:
             missing[key] = block
     if missing:
-        text = "".join(block_dot(graph, style, b, widths[b.signature]) for b in missing.values())
-        raw = engine.run(text, "json0", timeout=timeout, cancel=cancel)
-        for (key, block), layout in zip(missing.items(), _parse_many(raw), strict=True):
+        texts = [block_dot(graph, style, b, widths[b.signature]) for b in missing.values()]
+        # One Graphviz per core, each laying out its share of the kinds one after another.
+        share = -(-len(texts) // min(len(texts), os.cpu_count() or 1))
+        runs = ["".join(texts[i : i + share]) for i in range(0, len(texts), share)]
+        raws = engine.run_many(runs, "json0", timeout=timeout, cancel=cancel)
+        layouts = [layout for raw in raws for layout in _parse_many(raw)]
+        for (key, block), layout in zip(missing.items(), layouts, strict=True):
             kinds[block.signature] = layout
             _BLOCK_CACHE.put(key, layout)
     return kinds
@@ -154,17 +159,18 @@ class _TopLevel:
     kinds: Mapping[str, GraphLayout]
     owner: dict[str, Block] = field(init=False)
     first: dict[str, Block] = field(init=False)  # signature -> the instance laid out
+    top: dict[str, str] = field(init=False)  # block member -> its block's box
 
     def __post_init__(self) -> None:
         self.owner = {m: b for b in self.blocks for m in b.members}
+        self.top = {m: placeholder_id(b.module) for b in self.blocks for m in b.members}
         self.first = {}
         for block in self.blocks:
             self.first.setdefault(block.signature, block)
 
     def top_id(self, node_id: str) -> str:
         """The node that stands for ``node_id`` in the top-level layout."""
-        block = self.owner.get(node_id)
-        return node_id if block is None else placeholder_id(block.module)
+        return self.top.get(node_id, node_id)
 
     def dot(self) -> str:
         """The top-level DOT text: blocks as fixed-size boxes in their parents' boxes."""
@@ -233,7 +239,7 @@ class _TopLevel:
             parts.append(routes.get(edge_id(edge)))
         else:
             if out_of is not None:
-                parts.append(routes.get(f"{out_of.module}/{EXIT}{out_of.local()[edge.source]}"))
+                parts.append(routes.get(f"{out_of.module}/{EXIT}{out_of.local[edge.source]}"))
             parts.append(routes.get(f"{self.top_id(edge.source)}>{self.top_id(edge.target)}"))
             if into is not None:
                 entry = into.entries.index(edge.source)
@@ -247,7 +253,7 @@ class _TopLevel:
             crossing = into is not out_of
             leaves, enters = crossing and out_of is not None, crossing and into is not None
             path = _join(found, leaves, enters, vertical)
-        return replace(path, id=edge_id(edge), source=edge.source, target=edge.target)
+        return EdgePath(edge_id(edge), edge.source, edge.target, path.points, path.arrow)
 
 
 def placeholder_id(module: str) -> str:
@@ -269,9 +275,10 @@ class _Placed:
         rename = dict(zip(laid.members, block.members, strict=True))
         placed = cls({}, [], {})
         for box in layout.nodes:
-            if box.id in rename:
-                placed.nodes[rename[box.id]] = replace(
-                    box, id=rename[box.id], x=box.x + dx, y=box.y + dy
+            new_id = rename.get(box.id)
+            if new_id is not None:
+                placed.nodes[new_id] = NodeBox(
+                    new_id, box.x + dx, box.y + dy, box.width, box.height
                 )
         for cluster in layout.clusters:
             module = block.module + cluster.module[len(laid.module) :]
@@ -282,9 +289,9 @@ class _Placed:
             )
         for path in layout.edges:
             key = _instance_route(path.id, rename, block.module)
-            points = tuple((x + dx, y + dy) for x, y in path.points)
+            points = tuple([(x + dx, y + dy) for x, y in path.points])
             arrow = (path.arrow[0] + dx, path.arrow[1] + dy) if path.arrow is not None else None
-            placed.routes[key] = replace(path, id=key, points=points, arrow=arrow)
+            placed.routes[key] = EdgePath(key, path.source, path.target, points, arrow)
         return placed
 
 

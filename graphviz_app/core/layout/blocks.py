@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from graphviz_app.core.graph.records import AutogradGraph, Edge, Node, NodeKind, module_prefixes
 from graphviz_app.core.layout.dot import (
@@ -48,6 +49,7 @@ class Block:
     exits: tuple[int, ...]  # local indices of members that feed something outside
     widths: tuple[float, ...]  # the members' box widths in inches (not in the signature)
 
+    @cached_property
     def local(self) -> dict[str, int]:
         """Node id -> position among the members."""
         return {node_id: i for i, node_id in enumerate(self.members)}
@@ -171,7 +173,7 @@ def block_dot(
     wide = dict(zip(block.members, widths, strict=True))
     emit_branch(lines, module_tree(nodes, style, skip), lambda n: _line(n, style, wide[n.id]), 1)
     sources = {source: k for k, source in enumerate(block.entries)}
-    local, left = block.local(), set(block.exits)
+    local, left = block.local, set(block.exits)
     for edge in graph.edges:
         inside_source, inside_target = edge.source in keep, edge.target in keep
         source, target = quote(edge.source), quote(edge.target)

@@ -109,13 +109,16 @@ def to_svg(
     return "\n".join(out)
 
 
+PT = 1.0 / PX_PER_PT  # the layout is in scene pixels, the SVG in points
+
+
 def _n(value: float) -> str:
-    """A coordinate in points, as short as Graphviz writes them."""
-    return f"{value:.2f}".rstrip("0").rstrip(".")
+    """A length in points (a tenth of a point is finer than any screen or print)."""
+    return f"{value:.1f}"
 
 
 def _pt(point: Point) -> str:
-    return f"{_n(point[0] / PX_PER_PT)},{_n(point[1] / PX_PER_PT)}"
+    return f"{point[0] * PT:.1f},{point[1] * PT:.1f}"
 
 
 def _rounded(left: float, top: float, width: float, height: float, radius: float) -> str:
@@ -123,10 +126,10 @@ def _rounded(left: float, top: float, width: float, height: float, radius: float
     r = min(radius, width / 2, height / 2)
     right, bottom = left + width, top + height
     return (
-        f"M{_n(left + r)},{_n(top)} H{_n(right - r)} A{_n(r)},{_n(r)} 0 0 1 {_n(right)},"
-        f"{_n(top + r)} V{_n(bottom - r)} A{_n(r)},{_n(r)} 0 0 1 {_n(right - r)},{_n(bottom)} "
-        f"H{_n(left + r)} A{_n(r)},{_n(r)} 0 0 1 {_n(left)},{_n(bottom - r)} V{_n(top + r)} "
-        f"A{_n(r)},{_n(r)} 0 0 1 {_n(left + r)},{_n(top)} Z"
+        f"M{left + r:.1f},{top:.1f} H{right - r:.1f} A{r:.1f},{r:.1f} 0 0 1 {right:.1f},"
+        f"{top + r:.1f} V{bottom - r:.1f} A{r:.1f},{r:.1f} 0 0 1 {right - r:.1f},{bottom:.1f} "
+        f"H{left + r:.1f} A{r:.1f},{r:.1f} 0 0 1 {left:.1f},{bottom - r:.1f} V{top + r:.1f} "
+        f"A{r:.1f},{r:.1f} 0 0 1 {left + r:.1f},{top:.1f} Z"
     )
 
 
@@ -176,7 +179,7 @@ def _label(lines: list[str], cx: float, cy: float, size: float, color: str | Non
     first = cy - step * (len(lines) - 1) / 2 + BASELINE_EM * size
     fill = f' fill="{color}"' if color else ""
     return [
-        f'<text xml:space="preserve" text-anchor="middle" x="{_n(cx)}" y="{_n(first + i * step)}"'
+        f'<text xml:space="preserve" text-anchor="middle" x="{cx:.1f}" y="{first + i * step:.1f}"'
         f' font-family="{FONT_NAME}" font-size="{size:.2f}"{fill}>{escape(line)}</text>'
         for i, line in enumerate(lines)
     ]
@@ -200,12 +203,9 @@ def _edge(index: int, path: EdgePath, marked: bool) -> list[str]:
 
 def _spline(points: tuple[Point, ...]) -> str:
     """``M p0 C p1 p2 p3 C ...``: Graphviz's cubic Bezier control points."""
-    head = f"M{_pt(points[0])}"
-    rest = [
-        f"C{_pt(points[i])} {_pt(points[i + 1])} {_pt(points[i + 2])}"
-        for i in range(1, len(points) - 2, 3)
-    ]
-    return " ".join([head, *rest])
+    text = [f"{x * PT:.1f},{y * PT:.1f}" for x, y in points]
+    rest = [f"C{text[i]} {text[i + 1]} {text[i + 2]}" for i in range(1, len(text) - 2, 3)]
+    return " ".join([f"M{text[0]}", *rest])
 
 
 def _arrowhead(base: Point, tip: Point) -> tuple[Point, Point, Point, Point]:
