@@ -20,8 +20,7 @@ from collections.abc import Callable, Sequence
 import torch
 from PySide6.QtWidgets import QApplication
 
-from bench.bench_large import gpt48
-from bench.models import BenchModel, gpt2, resnet50
+from bench.models import BenchModel, gpt2, gpt48, resnet50
 from graphviz_app.core.autograd.capture import CaptureOptions
 from graphviz_app.core.autograd.forward import forward_and_capture
 from graphviz_app.core.layout.dot import compute_layout, to_dot

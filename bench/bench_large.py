@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from bench.models import GPT2, BenchModel, deep_resnet, gpt2, resnet50
+from bench.models import GPT2, BenchModel, deep_resnet, gpt2, gpt48, resnet50
 from graphviz_app.core.autograd.capture import CaptureOptions
 from graphviz_app.core.autograd.forward import ForwardRun, forward_and_capture
 from graphviz_app.core.autograd.meta import capture_structure
@@ -53,13 +53,6 @@ FULL_LIMIT, QUICK_FULL_LIMIT = 4000, 1000  # full-graph layouts above this are s
 FULL_TIMEOUT_S = 240.0
 MODELS = ("gpt2", "gpt48", "resnet50", "deep_resnet", "meta800m")
 STYLE = GraphStyle()
-
-
-def gpt48() -> BenchModel:
-    """A 48-layer GPT-2-like model (d_model 384, 6 heads) on 64 tokens."""
-    torch.manual_seed(0)
-    idx = torch.randint(0, 50257, (1, 64), generator=torch.Generator().manual_seed(1))
-    return BenchModel("gpt48", GPT2(d_model=384, layers=48, heads=6), (idx,))
 
 
 def meta800m() -> ForwardRun:

@@ -221,6 +221,13 @@ def gpt2() -> BenchModel:
     return BenchModel("gpt2", GPT2(), (idx,))
 
 
+def gpt48() -> BenchModel:
+    """A 48-layer GPT-2-like model (d_model 384, 6 heads) on 64 tokens: 2,845 nodes."""
+    torch.manual_seed(0)
+    idx = torch.randint(0, 50257, (1, 64), generator=torch.Generator().manual_seed(1))
+    return BenchModel("gpt48", GPT2(d_model=384, layers=48, heads=6), (idx,))
+
+
 #: 13 grad_fn nodes per block (2 convs + weights, 2 batch norms + 4 affine params,
 #: 2 relus, 1 add): 1,150 blocks give about 15,000 nodes.
 DEEP_BLOCKS = 1150
@@ -237,5 +244,6 @@ BUILDERS: dict[str, Callable[[], BenchModel]] = {
     "resnet18": resnet18,
     "resnet50": resnet50,
     "gpt2": gpt2,
+    "gpt48": gpt48,
     "deep_resnet": deep_resnet,
 }

@@ -25,6 +25,7 @@ from graphviz_app.core.graph.tensor_info import (
     grad_meta,
 )
 from graphviz_app.core.graph.walk import AutogradNode, AutogradWalk, CaptureError, walk_autograd
+from graphviz_app.core.runtime.gc_pause import gc_paused
 
 __all__ = ["CaptureError", "CaptureOptions", "capture_graph", "capture_walk"]
 
@@ -115,7 +116,8 @@ def capture_walk(
 ) -> AutogradGraph:
     """Build the graph records for a walk already made (see :func:`capture_graph`)."""
     builder = _GraphBuilder(walk, params or {}, inputs or {}, options or CaptureOptions())
-    return builder.build()
+    with gc_paused():
+        return builder.build()
 
 
 class _GraphBuilder:

@@ -40,6 +40,7 @@ from graphviz_app.core.graph.tensor_info import (
     describe_flagging_non_finite,
     describe_tensor,
 )
+from graphviz_app.core.runtime.gc_pause import gc_paused
 from graphviz_app.core.runtime.memory import MemoryBudget
 
 METADATA_KEY = "graphviz_app"
@@ -125,6 +126,7 @@ class ForwardRecorder:
         self._preview_limit = preview_limit
         self._mode = _AnnotatingMode(self)
         self._handles: list[Any] = []
+        self._gc = gc_paused()
         self.grad_enabled_seen = False  # any op ran with grad mode on
         self.op_count = 0
         self.cuts = CutRecorder()
@@ -133,6 +135,9 @@ class ForwardRecorder:
     def __enter__(self) -> ForwardRecorder:
         self._thread = threading.get_ident()
         self._budget = MemoryBudget()
+        # One annotation per op: the collector would run mid-forward (see gc_pause).
+        self._gc = gc_paused()
+        self._gc.__enter__()
         self._handles = [
             register_module_forward_pre_hook(self._push),
             register_module_forward_hook(self._pop, always_call=True),
@@ -141,6 +146,7 @@ class ForwardRecorder:
             self._mode.__enter__()  # type: ignore[no-untyped-call]
         except BaseException:
             self._remove_hooks()
+            self._gc.__exit__(None, None, None)
             raise
         return self
 
@@ -154,6 +160,7 @@ class ForwardRecorder:
             self._mode.__exit__(exc_type, exc, tb)  # type: ignore[no-untyped-call]
         finally:
             self._remove_hooks()
+            self._gc.__exit__(None, None, None)
 
     def _remove_hooks(self) -> None:
         for handle in self._handles:

@@ -29,6 +29,7 @@ from graphviz_app.core.layout.engine import GraphvizEngine
 from graphviz_app.core.layout.lazy import LazyLayouter, Placed
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.cancel import CancelToken
+from graphviz_app.core.runtime.gc_pause import gc_paused
 
 FOLD_ABOVE = 500  # nodes: a bigger graph opens with its repeated blocks folded
 FOLDED_LIMIT = 400  # nodes drawn in a folded first picture (laid out well under 1 s)
@@ -109,6 +110,10 @@ class Drawer:
         """Lay out ``graph`` as ``style`` says (spliced into the previous picture when
         it only expands some of its nodes). Raises ``LayoutTooLargeError`` when even
         collapsing every module leaves too much for Graphviz."""
+        with gc_paused():
+            return self._draw(graph, style, cancel)
+
+    def _draw(self, graph: AutogradGraph, style: GraphStyle, cancel: CancelToken | None) -> Drawing:
         runs = self.runs(graph)
         folds = tuple(run.fold() for run in runs if run.modules[0] in style.folded)
         collapsed, notice = capped_collapse(graph, style.collapsed, folds, self.hard_cap)

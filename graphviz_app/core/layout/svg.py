@@ -39,6 +39,7 @@ from graphviz_app.core.layout.style import (
     GraphStyle,
 )
 from graphviz_app.core.runtime.cancel import CancelToken
+from graphviz_app.core.runtime.gc_pause import gc_paused
 
 MARGIN_PT = 4.0  # Graphviz's pad around the drawing
 NODE_RADIUS_PT = 4.0
@@ -63,12 +64,13 @@ def graph_svg(
     """
     style = style or GraphStyle()
     marks = marks or Marks()
-    if marks.extra_lines:  # longer labels: the DOT text, and so the layout, changes
-        dot = to_dot(graph, style, marks.highlighted, marks.fills, marks.extra_lines)
-        layout = compute_layout(dot, engine or find_engine(), cancel=cancel)
-    else:
-        layout = layout_graph(graph, style, engine or find_engine(), cancel=cancel)
-    return to_svg(graph, layout, style, marks)
+    with gc_paused():
+        if marks.extra_lines:  # longer labels: the DOT text, and so the layout, changes
+            dot = to_dot(graph, style, marks.highlighted, marks.fills, marks.extra_lines)
+            layout = compute_layout(dot, engine or find_engine(), cancel=cancel)
+        else:
+            layout = layout_graph(graph, style, engine or find_engine(), cancel=cancel)
+        return to_svg(graph, layout, style, marks)
 
 
 def to_svg(
