@@ -76,8 +76,9 @@ def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> floa
     for _ in range(repeats):
         gc.collect()  # so that freeing the previous run's graph is not timed
         start = time.perf_counter()
-        fn()
+        result = fn()
         times.append(time.perf_counter() - start)
+        del result  # nor freeing this one's
     return statistics.median(times)
 
 
@@ -113,6 +114,19 @@ def recorded_forward(bench: BenchModel, with_values: bool) -> torch.Tensor:
     return out
 
 
+def time_walk(bench: BenchModel, repeats: int) -> float:
+    """Median time of a walk of a fresh graph, right after the forward that built it
+    (as the app walks: none of its nodes has met Python before)."""
+    times = []
+    for _ in range(repeats + 1):
+        out = forward(bench)
+        start = time.perf_counter()
+        walk = walk_autograd([out])
+        times.append(time.perf_counter() - start)
+        del walk, out  # freeing them is not timed
+    return statistics.median(times[1:])  # the first: torch's lazy set-up
+
+
 def time_capture(bench: BenchModel, out: torch.Tensor, with_values: bool, repeats: int) -> float:
     """Median time of ``capture_walk`` (with saved tensors) over one walk of ``out``."""
     walk = walk_autograd([out])
@@ -136,7 +150,7 @@ def time_torchviz(bench: BenchModel, out: torch.Tensor) -> float | str:
 def measure(bench: BenchModel, repeats: Repeats) -> Row:
     """All figures for one model except layout."""
     out = forward(bench)
-    walk_s = median_time(lambda: walk_autograd([out]), repeats.walk)
+    walk_s = time_walk(bench, repeats.walk)
     nodes = len(walk_autograd([out]).fns)
     fwd = interleaved_medians(
         {

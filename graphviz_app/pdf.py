@@ -94,7 +94,7 @@ def svg_to_png(svg: bytes, dpi: float = DEFAULT_DPI) -> bytes:
     painter.end()
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, b"PNG")
+    image.save(buffer, "PNG")  # type: ignore[call-overload]  # the stubs want bytes; Qt str
     buffer.close()
     return bytes(buffer.data().data())
 

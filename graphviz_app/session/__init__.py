@@ -1,18 +1,26 @@
 """The open model and its steps, without Qt: opening, forward, backward, training,
 device switches and gradient checks (see ``model_session``; each concern has its module).
 
-This package's face hands on the names the window, the CLI and the tests use.
+This package's face hands on the names the window, the CLI and the tests use. The
+results import no torch; :class:`ModelSession` and :class:`HealthResult` (whose modules
+do) are imported when first asked for, so that the window can show before torch has
+loaded.
 """
 
-from graphviz_app.session.devices import DeviceChoice, DeviceSwitchResult
-from graphviz_app.session.health import HealthResult
-from graphviz_app.session.model_session import ModelSession
+from typing import TYPE_CHECKING, Any
+
 from graphviz_app.session.results import (
     BackwardResult,
+    DeviceChoice,
+    DeviceSwitchResult,
     PictureResult,
     StepResult,
     TrainRunResult,
 )
+
+if TYPE_CHECKING:
+    from graphviz_app.session.health import HealthResult
+    from graphviz_app.session.model_session import ModelSession
 
 __all__ = [
     "BackwardResult",
@@ -24,3 +32,15 @@ __all__ = [
     "StepResult",
     "TrainRunResult",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ModelSession":  # imports torch
+        from graphviz_app.session.model_session import ModelSession
+
+        return ModelSession
+    if name == "HealthResult":  # imports torch
+        from graphviz_app.session.health import HealthResult
+
+        return HealthResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

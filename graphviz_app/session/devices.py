@@ -10,12 +10,11 @@ was (with its graph).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from graphviz_app.core.layout.style import GraphStyle
-from graphviz_app.core.runtime.devices import DeviceError, DeviceInfo, explain_device_error
+from graphviz_app.core.runtime.devices import DeviceError, explain_device_error
 from graphviz_app.core.training.compare import (
-    GradComparison,
     GradSnapshot,
     compare_grads,
     gradients_of,
@@ -24,36 +23,10 @@ from graphviz_app.core.training.compare import (
 from graphviz_app.core.training.state import TrainingState, training_values_kept
 from graphviz_app.core.training.trainer import Batch
 from graphviz_app.session.protocol import SessionSteps
-from graphviz_app.session.results import BackwardResult, PictureResult
+from graphviz_app.session.results import DeviceChoice as DeviceChoice  # handed on
+from graphviz_app.session.results import DeviceSwitchResult as DeviceSwitchResult
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DeviceSwitchResult:
-    """A move to another device or dtype, or why it failed (and where the model is)."""
-
-    device: str
-    dtype: str
-    picture: PictureResult | None = None
-    backward: BackwardResult | None = None
-    comparison: GradComparison | None = None
-    error: str = ""  # set when the switch failed and the model stayed where it was
-    details: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """True when the model now runs on ``device`` in ``dtype``."""
-        return not self.error
-
-
-@dataclass(frozen=True)
-class DeviceChoice:
-    """The devices the selector lists, and where the open model runs now."""
-
-    devices: tuple[DeviceInfo, ...]
-    device: str
-    dtype: str
 
 
 def switch_device(

@@ -1,18 +1,27 @@
-"""What a session hands the window: immutable results that may cross threads."""
+"""What a session hands the window: immutable results that may cross threads.
+
+Importing this module imports no torch: the window is built from these names before
+torch has loaded (in the background).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from graphviz_app.core.autograd.backward import BackwardTrace
 from graphviz_app.core.graph.collapse import Fold, VisibleGraph
 from graphviz_app.core.graph.diff import StructureChange
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout.dot import GraphLayout, to_dot
 from graphviz_app.core.layout.style import GraphStyle
-from graphviz_app.core.training.trainer import TrainRecord
+from graphviz_app.core.training.settings import TrainRecord
 from graphviz_app.io.request import LoadRequest
+
+if TYPE_CHECKING:
+    from graphviz_app.core.autograd.backward import BackwardTrace
+    from graphviz_app.core.runtime.devices import DeviceInfo
+    from graphviz_app.core.training.compare import GradComparison
 
 
 @dataclass(frozen=True)
@@ -128,3 +137,30 @@ class ScriptStep:
     backward: BackwardResult | None
     records: tuple[TrainRecord, ...]
     state: ScriptState
+
+
+@dataclass(frozen=True)
+class DeviceSwitchResult:
+    """A move to another device or dtype, or why it failed (and where the model is)."""
+
+    device: str
+    dtype: str
+    picture: PictureResult | None = None
+    backward: BackwardResult | None = None
+    comparison: GradComparison | None = None
+    error: str = ""  # set when the switch failed and the model stayed where it was
+    details: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the model now runs on ``device`` in ``dtype``."""
+        return not self.error
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    """The devices the selector lists, and where the open model runs now."""
+
+    devices: tuple[DeviceInfo, ...]
+    device: str
+    dtype: str

@@ -70,6 +70,33 @@ class TensorInfo:
 
 
 @dataclass(frozen=True)
+class Histogram:
+    """Counts of a tensor's finite values in ``len(counts)`` equal bins over [low, high].
+
+    Bins are half-open except the last, which holds ``high`` (as numpy's). A tensor
+    whose finite values are all equal has one bin with ``low == high``. When the
+    tensor was bigger than :data:`HISTOGRAM_SAMPLE`, ``sampled`` is True and the
+    counts are those of an evenly strided sample (``low``/``high`` stay exact).
+    """
+
+    low: float
+    high: float
+    counts: tuple[int, ...]
+    sampled: bool = False
+
+    @property
+    def total(self) -> int:
+        """How many values were counted."""
+        return sum(self.counts)
+
+    def edges(self) -> tuple[float, ...]:
+        """The ``len(counts) + 1`` bin edges, from ``low`` to ``high``."""
+        bins = len(self.counts)
+        step = (self.high - self.low) / bins if bins else 0.0
+        return (*(self.low + i * step for i in range(bins)), self.high)
+
+
+@dataclass(frozen=True)
 class SavedValue:
     """One attribute a backward node saved for backward (``_saved_*``)."""
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from graphviz_app.core.graph.records import GradMeta, TensorInfo, TensorStats
+from graphviz_app.core.graph.records import Histogram as Histogram  # handed on: its home was here
 
 DEFAULT_PREVIEW = 64
 HISTOGRAM_BINS = 24
@@ -20,33 +21,6 @@ HISTOGRAM_BINS = 24
 HISTOGRAM_SAMPLE = 16_384
 CANCELLATION = 1e-3  # variance / mean^2 below which std is recomputed directly
 SMALL_TENSOR = 256  # up to this many elements, statistics are computed in Python
-
-
-@dataclass(frozen=True)
-class Histogram:
-    """Counts of a tensor's finite values in ``len(counts)`` equal bins over [low, high].
-
-    Bins are half-open except the last, which holds ``high`` (as numpy's). A tensor
-    whose finite values are all equal has one bin with ``low == high``. When the
-    tensor was bigger than :data:`HISTOGRAM_SAMPLE`, ``sampled`` is True and the
-    counts are those of an evenly strided sample (``low``/``high`` stay exact).
-    """
-
-    low: float
-    high: float
-    counts: tuple[int, ...]
-    sampled: bool = False
-
-    @property
-    def total(self) -> int:
-        """How many values were counted."""
-        return sum(self.counts)
-
-    def edges(self) -> tuple[float, ...]:
-        """The ``len(counts) + 1`` bin edges, from ``low`` to ``high``."""
-        bins = len(self.counts)
-        step = (self.high - self.low) / bins if bins else 0.0
-        return (*(self.low + i * step for i in range(bins)), self.high)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from graphviz_app.core.runtime.failures import CaptureError as CaptureError  # handed on
+from graphviz_app.core.runtime.gc_pause import gc_paused
 
 #: A live autograd node (``torch.autograd.graph.Node``); typed loosely because
 #: torch's C++ node classes have no common Python base for mypy.
@@ -62,31 +63,32 @@ def walk_autograd(outputs: Sequence[torch.Tensor]) -> AutogradWalk:
             walk.fns.append(fn)
             walk.parent.append(-1)
         walk.root_fn.append(index[fn])
-    _walk_from(walk, index, sorted(set(walk.root_fn), reverse=True))
+    with gc_paused():  # one tuple per edge: the collector would walk the whole process
+        _walk_from(walk, index, sorted(set(walk.root_fn), reverse=True))
     return walk
 
 
 def _walk_from(walk: AutogradWalk, index: dict[AutogradNode, int], stack: list[int]) -> None:
     # The hot loop of capture: each node is pushed once, when first met, and expanded
-    # once. Kept flat with local names (0.6 us per node on ResNet-50 here).
+    # once. Kept flat with local names, no list per node (0.3 us per node, warm).
     fns, parent, edges = walk.fns, walk.parent, walk.edges
-    find, add_edge = index.get, edges.append
+    find, add_edge, add_fn, add_parent = index.get, edges.append, fns.append, parent.append
+    pop, push = stack.pop, stack.extend
     while stack:
-        target = stack.pop()
-        met: list[int] = []
+        target = pop()
+        first = count = len(fns)
         for input_index, (fn, output_nr) in enumerate(fns[target].next_functions):
             if fn is None:
                 continue
             source = find(fn)
             if source is None:
-                source = index[fn] = len(fns)
-                fns.append(fn)
-                parent.append(target)
-                met.append(source)
+                source = index[fn] = count
+                count += 1
+                add_fn(fn)
+                add_parent(target)
             add_edge((source, target, input_index, output_nr))
-        # Reversed so that the first input is walked first (deterministic order).
-        met.reverse()
-        stack.extend(met)
+        if count > first:  # the new nodes, last first: the first input is walked first
+            push(range(count - 1, first - 1, -1))
 
 
 def reachable_nodes(

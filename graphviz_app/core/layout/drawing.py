@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from graphviz_app.core.graph.collapse import (
     LAYOUT_HARD_CAP,
@@ -30,6 +29,9 @@ from graphviz_app.core.layout.lazy import LazyLayouter, Placed
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.cancel import CancelToken
 from graphviz_app.core.runtime.gc_pause import gc_paused
+
+if TYPE_CHECKING:
+    import torch
 
 FOLD_ABOVE = 500  # nodes: a bigger graph opens with its repeated blocks folded
 FOLDED_LIMIT = 400  # nodes drawn in a folded first picture (laid out well under 1 s)

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 
 import torch
 
+from graphviz_app.core.runtime.dtypes import DTYPE_NAMES
+
 #: dtype name -> torch dtype, in the order the selector lists them.
-DTYPES: dict[str, torch.dtype] = {
-    "float32": torch.float32,
-    "float64": torch.float64,
-    "bfloat16": torch.bfloat16,
-    "float16": torch.float16,
-}
+DTYPES: dict[str, torch.dtype] = dict(
+    zip(DTYPE_NAMES, (torch.float32, torch.float64, torch.bfloat16, torch.float16), strict=True)
+)
 
 
 class DeviceError(RuntimeError):

@@ -12,26 +12,24 @@ from collections.abc import Callable
 import torch
 from torch.nn import functional as F  # noqa: N812 (the usual alias)
 
+from graphviz_app.core.training.settings import (  # handed on: their home was here
+    LOSS_NAMES as LOSS_NAMES,
+)
+from graphviz_app.core.training.settings import MODEL_LOSS as MODEL_LOSS
+from graphviz_app.core.training.settings import STANDARD_LOSS_NAMES
+from graphviz_app.core.training.settings import TrainingError as TrainingError
+
 LossFn = Callable[..., torch.Tensor]
 
-MODEL_LOSS = "model"
 #: Name shown in the UI -> function of (output, target).
-STANDARD_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "CrossEntropy": F.cross_entropy,
-    "MSE": F.mse_loss,
-    "NLL": F.nll_loss,
-    "BCEWithLogits": F.binary_cross_entropy_with_logits,
-}
-LOSS_NAMES: tuple[str, ...] = (MODEL_LOSS, *STANDARD_LOSSES)
+STANDARD_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = dict(
+    zip(
+        STANDARD_LOSS_NAMES,
+        (F.cross_entropy, F.mse_loss, F.nll_loss, F.binary_cross_entropy_with_logits),
+        strict=True,
+    )
+)
 _WANTS_OUTPUT_SHAPE = ("MSE", "BCEWithLogits")
-
-
-class TrainingError(RuntimeError):
-    """A training setting cannot work with this model; the message says why."""
-
-    def __init__(self, summary: str) -> None:
-        super().__init__(summary)
-        self.summary = summary
 
 
 def loss_function(

@@ -17,86 +17,28 @@ import torch
 
 from graphviz_app.core.graph.records import TensorInfo
 from graphviz_app.core.graph.tensor_info import describe_tensor
-from graphviz_app.core.training.losses import LOSS_NAMES, MODEL_LOSS, TrainingError
+from graphviz_app.core.training.settings import OPTIMIZER_NAMES
+from graphviz_app.core.training.settings import WITH_MOMENTUM as WITH_MOMENTUM  # handed on
+from graphviz_app.core.training.settings import ParamUpdate as ParamUpdate
+from graphviz_app.core.training.settings import TrainingError as TrainingError
+from graphviz_app.core.training.settings import TrainRecord as TrainRecord
+from graphviz_app.core.training.settings import TrainSettings as TrainSettings
+from graphviz_app.core.training.settings import settings_change as settings_change
 
-OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
-    "SGD": torch.optim.SGD,
-    "Adam": torch.optim.Adam,
-    "AdamW": torch.optim.AdamW,
-    "RMSprop": torch.optim.RMSprop,
-    "Adagrad": torch.optim.Adagrad,
-}
-#: The optimizers that take a ``momentum`` argument (Nesterov: SGD only).
-WITH_MOMENTUM = ("SGD", "RMSprop")
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = dict(
+    zip(
+        OPTIMIZER_NAMES,
+        (
+            torch.optim.SGD,
+            torch.optim.Adam,
+            torch.optim.AdamW,
+            torch.optim.RMSprop,
+            torch.optim.Adagrad,
+        ),
+        strict=True,
+    )
+)
 UPDATE_PREVIEW = 16  # values kept per tensor in a step's record
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """Everything that defines a training step."""
-
-    optimizer: str = "SGD"
-    lr: float = 0.1
-    zero_grad: bool = True  # off: gradients accumulate across steps, as in PyTorch
-    momentum: float = 0.0
-    nesterov: bool = False
-    weight_decay: float = 0.0
-    loss: str = MODEL_LOSS  # the model file's loss_fn, or a standard loss by name
-    train_mode: bool = True  # model.train() or model.eval() before each forward
-
-    def check(self) -> None:
-        """Raise :class:`TrainingError` for settings torch would refuse."""
-        if self.optimizer not in OPTIMIZERS:
-            raise TrainingError(
-                f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}."
-            )
-        if self.loss not in LOSS_NAMES:
-            raise TrainingError(f"Unknown loss {self.loss!r}; choose one of {LOSS_NAMES}.")
-        if not self.lr > 0 or self.weight_decay < 0 or self.momentum < 0:
-            raise TrainingError("The learning rate must be > 0; momentum and decay >= 0.")
-        if self.nesterov and (self.optimizer != "SGD" or self.momentum <= 0):
-            raise TrainingError("Nesterov momentum needs SGD with a momentum above 0.")
-
-    def optimizer_kwargs(self) -> dict[str, Any]:
-        """The keyword arguments of this optimizer's constructor."""
-        kwargs: dict[str, Any] = {"lr": self.lr, "weight_decay": self.weight_decay}
-        if self.optimizer in WITH_MOMENTUM:
-            kwargs["momentum"] = self.momentum
-        if self.optimizer == "SGD":
-            kwargs["nesterov"] = self.nesterov
-        return kwargs
-
-    def describe(self) -> str:
-        """A short line such as ``SGD, lr 0.1, momentum 0.9 (Nesterov)``."""
-        text = f"{self.optimizer}, lr {self.lr:g}"
-        if self.optimizer in WITH_MOMENTUM and self.momentum:
-            text += f", momentum {self.momentum:g}" + (" (Nesterov)" if self.nesterov else "")
-        if self.weight_decay:
-            text += f", weight decay {self.weight_decay:g}"
-        return text
-
-
-def settings_change(before: TrainSettings, after: TrainSettings) -> str:
-    """What changed between two steps' settings, shortest first: ``"lr 0.1 -> 1"``,
-    ``"Adam"``, ``"zero_grad off"``, ``"eval()"``, joined by ``"; "`` ("" when none)."""
-    changes = []
-    if after.optimizer != before.optimizer:
-        changes.append(after.optimizer)
-    if after.lr != before.lr:
-        changes.append(f"lr {before.lr:g} -> {after.lr:g}")
-    for name in ("momentum", "weight_decay"):
-        old, new = getattr(before, name), getattr(after, name)
-        if old != new:
-            changes.append(f"{name.replace('_', ' ')} {old:g} -> {new:g}")
-    if after.nesterov != before.nesterov:
-        changes.append("Nesterov " + ("on" if after.nesterov else "off"))
-    if after.zero_grad != before.zero_grad:
-        changes.append("zero_grad " + ("on" if after.zero_grad else "off"))
-    if after.train_mode != before.train_mode:
-        changes.append("train()" if after.train_mode else "eval()")
-    if after.loss != before.loss:
-        changes.append(f"loss {after.loss}")
-    return "; ".join(changes)
 
 
 def make_optimizer(
@@ -105,40 +47,6 @@ def make_optimizer(
     """The optimizer ``settings`` names, over ``params``."""
     settings.check()
     return OPTIMIZERS[settings.optimizer](params, **settings.optimizer_kwargs())
-
-
-@dataclass(frozen=True)
-class ParamUpdate:
-    """One parameter in one step: its gradient, value before/after and the update."""
-
-    name: str
-    grad_norm: float
-    update_norm: float
-    weight_norm: float
-    before: TensorInfo | None = None
-    after: TensorInfo | None = None
-    update: TensorInfo | None = None  # after - before: what the optimizer really applied
-    grad: TensorInfo | None = None
-
-    @property
-    def update_ratio(self) -> float:
-        """|update| / |weight|: how big a step was, relative to the weight."""
-        return self.update_norm / self.weight_norm if self.weight_norm else float("inf")
-
-
-@dataclass(frozen=True)
-class TrainRecord:
-    """One optimizer step."""
-
-    step: int
-    loss: float
-    params: tuple[ParamUpdate, ...]
-    settings: TrainSettings = TrainSettings()
-    batch: str = ""  # what the step trained on: "make_batch(0)" for step 1, or the example
-
-    def param(self, name: str) -> ParamUpdate | None:
-        """The update of parameter ``name`` (None if it has none)."""
-        return next((p for p in self.params if p.name == name), None)
 
 
 @dataclass(frozen=True)

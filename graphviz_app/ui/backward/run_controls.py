@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QMainWindow, QStatusBar
 
 from graphviz_app.core.layout.style import GraphStyle
-from graphviz_app.core.training.trainer import TrainRecord, TrainSettings
+from graphviz_app.core.training.settings import TrainRecord, TrainSettings
 from graphviz_app.io.walkthrough import RecordedPass, write_walkthrough
-from graphviz_app.session import BackwardResult, ModelSession, PictureResult
+from graphviz_app.session import BackwardResult, PictureResult
 from graphviz_app.session.results import ScriptState
 from graphviz_app.ui.backward.stepper import BackwardStepper
 from graphviz_app.ui.common.actions import make_action
 from graphviz_app.ui.common.dialogs import ask_folder
 from graphviz_app.ui.graph.scene import GraphScene
 from graphviz_app.ui.jobs.controller import SessionController
+
+if TYPE_CHECKING:
+    from graphviz_app.session.model_session import ModelSession
 
 
 class RunHost(Protocol):

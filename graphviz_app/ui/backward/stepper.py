@@ -13,6 +13,7 @@ exists. Stepping keeps the current node on screen, zoomed in until labels are le
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
@@ -28,8 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graphviz_app.core.autograd.backward import BackwardStep
-from graphviz_app.core.autograd.chain_rule import explain_step
 from graphviz_app.core.graph.collapse import VisibleGraph
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout.style import GradRamp, grad_fills
@@ -41,6 +40,9 @@ from graphviz_app.ui.graph.grad_legend import GradLegend
 from graphviz_app.ui.graph.items import NodeItem, StepState
 from graphviz_app.ui.graph.scene import GraphScene
 from graphviz_app.ui.graph.view import GraphView
+
+if TYPE_CHECKING:
+    from graphviz_app.core.autograd.backward import BackwardStep
 
 READABLE_TEXT_PX = 9.0  # stepping zooms in until labels are at least this tall
 
@@ -340,6 +342,8 @@ def chain_rule_html(graph: AutogradGraph, step: BackwardStep, accent: str = "#00
     """The chain-rule panel for ``step``: the rule, then the step's numbers."""
     if step.node_id not in graph:
         return ""
+    from graphviz_app.core.autograd.chain_rule import explain_step  # loaded with torch
+
     rule = explain_step(graph.node(step.node_id), step)
     rules = "<br>".join(escape(r) for r in rule.rules)
     lines = "<br>".join(escape(line) for line in rule.lines)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.cancel import CancelToken
-from graphviz_app.core.training.trainer import TrainSettings
+from graphviz_app.core.training.settings import TrainSettings
 from graphviz_app.io.request import LoadRequest
 from graphviz_app.session import PictureResult
 from graphviz_app.ui.jobs.job_guard import RETRIES, Interrupted, TimedOut
@@ -55,6 +55,7 @@ class SessionController(QObject):
         super().__init__(parent)
         self._thread = QThread(self)
         self._thread.setObjectName("session-worker")
+        self.wait_on_shutdown = True
         self._worker = SessionWorker()
         self._worker.moveToThread(self._thread)
         self._thread.finished.connect(self._worker.deleteLater)
@@ -207,7 +208,9 @@ class SessionController(QObject):
             self.busy_changed.emit(False, "")
 
     def shutdown(self) -> None:
-        """Stop the worker thread (waits for the running job to end)."""
+        """Stop the worker thread: waits for the running job to end, unless
+        ``wait_on_shutdown`` is off (the app's window: the process ends right after)."""
         if self._thread.isRunning():
             self._thread.quit()
-            self._thread.wait()
+            if self.wait_on_shutdown:
+                self._thread.wait()

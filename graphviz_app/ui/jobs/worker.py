@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -22,19 +23,22 @@ from graphviz_app.core.layout.engine import find_engine
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.cancel import Cancelled, CancelToken
 from graphviz_app.core.runtime.user_code import ABORTS, describe_abort, guard_process_exit
-from graphviz_app.core.training.trainer import TrainSettings
+from graphviz_app.core.training.settings import TrainSettings
 from graphviz_app.errors import USER_ERRORS, user_message
 from graphviz_app.io.export import format_for, write_atomic
 from graphviz_app.io.load_errors import ModelFileError
 from graphviz_app.io.request import LoadRequest
 from graphviz_app.pdf import render_export
-from graphviz_app.session import ModelSession, PictureResult
+from graphviz_app.session import PictureResult
 from graphviz_app.ui.jobs.job_guard import Interrupted, JobGuard, TimedOut
+
+if TYPE_CHECKING:
+    from graphviz_app.session.model_session import ModelSession
 
 logger = logging.getLogger(__name__)
 
 #: A job for the worker thread: gets the session, returns plain immutable data.
-SessionTask = Callable[[ModelSession], object]
+SessionTask = Callable[["ModelSession"], object]
 
 #: RuntimeError too: the session raises it for "no model open" and such.
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (*USER_ERRORS, RuntimeError)
@@ -78,7 +82,7 @@ class SessionWorker(QObject):
 
     def _session_or_new(self) -> ModelSession:
         if self._session is None:  # created here so it is made on the worker thread
-            self._session = ModelSession()
+            self._session = new_session()
         return self._session
 
     @Slot(str)
@@ -211,3 +215,13 @@ class SessionWorker(QObject):
             )
         else:
             self.cancelled.emit()
+
+
+def new_session() -> ModelSession:
+    """A session, made on the worker thread: the first one imports torch (about 2 s),
+    in the background, while the window is already on screen."""
+    from graphviz_app.core.runtime.threads import configure_torch_threads
+    from graphviz_app.session.model_session import ModelSession
+
+    configure_torch_threads()
+    return ModelSession()

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graphviz_app.io.input_spec import EXAMPLE, parse_input_spec
 from graphviz_app.io.load_errors import InputSpecError
 from graphviz_app.io.python_source import ModuleClass, SourceSummary
 from graphviz_app.io.request import LoadRequest
@@ -63,6 +62,8 @@ class LoadDialog(QDialog):
         self.classes = QComboBox(self)
         self.form = QFormLayout()
         self.spec = QLineEdit(previous.input_spec, self)
+        from graphviz_app.io.input_spec import EXAMPLE  # torch: loaded when a file was read
+
         self.spec.setPlaceholderText(
             "the file's example_inputs()"
             if summary.has_example_inputs
@@ -248,6 +249,8 @@ def _names_param(line: str, name: str) -> bool:
 
 
 def _spec_problem(text: str, required: bool) -> str:
+    from graphviz_app.io.input_spec import EXAMPLE, parse_input_spec  # torch: loaded by now
+
     if not text.strip():
         return f"Give the input spec, e.g. {EXAMPLE}." if required else ""
     try:
@@ -300,6 +303,8 @@ def ask_structure_only(parent: QWidget, summary: str, on_yes: Callable[[], None]
 
 def ask_input_spec(parent: QWidget, path: Path, on_ok: Callable[[str], None]) -> QInputDialog:
     """The input spec for a file that holds no example inputs."""
+    from graphviz_app.io.input_spec import EXAMPLE  # torch: loaded when the file was read
+
     dialog = QInputDialog(parent)
     dialog.setWindowTitle(f"Inputs for {path.name}")
     dialog.setLabelText(f"{path.name} holds no example inputs.\n{SPEC_HELP}")

@@ -19,7 +19,7 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QSettings, Signal, SignalInstance
 from PySide6.QtGui import QAction
@@ -27,7 +27,6 @@ from PySide6.QtWidgets import QMainWindow
 
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.io.builtin import builtin_models_dir
-from graphviz_app.io.inspect_file import FileInspection, inspect_model_file
 from graphviz_app.io.python_source import SourceSummary
 from graphviz_app.io.request import LoadRequest
 from graphviz_app.session import PictureResult
@@ -41,6 +40,9 @@ from graphviz_app.ui.loading.load_dialogs import (
     ask_unpickle,
 )
 from graphviz_app.ui.loading.trust import TrustStore, ask_to_run
+
+if TYPE_CHECKING:
+    from graphviz_app.io.inspect_file import FileInspection
 
 logger = logging.getLogger(__name__)
 CHOICES_GROUP = "load_choices"
@@ -149,10 +151,12 @@ class ModelOpener(QObject):
             self.send(LoadRequest(str(path)))
             return
         self.window.controller.submit(
-            f"Inspecting {path.name}", lambda _session: inspect_model_file(path), self._on_inspected
+            f"Inspecting {path.name}", lambda _session: _inspect(path), self._on_inspected
         )
 
     def _on_inspected(self, result: object) -> None:
+        from graphviz_app.io.inspect_file import FileInspection  # loaded by the job
+
         assert isinstance(result, FileInspection)
         path = Path(result.path)
         self._inspected[str(path)] = result
@@ -225,11 +229,13 @@ class ModelOpener(QObject):
         request = result.resolved or LoadRequest(result.model_path, definitions_only=True)
         self.window.controller.submit(
             "Inspecting the model file",
-            lambda _session: inspect_model_file(request.path),
+            lambda _session: _inspect(Path(request.path)),
             lambda found: self._edit_inspected(found, request),
         )
 
     def _edit_inspected(self, found: object, request: LoadRequest) -> None:
+        from graphviz_app.io.inspect_file import FileInspection  # loaded by the job
+
         assert isinstance(found, FileInspection)
         if found.source is not None:
             self.ask_choices(found.source, request)
@@ -276,3 +282,10 @@ class ModelOpener(QObject):
 def _chose_class(request: LoadRequest) -> bool:
     """True when the user chose to build a class of a script (the form) instead."""
     return bool(request.class_name or request.definitions_only or request.structure_only)
+
+
+def _inspect(path: Path) -> FileInspection:
+    """What ``path`` holds (on the worker thread, which has torch by then)."""
+    from graphviz_app.io.inspect_file import inspect_model_file
+
+    return inspect_model_file(path)

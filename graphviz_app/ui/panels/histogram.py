@@ -3,18 +3,21 @@
 pyqtgraph is pure Python on numpy, made for Qt (it draws with QPainter into a
 QGraphicsView, follows PySide6), starts in well under a second and redraws a bar
 chart in milliseconds; QtCharts is not in PySide6-Essentials, and matplotlib's Qt
-backend is a much heavier dependency for two bar charts.
+backend is a much heavier dependency for two bar charts. It (and numpy) is imported
+when the first histogram is drawn, not with the window: the window shows first.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import pyqtgraph as pg
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from graphviz_app.core.graph.records import TensorInfo
-from graphviz_app.core.graph.tensor_info import Histogram
+from graphviz_app.core.graph.records import Histogram, TensorInfo
 from graphviz_app.ui.common.theme import LIGHT, Theme
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 VALUE_BRUSH = "#56b4e9"  # Okabe-Ito sky blue
 GRAD_BRUSH = "#e69f00"  # Okabe-Ito orange
@@ -45,27 +48,42 @@ class HistogramPlot(QWidget):
         self.brush = brush
         self.caption = QLabel()
         self.caption.setWordWrap(True)
-        self.plot = pg.PlotWidget()
-        self.plot.setMinimumHeight(110)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.setMenuEnabled(False)
-        self.plot.getPlotItem().setLabel("left", "count")
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.caption)
-        column.addWidget(self.plot)
+        self._plot: pg.PlotWidget | None = None  # made when the first histogram is drawn
+        self.theme = LIGHT
+        self._column = QVBoxLayout(self)
+        self._column.setContentsMargins(0, 0, 0, 0)
+        self._column.addWidget(self.caption)
         self.histogram: Histogram | None = None
         self.hide()
+
+    @property
+    def plot(self) -> pg.PlotWidget:
+        """The chart (pyqtgraph is imported when it is first asked for)."""
+        if self._plot is None:
+            import pyqtgraph as pg
+
+            self._plot = pg.PlotWidget()
+            self._plot.setMinimumHeight(110)
+            self._plot.setMouseEnabled(x=False, y=False)
+            self._plot.hideButtons()
+            self._plot.setMenuEnabled(False)
+            self._plot.getPlotItem().setLabel("left", "count")
+            self._column.addWidget(self._plot)
+            self._apply_theme()
+        return self._plot
 
     def show_histogram(self, title: str, info: TensorInfo | None) -> None:
         """Plot ``info``'s histogram (hides the plot when it has none)."""
         histogram = histogram_of(info)
         self.histogram = histogram
-        self.plot.clear()
+        if self._plot is not None:
+            self._plot.clear()
         if histogram is None or info is None:
             self.hide()
             return
+        import numpy as np
+        import pyqtgraph as pg
+
         self.caption.setText(histogram_caption(title, info, histogram))
         edges = np.asarray(histogram.edges(), dtype=float)
         if histogram.high <= histogram.low:  # one value: a bar of width 1 around it
@@ -82,9 +100,17 @@ class HistogramPlot(QWidget):
 
     def set_theme(self, theme: Theme) -> None:
         """Background, axes and caption in ``theme``'s colours."""
-        self.plot.setBackground(theme.background)
+        self.theme = theme
+        if self._plot is not None:
+            self._apply_theme()
+
+    def _apply_theme(self) -> None:
+        import pyqtgraph as pg
+
+        plot, theme = self.plot, self.theme
+        plot.setBackground(theme.background)
         for name in ("left", "bottom"):
-            axis = self.plot.getPlotItem().getAxis(name)
+            axis = plot.getPlotItem().getAxis(name)
             axis.setPen(pg.mkPen(theme.muted))
             axis.setTextPen(pg.mkPen(theme.text))
 

@@ -6,16 +6,19 @@ import logging
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from graphviz_app.core.autograd.backward import BackwardStep
 from graphviz_app.core.graph.records import AutogradGraph, Node, SavedValue, TensorInfo
 from graphviz_app.core.layout.style import KIND_LABEL, grad_text, shape_line
 from graphviz_app.ui.common.theme import LIGHT, Theme
 from graphviz_app.ui.panels.node_help import explain_node
+
+if TYPE_CHECKING:
+    from graphviz_app.core.autograd.backward import BackwardStep
 
 logger = logging.getLogger(__name__)
 NODE_SCHEME = "node"

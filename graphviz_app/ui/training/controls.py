@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import (
@@ -12,16 +13,16 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QTabWidget,
+    QWidget,
 )
 
 from graphviz_app.core.gradcheck.results import GradcheckReport
 from graphviz_app.core.graph.records import NodeKind
 from graphviz_app.core.runtime.cancel import CancelToken
-from graphviz_app.core.training.trainer import TrainRecord
+from graphviz_app.core.training.settings import TrainRecord
 from graphviz_app.session import (
     DeviceChoice,
     DeviceSwitchResult,
-    ModelSession,
     PictureResult,
     StepResult,
     TrainRunResult,
@@ -32,8 +33,11 @@ from graphviz_app.ui.training.dock import RUNNING, TrainingPanel
 from graphviz_app.ui.training.gradcheck_view import GradcheckView
 from graphviz_app.ui.training.host import TrainingHost
 from graphviz_app.ui.training.inspector_rows import TrainingInspector
-from graphviz_app.ui.training.plots import TrainingPlots
 from graphviz_app.ui.training.step_feed import ProgressBox, StepFeed
+
+if TYPE_CHECKING:
+    from graphviz_app.session.model_session import ModelSession
+    from graphviz_app.ui.training.plots import TrainingPlots
 
 logger = logging.getLogger(__name__)
 POLL_MS = 10  # how often the GUI looks for new training steps while a run goes on
@@ -56,7 +60,7 @@ class TrainingControls(QObject):
         super().__init__(window.qt_window)
         self.window = window
         self.panel = TrainingPanel()
-        self.plots = TrainingPlots()
+        self._plots: TrainingPlots | None = None  # pyqtgraph: built once a model is open
         self.devices = DevicePanel()
         self.gradcheck = GradcheckView()
         self.inspector = TrainingInspector()
@@ -80,9 +84,9 @@ class TrainingControls(QObject):
         self._connect()
 
     def _build_dock(self) -> None:
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.panel)
-        splitter.addWidget(self.plots)
+        splitter.addWidget(QWidget())  # the plots' place, until they are built
         splitter.setStretchFactor(1, 1)
         self.tabs = QTabWidget()
         self.tabs.addTab(splitter, "Train")
@@ -118,7 +122,6 @@ class TrainingControls(QObject):
         panel.stop_button.clicked.connect(self.stop)
         panel.reset_button.clicked.connect(self.reset)
         panel.settings_changed.connect(self._on_panel_settings_changed)
-        self.plots.param_clicked.connect(self.select_parameter)
         self.devices.switch_requested.connect(self.switch_device)
         self.gradcheck.check_requested.connect(self.check_gradients)
         window.picture_shown.connect(self._on_window_picture_shown)
@@ -126,10 +129,21 @@ class TrainingControls(QObject):
         window.cancel_action.triggered.connect(self.stop)
         window.controller.busy_changed.connect(self._on_controller_busy_changed)
         window.controller.failed.connect(self._on_controller_failed)
-        themes = window.themes
-        themes.theme_changed.connect(self.plots.set_theme)
-        self.plots.set_theme(themes.theme)
         window.inspector.add_extra(self.inspector)
+
+    @property
+    def plots(self) -> TrainingPlots:
+        """The run's plots, built when first needed: pyqtgraph is imported then, not
+        with the window (it shows before torch and pyqtgraph have loaded)."""
+        if self._plots is None:
+            from graphviz_app.ui.training.plots import TrainingPlots
+
+            plots = self._plots = TrainingPlots()
+            self.splitter.replaceWidget(1, plots)
+            plots.param_clicked.connect(self.select_parameter)
+            self.window.themes.theme_changed.connect(plots.set_theme)
+            plots.set_theme(self.window.themes.theme)
+        return self._plots
 
     # --- jobs -----------------------------------------------------------------
     @property
@@ -353,7 +367,8 @@ class TrainingControls(QObject):
         """Forget every result of the previous model: plots, the last step, the
         comparison, the gradient check."""
         self._model_path = result.model_path
-        self.plots.clear()
+        if self._plots is not None:
+            self._plots.clear()
         self.inspector.record = None
         self.panel.status.setText("")
         self.devices.clear_comparison()
@@ -362,10 +377,11 @@ class TrainingControls(QObject):
             n.leaf_name for n in result.graph.nodes if n.kind is NodeKind.PARAMETER and n.leaf_name
         )
         self.gradcheck.set_parameters(names)
-        self._submit(PREPARING, lambda s: s.prepare_training(), self._on_devices_listed)
+        self._submit(PREPARING, _prepare, self._on_devices_listed)
 
     def _on_devices_listed(self, choice: object) -> None:
         assert isinstance(choice, DeviceChoice)
+        self.plots  # noqa: B018 (built now, pyqtgraph loaded: ready when the dock is shown)
         self.devices.set_devices(choice.devices)
         self._where = (choice.device, choice.dtype)
         self.devices.show_current(*self._where)
@@ -386,3 +402,11 @@ class TrainingControls(QObject):
         self.tabs.setCurrentWidget(self.gradcheck)
         choice = self.gradcheck.target.currentText()
         self.check_gradients(None if choice == "all parameters" else (choice,))
+
+
+def _prepare(session: ModelSession) -> DeviceChoice:
+    """The training state and devices; and pyqtgraph imported on the worker thread, so
+    that building the plots does not hold up the window (0.3-0.5 s)."""
+    import pyqtgraph  # noqa: F401
+
+    return session.prepare_training()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
@@ -16,9 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graphviz_app.core.runtime.devices import DTYPES, DeviceInfo
-from graphviz_app.core.training.compare import GradComparison
+from graphviz_app.core.runtime.dtypes import DTYPE_NAMES
 from graphviz_app.ui.training.gradcheck_view import compact_rows
+
+if TYPE_CHECKING:
+    from graphviz_app.core.runtime.devices import DeviceInfo
+    from graphviz_app.core.training.compare import GradComparison
 
 HINT = "Gradients are compared after a switch."
 WARNING_COLOUR = "#d55e00"  # Okabe-Ito vermillion: readable on light and dark
@@ -168,7 +173,7 @@ class DevicePanel(QWidget):
         current = self.dtype.currentText()
         self.dtype.clear()
         supported = info.dtypes if info else ()
-        for name in DTYPES:
+        for name in DTYPE_NAMES:
             if name in supported:
                 self.dtype.addItem(name)
         self.dtype.setCurrentIndex(max(0, self.dtype.findText(current)))

@@ -16,8 +16,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graphviz_app.core.training.losses import LOSS_NAMES, MODEL_LOSS
-from graphviz_app.core.training.trainer import OPTIMIZERS, WITH_MOMENTUM, TrainSettings
+from graphviz_app.core.training.settings import (
+    LOSS_NAMES,
+    MODEL_LOSS,
+    OPTIMIZER_NAMES,
+    WITH_MOMENTUM,
+    TrainSettings,
+)
 
 ACCUMULATE_WARNING = (
     "<b style='color:#d55e00'>zero_grad is off:</b> each step adds its gradient to the "
@@ -56,7 +61,7 @@ class TrainingPanel(QWidget):
                 self.loss.count() - 1, LOSS_TIPS[name], Qt.ItemDataRole.ToolTipRole
             )
         self.optimizer = QComboBox()
-        self.optimizer.addItems(list(OPTIMIZERS))
+        self.optimizer.addItems(list(OPTIMIZER_NAMES))
         self.lr = _spin(1e-6, 10.0, 6, "Learning rate")
         self.weight_decay = _spin(0.0, 1.0, 5, "Weight decay (L2 penalty; decoupled in AdamW)")
         self.momentum = _spin(0.0, 0.999, 3, "Momentum (SGD and RMSprop)")

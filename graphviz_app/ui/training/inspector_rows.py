@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from graphviz_app.core.graph.records import AutogradGraph, NodeKind, TensorInfo
-from graphviz_app.core.training.trainer import ParamUpdate, TrainRecord, TrainSettings
+from graphviz_app.core.training.settings import ParamUpdate, TrainRecord, TrainSettings
 
 SHOWN_VALUES = 6
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graphviz_app.core.training.trainer import TrainRecord, TrainSettings, settings_change
+from graphviz_app.core.training.settings import TrainRecord, TrainSettings, settings_change
 from graphviz_app.ui.common.theme import LIGHT, Theme
 from graphviz_app.ui.training.plot_parts import (
     NO_BRUSH,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 
-from graphviz_app.core.training.trainer import TrainRecord
+from graphviz_app.core.training.settings import TrainRecord
 from graphviz_app.session import StepResult
 
 

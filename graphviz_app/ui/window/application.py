@@ -1,8 +1,17 @@
-"""Start the desktop app: uncaught errors to the window's error box, QApplication, MainWindow."""
+"""Start the desktop app: uncaught errors to the window's error box, QApplication, MainWindow.
+
+Like a native app: the window is on screen before torch and pyqtgraph are imported
+(its modules import neither; ``tests/test_startup_imports.py`` holds them to it). The
+first job, opening the model, imports torch on the worker thread while the window
+shows; the model opens when it is in. Closing the window ends the process at once:
+the settings are written, and nothing waits for a job still running or for the
+interpreter's teardown (about 2 s with torch loaded).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import traceback
@@ -14,7 +23,6 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
 from graphviz_app.core.layout.engine import EngineError, find_engine
-from graphviz_app.core.runtime.threads import configure_torch_threads
 from graphviz_app.io.builtin import DEFAULT_MODEL, resolve_model
 from graphviz_app.ui.window.main_window import MainWindow
 
@@ -26,19 +34,31 @@ def run_gui(model: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("graphviz_app")
     app.setOrganizationName("graphviz_app")
-    configure_torch_threads()
     window = MainWindow()
+    window.controller.wait_on_shutdown = False  # the process ends right after
     install_excepthooks(window)
     window.show()
     problem = engine_problem(window)
     if problem:
         window.show_error(problem, "")
-        return int(app.exec())
-    try:
-        window.open_model(resolve_model(model or _last_model(window) or DEFAULT_MODEL))
-    except FileNotFoundError as exc:
-        window.show_error(str(exc), "")
-    return int(app.exec())
+    else:
+        try:
+            window.open_model(resolve_model(model or _last_model(window) or DEFAULT_MODEL))
+        except FileNotFoundError as exc:
+            window.show_error(str(exc), "")
+    status = int(app.exec())
+    return end_process(window, status)
+
+
+def end_process(window: MainWindow, status: int) -> int:
+    """End the process now that the window is closed: write the settings, flush the
+    logs and streams, and exit without the interpreter's teardown (which, with torch
+    loaded, takes seconds) or waiting for a job that is still running."""
+    window.settings.sync()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def engine_problem(window: MainWindow) -> str:
