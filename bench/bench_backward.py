@@ -38,33 +38,29 @@ def loss_of(bench: BenchModel) -> torch.Tensor:
     return out.float().mean()
 
 
-def time_plain(bench: BenchModel, repeats: int) -> float:
-    """Median seconds of ``loss.backward()`` alone (forward not timed)."""
-    return _median_backward(bench, repeats, lambda loss: loss.backward())
-
-
-def time_recorded(bench: BenchModel, repeats: int) -> tuple[float, BackwardTrace]:
-    """Median seconds of the walk plus ``record_backward``, and the last trace."""
+def time_both(bench: BenchModel, repeats: int) -> tuple[float, float, BackwardTrace]:
+    """Median seconds of ``loss.backward()`` alone and of the walk plus
+    ``record_backward`` (forward not timed), run in turns so that a change of load
+    hits both alike; and the last trace."""
     traces: list[BackwardTrace] = []
 
     def recorded(loss: torch.Tensor) -> None:
         traces.append(record_backward(walk_autograd([loss])))
 
-    return _median_backward(bench, repeats, recorded), traces[-1]
-
-
-def _median_backward(
-    bench: BenchModel, repeats: int, run: Callable[[torch.Tensor], object]
-) -> float:
-    times = []
-    for attempt in range(repeats + 1):  # the first run warms up and is not counted
-        bench.model.zero_grad(set_to_none=True)
-        loss = loss_of(bench)
-        start = time.perf_counter()
-        run(loss)
-        if attempt:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    runs: dict[str, Callable[[torch.Tensor], object]] = {
+        "plain": lambda loss: loss.backward(),
+        "recorded": recorded,
+    }
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for attempt in range(repeats + 1):  # the first round warms up and is not counted
+        for name, run in runs.items():
+            bench.model.zero_grad(set_to_none=True)
+            loss = loss_of(bench)
+            start = time.perf_counter()
+            run(loss)
+            if attempt:
+                times[name].append(time.perf_counter() - start)
+    return statistics.median(times["plain"]), statistics.median(times["recorded"]), traces[-1]
 
 
 def trace_bytes_per_step(trace: BackwardTrace) -> float:
@@ -82,8 +78,7 @@ def backward_table(names: Sequence[str], repeats: int) -> None:
     emit("|---|---|---|---|---|---|")
     for name in names:
         bench = BUILDERS[name]()
-        plain = time_plain(bench, repeats)
-        recorded, trace = time_recorded(bench, repeats)
+        plain, recorded, trace = time_both(bench, repeats)
         emit(
             f"| {name} | {len(trace.steps):,} | {ms(plain)} | {ms(recorded)} | "
             f"{recorded / plain:.2f}x | {trace_bytes_per_step(trace):,.0f} |"

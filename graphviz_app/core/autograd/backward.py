@@ -23,6 +23,7 @@ from graphviz_app.core.graph.records import AutogradGraph, TensorInfo
 from graphviz_app.core.graph.tensor_info import DEFAULT_PREVIEW, describe_tensor
 from graphviz_app.core.graph.walk import AutogradWalk
 from graphviz_app.core.runtime.failures import BackwardError as BackwardError  # handed on
+from graphviz_app.core.runtime.gc_pause import gc_paused
 
 SECOND_BACKWARD_HINT = (
     "PyTorch frees the graph's saved tensors after a backward pass. To run backward "
@@ -278,7 +279,8 @@ def _hooked(walk: AutogradWalk, recorder: _Recorder) -> Iterator[None]:
         for index, fn in enumerate(walk.fns):
             handles.append(fn.register_prehook(recorder.pre_hook(index)))
             handles.append(fn.register_hook(recorder.post_hook(index)))
-        yield
+        with gc_paused():  # records by the thousand: see gc_pause
+            yield
     finally:
         for handle in handles:
             handle.remove()

@@ -134,9 +134,14 @@ def histogram_of_tensor(
     if finite_count <= 0:
         return None
     low, high = stats.min, stats.max
-    flat = values.reshape(-1)
-    stride = -(-flat.numel() // HISTOGRAM_SAMPLE)
-    sample = flat[::stride] if stride > 1 else flat
+    numel = values.numel()
+    stride = -(-numel // HISTOGRAM_SAMPLE)
+    if values.is_contiguous() or stride == 1:
+        flat = values.reshape(-1)  # a view, or a copy of at most HISTOGRAM_SAMPLE values
+        sample = flat[::stride] if stride > 1 else flat
+    else:  # transposed or expanded: gather the sample, never copy the whole tensor
+        index = torch.arange(0, numel, stride, device=values.device)
+        sample = torch.take(values, index)
     wide = sample if sample.dtype == torch.float64 else sample.to(torch.float32)
     if high <= low:
         return Histogram(low, high, (int(torch.isfinite(wide).sum()),), stride > 1)
@@ -201,6 +206,56 @@ def tensor_stats(values: torch.Tensor) -> TensorStats:
         return TensorStats(0, nan, nan, nan, nan, 0.0, 0, 0)
     if not values.is_floating_point():
         values = values.to(torch.float64)
+    once, repeat = distinct_values(values)
+    stats = _stats(once)
+    return stats if repeat == 1 else _repeated(stats, repeat)
+
+
+def distinct_values(t: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """``t``'s values without the copies broadcasting made, in memory order (a view),
+    and how many times each one appears in ``t``.
+
+    Gradients are often expanded (the gradient of a mean is one value broadcast to the
+    input's shape) or transposed (a weight's gradient through ``TBackward``); reducing
+    over them as they are walks the copies, or memory out of order, several times
+    slower. Statistics do not depend on the order, and copies only scale the counts.
+    """
+    repeat = 1
+    if 0 in t.stride():
+        keep = []
+        for size, stride in zip(t.shape, t.stride(), strict=True):
+            broadcast = stride == 0 and size > 1
+            repeat *= size if broadcast else 1
+            keep.append(slice(0, 1) if broadcast else slice(None))
+        t = t[tuple(keep)]
+    if not t.is_contiguous() and t.dim() > 1:
+        order = sorted(range(t.dim()), key=lambda d: (t.shape[d] != 1, t.stride(d)), reverse=True)
+        permuted = t.permute(order)  # a permutation of a dense block becomes contiguous
+        if permuted.is_contiguous():
+            t = permuted
+    return (t.reshape(-1) if t.is_contiguous() else t), repeat
+
+
+def _repeated(stats: TensorStats, repeat: int) -> TensorStats:
+    """The statistics of ``repeat`` copies of values whose statistics are ``stats``."""
+    finite = stats.numel - stats.nan_count - stats.inf_count
+    squares = stats.std * stats.std * max(finite - 1, 0)  # about the mean, which stays
+    total = finite * repeat
+    std = math.sqrt(repeat * squares / (total - 1)) if total > 1 else 0.0
+    return TensorStats(
+        stats.numel * repeat,
+        stats.min,
+        stats.max,
+        stats.mean,
+        std,
+        stats.norm * math.sqrt(repeat),
+        stats.nan_count * repeat,
+        stats.inf_count * repeat,
+    )
+
+
+def _stats(values: torch.Tensor) -> TensorStats:
+    numel = values.numel()
     low, high = (float(v) for v in torch.aminmax(values))
     if math.isfinite(low) and math.isfinite(high):
         return _moments(values, numel, low, high)
