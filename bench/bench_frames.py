@@ -1,10 +1,11 @@
 """Pan and zoom frame times of the real scene and view, offscreen.
 
-Each model's whole graph is laid out once (graphviz-pure), drawn by ``GraphScene`` in a
-1280x800 ``GraphView``, and one frame is a full repaint of the viewport
-(``viewport().grab()``) after the view moved: at fit-to-window (every item in view),
-while zooming in step by step (the mouse wheel's 1.15x), and while panning at 1:1.
-Medians and 95th percentiles in milliseconds.
+Each model's whole graph is laid out once (as the app lays it out), drawn by
+``GraphScene`` in a 1280x800 ``GraphView``, and one frame is a full repaint of the
+viewport (``viewport().grab()``) after the view moved: at fit-to-window (every item in
+view), while zooming in step by step (the mouse wheel's 1.15x), and while panning at
+1:1. Between moves the event loop runs, as in the app. Medians and 95th percentiles in
+milliseconds.
 
     python -m bench.bench_frames                    # gpt2, resnet50, gpt48
     python -m bench.bench_frames --models gpt2
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import QApplication
 from bench.models import BenchModel, gpt2, gpt48, resnet50
 from graphviz_app.core.autograd.capture import CaptureOptions
 from graphviz_app.core.autograd.forward import forward_and_capture
-from graphviz_app.core.layout.dot import compute_layout, to_dot
+from graphviz_app.core.layout.block_layout import layout_graph
 from graphviz_app.core.layout.engine import find_engine
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.ui.graph.scene import GraphScene
@@ -38,7 +39,7 @@ def shown(bench: BenchModel) -> tuple[GraphView, int]:
     """The model's whole graph in a scene and a view (fit to window)."""
     run = forward_and_capture(bench.model, bench.inputs, None, CaptureOptions(with_values=False))
     style = GraphStyle()
-    layout = compute_layout(to_dot(run.graph, style), find_engine(), timeout=300)
+    layout = layout_graph(run.graph, style, find_engine(), timeout=300)
     scene, view = GraphScene(), GraphView()
     scene.show_graph(run.graph, layout, style)
     view.setScene(scene)
@@ -55,6 +56,7 @@ def frame_ms(view: GraphView, move: Callable[[int], None]) -> list[float]:
         start = time.perf_counter()
         view.viewport().grab()
         times.append((time.perf_counter() - start) * 1000)
+        QApplication.processEvents()  # between frames, as the app's event loop
     return times
 
 

@@ -75,7 +75,7 @@ class NodeItem(QGraphicsItem):
         self.theme = LIGHT
         self._base: str | None = None  # colour-by fill (None: the kind's colour)
         self._override: str | None = None  # the backward stepper's gradient fill
-        self._fill = QColor(LIGHT.kind_fill[node.kind])
+        self.fill = QColor(LIGHT.kind_fill[node.kind])
         self._text = QColor(Qt.GlobalColor.black)
         self._border = QColor(LIGHT.kind_border[node.kind])
         self.highlighted = False
@@ -101,13 +101,13 @@ class NodeItem(QGraphicsItem):
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        painter.setBrush(QBrush(self._fill))
+        painter.setBrush(QBrush(self.fill))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.drawRoundedRect(self._rect, 4, 4)
-        if self._fill != QColor(self.theme.kind_fill[self.node.kind]):
+        if self.stripe_color() is not None:
             self._paint_kind_stripe(painter)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(self._border_pen())
+        painter.setPen(self.border_pen())
         painter.drawRoundedRect(self._rect, 4, 4)
         if self.node.grad_order > 1:  # made by backward (create_graph): a double border
             painter.drawRoundedRect(self._rect.adjusted(3, 3, -3, -3), 2, 2)
@@ -124,19 +124,24 @@ class NodeItem(QGraphicsItem):
     def _paint_kind_stripe(self, painter: QPainter) -> None:
         """The kind's colour down the left edge: the fill shows a gradient (or module,
         dtype...), and "the yellow node" of a lesson must still be findable."""
-        kind = self.node.kind
-        theme = self.theme
-        # Dark kind fills vanish on dark ramp colours; their borders are the bright ones.
-        color = theme.kind_border[kind] if theme.dark else theme.kind_fill[kind]
+        kind, theme, color = self.node.kind, self.theme, self.stripe_color()
         clip = QPainterPath()
         clip.addRoundedRect(self._rect, 4, 4)
         stripe = QRectF(self._rect.left(), self._rect.top(), STRIPE_PX, self._rect.height())
         painter.save()
         painter.setClipPath(clip)
-        painter.fillRect(stripe, QColor(color))
+        painter.fillRect(stripe, color)
         painter.setPen(QPen(QColor(theme.kind_border[kind]), 1))
         painter.drawLine(stripe.topRight(), stripe.bottomRight())
         painter.restore()
+
+    def stripe_color(self) -> QColor | None:
+        """The kind's colour for the left edge, when the fill shows something else."""
+        kind, theme = self.node.kind, self.theme
+        if self.fill == QColor(theme.kind_fill[kind]):
+            return None
+        # Dark kind fills vanish on dark ramp colours; their borders are the bright ones.
+        return QColor(theme.kind_border[kind] if theme.dark else theme.kind_fill[kind])
 
     def _paint_selection(self, painter: QPainter) -> None:
         """A dashed ring outside the border, in the link colour: unlike any kind colour
@@ -194,13 +199,13 @@ class NodeItem(QGraphicsItem):
 
     def fill_color(self) -> str:
         """The fill drawn now, as ``#rrggbb``."""
-        return str(self._fill.name())
+        return str(self.fill.name())
 
     def _refill(self) -> None:
         color = self._override or self._base or self.theme.kind_fill[self.node.kind]
-        if QColor(color) != self._fill:  # repaint (and re-cache) only what changed
-            self._fill = QColor(color)
-            self._text = QColor(text_color_on(self._fill.name()))
+        if QColor(color) != self.fill:  # repaint (and re-cache) only what changed
+            self.fill = QColor(color)
+            self._text = QColor(text_color_on(self.fill.name()))
             self.update()
 
     def set_step_state(self, state: StepState, waiting_for: int = 0) -> None:
@@ -231,7 +236,7 @@ class NodeItem(QGraphicsItem):
         if hover_node is not None:
             hover_node(node_id)
 
-    def _border_pen(self) -> QPen:
+    def border_pen(self) -> QPen:
         extra = self.theme.border_width - 1.2  # thicker everywhere in presentation mode
         if self.step_state is StepState.CURRENT:
             return QPen(QColor(CURRENT_COLOR), 4 + extra)
@@ -254,9 +259,9 @@ class EdgeItem(QGraphicsItem):
         self.theme = LIGHT
         self.label = ""  # the gradient in flight, while stepping through backward
         self.label_at: tuple[float, int] = (0.35, 1)  # along the curve, right (1) or left
-        self._path = _spline(path)
-        self._arrow = _arrowhead(path)
-        self._bounds = self._path.boundingRect().united(self._arrow.boundingRect())
+        self.spline = _spline(path)
+        self.arrowhead = _arrowhead(path)
+        self._bounds = self.spline.boundingRect().united(self.arrowhead.boundingRect())
         self._outer = self._outer_rect()
         # Cached as pixmaps: a backward step repaints only the few edges it changes.
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -300,16 +305,16 @@ class EdgeItem(QGraphicsItem):
         width = theme.edge_width + (1.4 if self.highlighted else 0.0)
         painter.setPen(QPen(color, width))
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(self._path)
+        painter.drawPath(self.spline)
         painter.setBrush(QBrush(color))
-        painter.drawPolygon(self._arrow)
+        painter.drawPolygon(self.arrowhead)
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if self.label and lod * EDGE_LABEL_PX >= MIN_TEXT_PX:  # a smudge otherwise
             self._paint_label(painter)
 
     def label_rect(self, text: str, at: tuple[float, int]) -> QRectF:
         """Where ``text`` is drawn at ``at`` (scene coordinates)."""
-        point = self._path.pointAtPercent(at[0])
+        point = self.spline.pointAtPercent(at[0])
         width = QFontMetricsF(edge_label_font()).horizontalAdvance(text) + 8
         left = point.x() + 6 if at[1] > 0 else point.x() - 6 - width
         return QRectF(left, point.y() - 10, width, 20)

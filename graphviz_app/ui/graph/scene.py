@@ -15,9 +15,12 @@ from graphviz_app.core.graph.records import AutogradGraph, NodeKind
 from graphviz_app.core.layout.dot import GraphLayout
 from graphviz_app.core.layout.style import GraphStyle, node_label_lines
 from graphviz_app.ui.common.theme import LIGHT, Theme
-from graphviz_app.ui.graph.items import ClusterItem, EdgeItem, NodeItem, label_font
+from graphviz_app.ui.graph.far_picture import FarPicture
+from graphviz_app.ui.graph.items import MIN_TEXT_PX, ClusterItem, EdgeItem, NodeItem, label_font
 
 MARGIN = 24.0
+#: Below this many pixels on screen a label is not drawn (items.MIN_TEXT_PX): from
+#: there on out the graph is drawn by one FarPicture (see far_picture.py).
 _Item = TypeVar("_Item", NodeItem, EdgeItem, ClusterItem)
 
 
@@ -38,6 +41,7 @@ class GraphScene(QGraphicsScene):
         self.layout: GraphLayout | None = None
         self.graph_style: GraphStyle | None = None
         self.theme = LIGHT
+        self.far: FarPicture | None = None  # drawing the graph while zoomed out
         self.selectionChanged.connect(self._on_scene_selection_changed)
 
     def show_graph(self, graph: AutogradGraph, layout: GraphLayout, style: GraphStyle) -> None:
@@ -69,6 +73,21 @@ class GraphScene(QGraphicsScene):
             self._edges_by_node.setdefault(path.target, []).append(edge)
         bounds = QRectF(0, 0, layout.width, layout.height)
         self.setSceneRect(bounds.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
+        self.far = FarPicture(self.sceneRect(), self.nodes.values(), self.edges.values())
+        self.far.hide()
+        self.addItem(self.far)
+
+    def use_scale(self, scale: float) -> None:
+        """Draw for a view at ``scale`` (``GraphView`` calls it before it paints): below
+        the scale at which labels become readable, by :class:`FarPicture` in one paint,
+        the node and edge items transparent; from there on, the items themselves."""
+        size = label_font(self.graph_style.font_size if self.graph_style else 10).pixelSize()
+        far = scale * size < MIN_TEXT_PX
+        if self.far is None or far == self.far.isVisible():
+            return
+        self.far.setVisible(far)
+        for item in (*self.nodes.values(), *self.edges.values()):
+            item.setOpacity(0.0 if far else 1.0)
 
     def _add(self, table: dict[str, _Item], key: str, item: _Item) -> _Item:
         table[key] = item

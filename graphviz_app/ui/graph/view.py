@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QPainter, QResizeEvent, QWheelEvent
+from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 MIN_SCALE = 0.02
@@ -52,6 +52,12 @@ class GraphView(QGraphicsView):
             x = area.width() - widget.width() - OVERLAY_GAP if right else OVERLAY_GAP
             y = area.height() - widget.height() - OVERLAY_GAP if bottom else OVERLAY_GAP
             widget.move(x, y)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        use_scale = getattr(self.scene(), "use_scale", None)  # a GraphScene: far or near
+        if use_scale is not None:
+            use_scale(self.current_scale())
+        super().paintEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
