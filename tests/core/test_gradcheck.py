@@ -15,6 +15,8 @@ from graphviz_app.core.gradcheck.check import (
     check_gradients,
     elements_per_param,
     sample_indices,
+    spread,
+    tensors_within_budget,
 )
 from graphviz_app.core.gradcheck.results import MAX_ELEMENTS
 from graphviz_app.core.gradcheck.text import BOTH_PASSED, FLOAT64_BUG, WIDE_FLOAT32
@@ -156,14 +158,27 @@ def test_the_session_checks_on_the_next_batch_with_the_chosen_loss() -> None:
     assert report.run("float64").passed and report.run("float64").params[0].checked == 16
 
 
-def test_a_tiny_budget_checks_one_element_of_every_parameter_in_every_run() -> None:
+def test_a_tiny_budget_checks_one_element_of_one_tensor_in_every_run_and_says_so() -> None:
     loaded = load_model_file(resolve_model("two_layer_net"))
     report = check_gradients(loaded.model, loaded.inputs, loaded.loss_fn, budget_s=1e-9)
     assert report.per_param == 1 and report.sampled and report.budget_s == 1e-9
     assert len(report.runs) == 3 and report.forward_s > 0
-    for run in report.runs:
-        assert [p.checked for p in run.params] == [1, 1, 1, 1]
+    for run in report.runs:  # the budget fits no tensor: the first is checked all the same
+        assert [(p.name, p.checked) for p in run.params] == [("fc1.weight", 1)]
+    assert report.sampling.startswith("1 of 4 parameter tensors")
     assert "sample of 1 element(s)" in report.sampling and "1e-09 s" in report.sampling
+
+
+def test_tensors_that_fit_the_budget_are_spread_through_the_model() -> None:
+    runs = ["float64", "float32", "float32"]  # 4 float32 forwards per forward
+    # ResNet-18's 185 ms float32 forward: 3 x 0.74 s per run, then 2 x 0.74 s a tensor.
+    assert tensors_within_budget(0.185, "float32", runs, 62, budget_s=30.0) == 18
+    assert tensors_within_budget(0.001, "float32", runs, 62, budget_s=30.0) == 62
+    assert tensors_within_budget(10.0, "float32", runs, 62, budget_s=30.0) == 1
+    names = [f"t{i}" for i in range(62)]
+    assert spread(names, 18)[0] == "t0" and spread(names, 18)[-1] == "t61"
+    assert len(set(spread(names, 18))) == 18 and spread(names, 1) == ["t0"]
+    assert spread(names, 80) == names
 
 
 def test_a_big_budget_checks_small_parameters_fully() -> None:
@@ -177,9 +192,10 @@ def test_a_big_budget_checks_small_parameters_fully() -> None:
 
 def test_the_element_count_fits_two_forwards_per_element_and_run_in_the_budget() -> None:
     runs = ["float64", "float32", "float32"]  # 2 + 1 + 1 float32 forwards per forward
-    # float64 forward 10 ms = 5 ms float32: 2 x 4 x 5 ms = 40 ms an element, 2 parameters.
-    assert elements_per_param(0.010, "float64", runs, 2, budget_s=3.0) == 37
-    assert elements_per_param(0.005, "float32", runs, 2, budget_s=3.0) == 37
+    # float64 forward 10 ms = 5 ms float32: 2 x 4 x 5 ms = 40 ms an element, 2 parameters,
+    # after each run's own forward and backward (3 x 4 x 5 ms): (3 - 0.06) / 0.08 = 36.
+    assert elements_per_param(0.010, "float64", runs, 2, budget_s=3.0) == 36
+    assert elements_per_param(0.005, "float32", runs, 2, budget_s=3.0) == 36
     assert elements_per_param(0.010, "float64", runs, 2, budget_s=30.0) == MAX_ELEMENTS
     assert elements_per_param(10.0, "float64", runs, 50, budget_s=30.0) == 1
 
@@ -257,7 +273,7 @@ def test_progress_counts_every_checked_element_of_every_run() -> None:
         on_progress=lambda *c: calls.append(c),
     )
     total = sum(p.checked for run in report.runs for p in run.params)
-    assert total == 12 and calls[0] == (0, total) and calls[-1] == (total, total)
+    assert total == 3 and calls[0] == (0, total) and calls[-1] == (total, total)  # 1 tensor
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
 
 

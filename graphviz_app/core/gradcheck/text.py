@@ -150,6 +150,15 @@ def _first_difference(losses: Sequence[float]) -> tuple[float, float]:
     return first, next((x for x in losses[1:] if x != first), first)
 
 
+def tensors_text(kept: int, total: int, forward_s: float, budget_s: float) -> str:
+    """Why only ``kept`` of ``total`` parameter tensors were checked."""
+    return (
+        f"{kept} of {total} parameter tensors, evenly spread through the model (the first "
+        f"and the last among them): one forward takes {forward_s * 1e3:.3g} ms, so even one "
+        f"element of every tensor would not fit the check's {budget_s:g} s."
+    )
+
+
 def sampling_text(
     per_param: int,
     largest: int,
