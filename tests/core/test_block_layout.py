@@ -172,3 +172,16 @@ def test_transformer_and_resnet_pictures_are_correct_layouts(engine: GraphvizEng
     blocks = find_blocks(graph, GraphStyle())
     assert len(blocks) >= 6 and len({b.signature for b in blocks}) <= 3
     assert_correct_layout(graph, layout_graph(graph, GraphStyle(), engine))
+
+
+def test_a_long_chain_of_collapsed_modules_is_laid_out_in_chunks(engine: GraphvizEngine) -> None:
+    from graphviz_app.core.graph.collapse import visible_graph
+    from graphviz_app.core.layout.blocks import CHAIN_CHUNK
+
+    depth = 3 * CHAIN_CHUNK + 7
+    graph = stack_graph(depth=depth)
+    drawn = visible_graph(graph, {f"blocks.{i}" for i in range(depth)}).graph  # a fold opened
+    blocks = find_blocks(drawn, GraphStyle())
+    assert [len(b.members) for b in blocks] == [CHAIN_CHUNK] * 3
+    assert len({b.signature for b in blocks}) == 1
+    assert_correct_layout(drawn, layout_graph(drawn, GraphStyle(), engine))

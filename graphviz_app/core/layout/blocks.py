@@ -33,6 +33,7 @@ from graphviz_app.core.layout.style import GraphStyle, node_label_lines, node_si
 
 MIN_BLOCK_NODES = 8  # smaller repeats (a Linear's 4 nodes) are not worth their seams
 MIN_SPARED_NODES = 60  # nodes Graphviz must be spared for blocks to be used at all
+CHAIN_CHUNK = 48  # collapsed modules in a row laid out as one block of a chain
 MAX_SINGLE_NODES = 150  # a module without a twin is laid out on its own up to this size
 ENTRY, EXIT = "in_", "out_"  # names of a block's entry and exit points
 _POINT = 'shape=point width=0.01 height=0.01 label=""'
@@ -78,6 +79,8 @@ def find_blocks(graph: AutogradGraph, style: GraphStyle) -> list[Block]:
         inside = (b for m, b in found.blocks.items() if m.startswith(module + "."))
         if not any(counts[b.signature] >= 2 * count for b in inside):
             chosen[module] = found.blocks[module]
+    taken = {m for b in chosen.values() for m in b.members}
+    chosen.update((b.module, b) for b in _chain_chunks(graph, found, taken))
     kinds = {b.signature: len(b.members) for b in chosen.values()}
     spared = sum(len(b.members) for b in chosen.values()) - sum(kinds.values())
     if spared < MIN_SPARED_NODES:
@@ -87,6 +90,31 @@ def find_blocks(graph: AutogradGraph, style: GraphStyle) -> list[Block]:
         if len(block.members) <= MAX_SINGLE_NODES and not _overlaps(module, chosen):
             chosen[module] = block
     return list(chosen.values())
+
+
+def _chain_chunks(graph: AutogradGraph, found: _Signatures, taken: set[str]) -> list[Block]:
+    """Long chains of collapsed modules in one box (an opened fold: 1,149 ResNet
+    blocks in a row), cut into blocks of :data:`CHAIN_CHUNK`: one kind, laid out once."""
+    order = {n.id: i for i, n in enumerate(graph.nodes)}
+    collapsed = {n.id for n in graph.nodes if n.kind is NodeKind.MODULE and n.id not in taken}
+    after: dict[str, str] = {}
+    for source, outgoing in found.outgoing.items():
+        if source in collapsed and len(outgoing) == 1:
+            target = outgoing[0].target
+            alone = len(found.incoming.get(target, ())) == 1
+            if target in collapsed and alone and found.box[source] == found.box[target]:
+                after[source] = target
+    chunks: list[Block] = []
+    for head in sorted(set(after) - set(after.values()), key=order.__getitem__):
+        chain = [head]
+        while chain[-1] in after:
+            chain.append(after[chain[-1]])
+        box = found.box[head]
+        for k in range(len(chain) // CHAIN_CHUNK if len(chain) >= 2 * CHAIN_CHUNK else 0):
+            ids = sorted(chain[k * CHAIN_CHUNK : (k + 1) * CHAIN_CHUNK], key=order.__getitem__)
+            name = f"{box}.#{head}:{k}" if box else f"#{head}:{k}"  # no module is named so
+            chunks.append(found._block(name, ids))
+    return chunks
 
 
 def _overlaps(module: str, chosen: Mapping[str, Block]) -> bool:

@@ -5,9 +5,9 @@ with Qt's ``DeviceCoordinateCache`` a wheel step redraws every visible item into
 new cache picture, hundreds of them at once (24-41 ms a frame on GPT-2). Below the
 scale at which labels become readable, :class:`FarPicture` draws all boxes and lines
 itself instead, a few batched paths per colour, while the node and edge items stay in
-the scene, transparent (opacity 0: Qt skips their painting, they still take hover,
-clicks and selection). What it draws comes from the items' own state on each paint
-(fills, borders, highlights, selection), so it never lags behind them.
+the scene without contents (``ItemHasNoContents``: Qt skips their painting, they still
+take hover, clicks and selection). What it draws comes from the items' own state on
+each paint (fills, borders, highlights, selection), so it never lags behind them.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from typing import TypeVar
 
 from PySide6.QtCore import QObject, QPoint, QPointF, QRectF, Signal
 from PySide6.QtWidgets import (
+    QGraphicsItem,
     QGraphicsScene,
     QGraphicsSceneContextMenuEvent,
     QGraphicsSceneMouseEvent,
@@ -80,14 +81,15 @@ class GraphScene(QGraphicsScene):
     def use_scale(self, scale: float) -> None:
         """Draw for a view at ``scale`` (``GraphView`` calls it before it paints): below
         the scale at which labels become readable, by :class:`FarPicture` in one paint,
-        the node and edge items transparent; from there on, the items themselves."""
+        the node and edge items without contents (``ItemHasNoContents``: not painted,
+        still hovered, clicked and selected); from there on, the items themselves."""
         size = label_font(self.graph_style.font_size if self.graph_style else 10).pixelSize()
         far = scale * size < MIN_TEXT_PX
         if self.far is None or far == self.far.isVisible():
             return
         self.far.setVisible(far)
         for item in (*self.nodes.values(), *self.edges.values()):
-            item.setOpacity(0.0 if far else 1.0)
+            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, far)
 
     def _add(self, table: dict[str, _Item], key: str, item: _Item) -> _Item:
         table[key] = item
