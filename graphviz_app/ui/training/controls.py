@@ -136,13 +136,9 @@ class TrainingControls(QObject):
         """The run's plots, built when first needed: pyqtgraph is imported then, not
         with the window (it shows before torch and pyqtgraph have loaded)."""
         if self._plots is None:
-            from graphviz_app.ui.training.plots import TrainingPlots
+            from graphviz_app.ui.training.plots import plots_in
 
-            plots = self._plots = TrainingPlots()
-            self.splitter.replaceWidget(1, plots)
-            plots.param_clicked.connect(self.select_parameter)
-            self.window.themes.theme_changed.connect(plots.set_theme)
-            plots.set_theme(self.window.themes.theme)
+            self._plots = plots_in(self.splitter, 1, self.select_parameter, self.window.themes)
         return self._plots
 
     # --- jobs -----------------------------------------------------------------
@@ -405,8 +401,7 @@ class TrainingControls(QObject):
 
 
 def _prepare(session: ModelSession) -> DeviceChoice:
-    """The training state and devices; and pyqtgraph imported on the worker thread, so
-    that building the plots does not hold up the window (0.3-0.5 s)."""
+    """The training state and devices; pyqtgraph imported here, off the GUI thread."""
     import pyqtgraph  # noqa: F401
 
     return session.prepare_training()

@@ -6,6 +6,7 @@ to select its node. Hovering a plot reads out the nearest curve's name and value
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -15,12 +16,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from graphviz_app.core.training.settings import TrainRecord, TrainSettings, settings_change
-from graphviz_app.ui.common.theme import LIGHT, Theme
+from graphviz_app.ui.common.theme import LIGHT, Theme, ThemeManager
 from graphviz_app.ui.training.plot_parts import (
     NO_BRUSH,
     change_pen,
@@ -299,3 +301,16 @@ class TrainingPlots(QWidget):
             curve = self._curves.get((kind, item.text()))
             if curve is not None:
                 curve.setVisible(shown)
+
+
+def plots_in(
+    splitter: QSplitter, index: int, on_param: Callable[[str], None], themes: ThemeManager
+) -> TrainingPlots:
+    """New plots in place of ``splitter``'s widget at ``index``, following ``themes``;
+    a click on a parameter's curve calls ``on_param`` with its name."""
+    plots = TrainingPlots()
+    splitter.replaceWidget(index, plots)
+    plots.param_clicked.connect(on_param)
+    themes.theme_changed.connect(plots.set_theme)
+    plots.set_theme(themes.theme)
+    return plots
