@@ -77,6 +77,9 @@ class CaptureOptions:
     preview_limit: int = 64
     # Without values, op outputs holding NaN/Inf still get statistics (one sum each).
     flag_non_finite: bool = False
+    # Only the saved attributes a label shows (batch norm's ``training``): no dir() of
+    # every node and no tensor of every saved value (a picture draws none of them).
+    saved_for_labels: bool = False
 
     @classmethod
     def picture(cls) -> CaptureOptions:
@@ -85,7 +88,7 @@ class CaptureOptions:
         capture time, and most of the recorder's). Parameters are not checked for
         NaN (summing 124M weights would cost more than the picture); their
         consumers' outputs show it."""
-        return cls(with_values=False, flag_non_finite=True)
+        return cls(with_values=False, flag_non_finite=True, saved_for_labels=True)
 
 
 def capture_graph(
@@ -240,6 +243,10 @@ class _GraphBuilder:
     def _saved(self, fn: AutogradNode) -> tuple[SavedValue, ...]:
         if not self.options.with_saved:
             return ()
+        if self.options.saved_for_labels:
+            if not hasattr(fn, "_saved_training"):
+                return ()
+            return tuple(self._saved_values("training", lambda: fn._saved_training))
         values: list[SavedValue] = []
         for attr in dir(fn):
             if attr.startswith("_saved_"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -277,9 +278,37 @@ def node_line(node: Node, style: GraphStyle, marks: Marks) -> str:
 
 def node_attrs(node: Node, style: GraphStyle, marks: Marks) -> dict[str, str]:
     """A node's DOT attributes: label, colours, fixed size in inches, tooltip."""
+    extra = marks.extra_lines.get(node.id)
+    attrs = dict(_plain_attrs(node, style)) if extra is None else _attrs(node, style, extra)
+    fill = marks.fills.get(node.id)
+    if fill is not None:
+        attrs.update(fillcolor=fill, fontcolor=text_color_on(fill))
+    if node.id in marks.highlighted:  # dashed, as the window's selection ring
+        attrs.update(color=SELECTED_COLOR, penwidth="3", style="rounded,filled,dashed")
+    return attrs
+
+
+#: id(node) -> (the node, weakly; the style; its attributes): one picture asks for a
+#: node's attributes up to three times (its block's DOT, the top level's, the SVG).
+_PLAIN: dict[int, tuple[weakref.ref[Node], GraphStyle, dict[str, str]]] = {}
+_PLAIN_LIMIT = 20_000
+
+
+def _plain_attrs(node: Node, style: GraphStyle) -> dict[str, str]:
+    known = _PLAIN.get(id(node))
+    if known is not None and known[0]() is node and (known[1] is style or known[1] == style):
+        return known[2]
+    if len(_PLAIN) >= _PLAIN_LIMIT:
+        _PLAIN.clear()
+    attrs = _attrs(node, style, None)
+    _PLAIN[id(node)] = (weakref.ref(node), style, attrs)
+    return attrs
+
+
+def _attrs(node: Node, style: GraphStyle, extra: str | None) -> dict[str, str]:
     lines = node_label_lines(node, style)
-    if node.id in marks.extra_lines:
-        lines.append(marks.extra_lines[node.id])
+    if extra is not None:
+        lines.append(extra)
     width, height = node_size_pt(lines, style.font_size)
     attrs = {
         "label": dot_text("\n".join(lines)),
@@ -293,11 +322,6 @@ def node_attrs(node: Node, style: GraphStyle, marks: Marks) -> dict[str, str]:
         attrs["peripheries"] = "2"
     if has_non_finite(node):
         attrs.update(color=NON_FINITE_COLOR, penwidth="3", style="rounded,filled,dashed")
-    fill = marks.fills.get(node.id)
-    if fill is not None:
-        attrs.update(fillcolor=fill, fontcolor=text_color_on(fill))
-    if node.id in marks.highlighted:  # dashed, as the window's selection ring
-        attrs.update(color=SELECTED_COLOR, penwidth="3", style="rounded,filled,dashed")
     return attrs
 
 

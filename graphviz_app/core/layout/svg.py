@@ -12,7 +12,8 @@ box sizes as the DOT text (:func:`~graphviz_app.core.layout.dot.node_attrs`).
 from __future__ import annotations
 
 import math
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape as _escape
+from xml.sax.saxutils import quoteattr
 
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout.block_layout import layout_graph
@@ -111,6 +112,11 @@ def to_svg(
     return "\n".join(out)
 
 
+def escape(text: str) -> str:
+    """``text`` for XML (most labels need nothing: checked first, it is quicker)."""
+    return _escape(text) if "&" in text or "<" in text or ">" in text else text
+
+
 PT = 1.0 / PX_PER_PT  # the layout is in scene pixels, the SVG in points
 
 
@@ -124,14 +130,13 @@ def _pt(point: Point) -> str:
 
 
 def _rounded(left: float, top: float, width: float, height: float, radius: float) -> str:
-    """A rounded rectangle's path (points)."""
+    """A rounded rectangle's path (points), in relative steps: few numbers to write."""
     r = min(radius, width / 2, height / 2)
-    right, bottom = left + width, top + height
+    across, down, arc = width - 2 * r, height - 2 * r, f"a{r:.1f},{r:.1f} 0 0 1"
     return (
-        f"M{left + r:.1f},{top:.1f} H{right - r:.1f} A{r:.1f},{r:.1f} 0 0 1 {right:.1f},"
-        f"{top + r:.1f} V{bottom - r:.1f} A{r:.1f},{r:.1f} 0 0 1 {right - r:.1f},{bottom:.1f} "
-        f"H{left + r:.1f} A{r:.1f},{r:.1f} 0 0 1 {left:.1f},{bottom - r:.1f} V{top + r:.1f} "
-        f"A{r:.1f},{r:.1f} 0 0 1 {left + r:.1f},{top:.1f} Z"
+        f"M{left + r:.1f},{top:.1f}h{across:.1f}{arc} {r:.1f},{r:.1f}v{down:.1f}"
+        f"{arc} -{r:.1f},{r:.1f}h-{across:.1f}{arc} -{r:.1f},-{r:.1f}v-{down:.1f}"
+        f"{arc} {r:.1f},-{r:.1f}z"
     )
 
 
