@@ -185,3 +185,11 @@ def test_a_long_chain_of_collapsed_modules_is_laid_out_in_chunks(engine: Graphvi
     assert [len(b.members) for b in blocks] == [CHAIN_CHUNK] * 3
     assert len({b.signature for b in blocks}) == 1
     assert_correct_layout(drawn, layout_graph(drawn, GraphStyle(), engine))
+
+
+def test_a_kind_laid_out_for_one_graph_serves_the_next(engine: GraphvizEngine) -> None:
+    first, second = stack_graph(depth=8), stack_graph(depth=9)  # other node ids
+    assert_correct_layout(first, layout_graph(first, GraphStyle(), engine))
+    assert len(block_layout._BLOCK_CACHE._items) == 1
+    assert_correct_layout(second, layout_graph(second, GraphStyle(), engine))
+    assert len(block_layout._BLOCK_CACHE._items) == 1  # the first graph's kind, reused

@@ -118,8 +118,8 @@ def _block_layouts(
         raws = engine.run_many(runs, "json0", timeout=timeout, cancel=cancel)
         layouts = [layout for raw in raws for layout in _parse_many(raw)]
         for (key, block), layout in zip(missing.items(), layouts, strict=True):
-            kinds[block.signature] = layout
-            _BLOCK_CACHE.put(key, layout)
+            kinds[block.signature] = generic = _generic(layout, block)
+            _BLOCK_CACHE.put(key, generic)
     return kinds
 
 
@@ -158,15 +158,11 @@ class _TopLevel:
     blocks: list[Block]
     kinds: Mapping[str, GraphLayout]
     owner: dict[str, Block] = field(init=False)
-    first: dict[str, Block] = field(init=False)  # signature -> the instance laid out
     top: dict[str, str] = field(init=False)  # block member -> its block's box
 
     def __post_init__(self) -> None:
         self.owner = {m: b for b in self.blocks for m in b.members}
         self.top = {m: placeholder_id(b.module) for b in self.blocks for m in b.members}
-        self.first = {}
-        for block in self.blocks:
-            self.first.setdefault(block.signature, block)
 
     def top_id(self, node_id: str) -> str:
         """The node that stands for ``node_id`` in the top-level layout."""
@@ -220,9 +216,7 @@ class _TopLevel:
         clusters = list(outer.clusters)
         for block in self.blocks:
             slot = boxes[placeholder_id(block.module)]
-            placed = _Placed.of(
-                block, self.first[block.signature], self.kinds[block.signature], slot
-            )
+            placed = _Placed.of(block, self.kinds[block.signature], slot)
             boxes.update(placed.nodes)
             routes.update(placed.routes)
             clusters.extend(placed.clusters)
@@ -270,9 +264,9 @@ class _Placed:
     routes: dict[str, EdgePath]
 
     @classmethod
-    def of(cls, block: Block, laid: Block, layout: GraphLayout, slot: NodeBox) -> _Placed:
+    def of(cls, block: Block, layout: GraphLayout, slot: NodeBox) -> _Placed:
         dx, dy = slot.x - slot.width / 2, slot.y - slot.height / 2
-        rename = dict(zip(laid.members, block.members, strict=True))
+        rename = {_local(i): member for i, member in enumerate(block.members)}
         placed = cls({}, [], {})
         for box in layout.nodes:
             new_id = rename.get(box.id)
@@ -281,7 +275,7 @@ class _Placed:
                     new_id, box.x + dx, box.y + dy, box.width, box.height
                 )
         for cluster in layout.clusters:
-            module = block.module + cluster.module[len(laid.module) :]
+            module = block.module + cluster.module  # the kind's are relative
             left, top, width, height = cluster.rect
             rect = (left + dx, top + dy, width, height)
             placed.clusters.append(
@@ -295,16 +289,40 @@ class _Placed:
         return placed
 
 
-def _instance_route(route: str, rename: Mapping[str, str], module: str) -> str:
-    """A route id of the laid-out instance -> the same route of another instance:
-    ``source>target#i`` inside; ``module/in_k>target#i`` and ``module/out_i`` across."""
+def _local(index: int) -> str:
+    """A kind's own name for its ``index``-th member (any instance's, once renamed)."""
+    return f"@{index}"
+
+
+def _generic(layout: GraphLayout, block: Block) -> GraphLayout:
+    """``block``'s layout with its node ids and module paths made the kind's own: member
+    ``i`` is ``@i``, modules are relative to the block. So it serves every instance of
+    the kind in any graph, the next model's too (node ids differ between graphs)."""
+    local = {member: _local(i) for i, member in enumerate(block.members)}
+    nodes = tuple(NodeBox(local.get(n.id, n.id), n.x, n.y, n.width, n.height) for n in layout.nodes)
+    edges = tuple(
+        EdgePath(_renamed(e.id, local), e.source, e.target, e.points, e.arrow) for e in layout.edges
+    )
+    cut = len(block.module)
+    clusters = tuple(replace(c, module=c.module[cut:]) for c in layout.clusters)
+    return GraphLayout(layout.width, layout.height, nodes, edges, clusters)
+
+
+def _renamed(route: str, rename: Mapping[str, str]) -> str:
+    """A route id (``source>target#i``, ``in_k>target#i`` or ``out_i``) with its nodes
+    renamed by ``rename`` (entry and exit points keep their names)."""
     if route.startswith(EXIT):
-        return f"{module}/{route}"
+        return route
     head, _, index = route.rpartition("#")
     source, _, target = head.partition(">")
-    if source.startswith(ENTRY):
-        return f"{module}/{source}>{rename[target]}#{index}"
-    return f"{rename[source]}>{rename[target]}#{index}"
+    return f"{rename.get(source, source)}>{rename[target]}#{index}"
+
+
+def _instance_route(route: str, rename: Mapping[str, str], module: str) -> str:
+    """A kind's route id -> the same route of one instance: ``source>target#i``
+    inside; ``module/in_k>target#i`` and ``module/out_i`` across its border."""
+    named = _renamed(route, rename)
+    return f"{module}/{named}" if route.startswith((ENTRY, EXIT)) else named
 
 
 def _join(parts: list[EdgePath], leaves: bool, enters: bool, vertical: bool) -> EdgePath:
