@@ -1,14 +1,15 @@
 """``draw()``: the autograd graph behind live tensors, as a displayable ``Drawing``.
 
 A thin composition of the core: capture (``core.autograd``), DOT (``core.layout.dot``)
-and one Graphviz run for the picture (``core.layout.engine``). The ``Drawing`` keeps
-only frozen records, never a tensor, so the graph's saved tensors are freed as soon
-as the user's own references are gone.
+and the picture (``core.layout.svg.graph_svg``: the layout the window makes, repeated
+modules laid out once per kind, drawn as SVG; one Graphviz run for a small graph).
+The ``Drawing`` keeps only frozen records, never a tensor, so the graph's saved
+tensors are freed as soon as the user's own references are gone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,10 @@ from graphviz_app.core.autograd.capture import CaptureOptions
 from graphviz_app.core.autograd.live import capture_live
 from graphviz_app.core.graph.collapse import module_types, modules_at_depth, visible_graph
 from graphviz_app.core.graph.records import AutogradGraph
-from graphviz_app.core.layout.dot import to_dot
+from graphviz_app.core.layout.dot import Marks, to_dot
 from graphviz_app.core.layout.engine import GraphvizEngine, find_engine
 from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.layout.svg import graph_svg
 from graphviz_app.core.stepping.state import grad_marks
 from graphviz_app.io.export import format_for, render, write_atomic
 
@@ -46,8 +48,9 @@ class Drawing:
     """A drawn autograd graph: shows itself in Jupyter, JupyterLab, VS Code and IPython.
 
     ``graph`` is the captured graph (frozen records: kinds, ops, modules, shapes,
-    values, saved tensors' summaries), ``dot`` the DOT text; ``svg`` is Graphviz's
-    picture of it (made once, when first asked for); :meth:`save` writes any format.
+    values, saved tensors' summaries), ``dot`` the DOT text of what is drawn
+    (``drawn``, in ``style`` with ``marks``); ``svg`` is the picture of it (laid out
+    once, when first asked for); :meth:`save` writes any format.
 
     >>> import torch, graphviz_app
     >>> a = torch.tensor(2.0, requires_grad=True)
@@ -61,11 +64,16 @@ class Drawing:
     graph: AutogradGraph
     dot: str
     engine: GraphvizEngine
+    drawn: AutogradGraph | None = None  # None: the SVG is Graphviz's of ``dot``
+    style: GraphStyle = field(default_factory=GraphStyle)
+    marks: Marks = field(default_factory=Marks)
 
     @cached_property
     def svg(self) -> str:
-        """The picture as SVG text (Graphviz's own: text stays text)."""
-        return self.engine.run(self.dot, "svg").decode("utf-8")
+        """The picture as SVG text (text stays text)."""
+        if self.drawn is None:
+            return self.engine.run(self.dot, "svg").decode("utf-8")
+        return graph_svg(self.drawn, self.style, self.engine, self.marks)
 
     def save(self, path: str | Path) -> Path:
         """Write the drawing; the format comes from the extension: ``.svg``, ``.png``,
@@ -146,4 +154,5 @@ def draw(
     view = visible_graph(graph, collapsed, (), types, norms)
     fills, lines = grad_marks(trace, view.graph, view) if trace is not None else ({}, {})
     dot = to_dot(view.graph, style, fills=fills, extra_lines=lines)
-    return Drawing(graph, dot, find_engine())
+    marks = Marks(fills=fills, extra_lines=lines)
+    return Drawing(graph, dot, find_engine(), view.graph, style, marks)

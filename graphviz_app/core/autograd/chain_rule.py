@@ -15,12 +15,15 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
-from graphviz_app.core.autograd.backward import BackwardStep
 from graphviz_app.core.graph.records import Node, NodeKind, TensorInfo
+
+if TYPE_CHECKING:
+    from graphviz_app.core.autograd.backward import BackwardStep
 
 NUMBERS_UP_TO = 8  # tensors with at most this many values are written out
 

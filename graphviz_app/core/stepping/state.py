@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from graphviz_app.core.autograd.backward import BackwardStep, BackwardTrace, pending_counts
 from graphviz_app.core.graph.collapse import VisibleGraph, group_grad_norms
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout.dot import edge_id
 from graphviz_app.core.layout.style import grad_fills, grad_text
+
+if TYPE_CHECKING:
+    from graphviz_app.core.autograd.backward import BackwardStep, BackwardTrace
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def step_view(
         count=len(steps),
         current=drawn(step.node_id),
         done=frozenset(drawn(s.node_id) for s in steps[:index]) - later,
-        waiting=pending_counts(graph, trace, index - 1),
+        waiting=_pending(graph, trace, index - 1),
         reached=frozenset(drawn(s.node_id) for s in steps[: index + 1]),
         labels=edge_labels(graph, step),
         caption=step_caption(graph, step, len(steps)),
@@ -103,3 +106,10 @@ def grad_marks(
     }
     fills = {k: v for k, v in grad_fills(drawn_norms(trace, view)).items() if k in drawn}
     return fills, lines
+
+
+def _pending(graph: AutogradGraph, trace: BackwardTrace, upto: int) -> dict[str, int]:
+    # Imported here: the window builds its stepper before torch has loaded.
+    from graphviz_app.core.autograd.backward import pending_counts
+
+    return pending_counts(graph, trace, upto)

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from graphviz_app.core.autograd.backward import BackwardTrace
 from graphviz_app.core.autograd.chain_rule import explain_step
 from graphviz_app.core.graph.collapse import VisibleGraph
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout.style import VIRIDIS, GradRamp, grad_fills
 from graphviz_app.core.stepping.state import StepView, drawn_norms, step_view
 from graphviz_app.io.walkthrough.svg import GraphSvg, Look, marked_svg
+
+if TYPE_CHECKING:
+    from graphviz_app.core.autograd.backward import BackwardTrace
 
 TICK = "\u2713"
 
