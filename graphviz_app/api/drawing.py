@@ -62,17 +62,20 @@ class Drawing:
     """
 
     graph: AutogradGraph
-    dot: str
     engine: GraphvizEngine
-    drawn: AutogradGraph | None = None  # None: the SVG is Graphviz's of ``dot``
+    drawn: AutogradGraph  # what the picture shows (modules collapsed by ``depth``)
     style: GraphStyle = field(default_factory=GraphStyle)
     marks: Marks = field(default_factory=Marks)
 
     @cached_property
+    def dot(self) -> str:
+        """The DOT text of the picture (made when first asked for: ``.dot`` files)."""
+        marks = self.marks
+        return to_dot(self.drawn, self.style, marks.highlighted, marks.fills, marks.extra_lines)
+
+    @cached_property
     def svg(self) -> str:
         """The picture as SVG text (text stays text)."""
-        if self.drawn is None:
-            return self.engine.run(self.dot, "svg").decode("utf-8")
         return graph_svg(self.drawn, self.style, self.engine, self.marks)
 
     def save(self, path: str | Path) -> Path:
@@ -153,6 +156,5 @@ def draw(
     norms = trace.grad_norms() if trace is not None else None
     view = visible_graph(graph, collapsed, (), types, norms)
     fills, lines = grad_marks(trace, view.graph, view) if trace is not None else ({}, {})
-    dot = to_dot(view.graph, style, fills=fills, extra_lines=lines)
     marks = Marks(fills=fills, extra_lines=lines)
-    return Drawing(graph, dot, find_engine(), view.graph, style, marks)
+    return Drawing(graph, find_engine(), view.graph, style, marks)
