@@ -4,8 +4,8 @@
     python -m bench.bench_peers --models resnet50,gpt2 --runs 5
 
 Every figure is the median over ``--runs`` fresh Python processes (a user's first
-picture: nothing warm, no layout cached), each building the model untimed and then
-timing one piece of work:
+picture: nothing warm, no layout cached), each building the model untimed, collecting
+once (see :func:`child`) and then timing one piece of work:
 
 - **static picture** (from a live forward output to an SVG file): torchviz's
   ``make_dot(out, params=...)`` and its DOT through ``graphviz-pure -Tsvg`` (the same
@@ -27,6 +27,7 @@ we are faster).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -137,6 +138,10 @@ def child(work: str, model_name: str) -> None:
 
     torch.set_num_threads(1)
     built = BUILDERS[model_name]()
+    # A process settled past its imports, as a notebook kernel or a script is by the time
+    # it draws: the first full collection after importing torch (75-100 ms) falls on
+    # whoever allocates next, which is luck, not the work measured.
+    gc.collect()
     with tempfile.TemporaryDirectory() as folder:
         figures = WORK[work](built.model, built.inputs, Path(folder) / "g.svg")
     print(json.dumps(figures))

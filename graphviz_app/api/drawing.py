@@ -37,7 +37,7 @@ from graphviz_app.io.export import format_for, render, write_atomic
 
 
 def svg_element(svg: str) -> str:
-    """Graphviz's SVG without the XML prolog and doctype: the ``<svg>`` element alone,
+    """The SVG without the XML prolog and doctype: the ``<svg>`` element alone,
     as notebooks embed it."""
     start = svg.find("<svg")
     return svg[start:] if start >= 0 else svg
