@@ -8,9 +8,13 @@ handles errors with it before any model is loaded.
 from __future__ import annotations
 
 from graphviz_app.core.gradcheck.results import GradcheckError
-from graphviz_app.core.health.check import HealthError
 from graphviz_app.core.layout.engine import EngineError
-from graphviz_app.core.runtime.failures import BackwardError, CaptureError, ForwardError
+from graphviz_app.core.runtime.failures import (
+    BackwardError,
+    CaptureError,
+    ForwardError,
+    HealthError,
+)
 from graphviz_app.core.runtime.user_code import user_location
 from graphviz_app.io.export import ExportError
 from graphviz_app.io.load_errors import ModelFileError

@@ -2,9 +2,8 @@
 device switches and gradient checks (see ``model_session``; each concern has its module).
 
 This package's face hands on the names the window, the CLI and the tests use. The
-results import no torch; :class:`ModelSession` and :class:`HealthResult` (whose modules
-do) are imported when first asked for, so that the window can show before torch has
-loaded.
+results import no torch; :class:`ModelSession` (which does) is imported when first
+asked for, so that the window can show before torch has loaded.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -13,13 +12,13 @@ from graphviz_app.session.results import (
     BackwardResult,
     DeviceChoice,
     DeviceSwitchResult,
+    HealthResult,
     PictureResult,
     StepResult,
     TrainRunResult,
 )
 
 if TYPE_CHECKING:
-    from graphviz_app.session.health import HealthResult
     from graphviz_app.session.model_session import ModelSession
 
 __all__ = [
@@ -39,8 +38,4 @@ def __getattr__(name: str) -> Any:
         from graphviz_app.session.model_session import ModelSession
 
         return ModelSession
-    if name == "HealthResult":  # imports torch
-        from graphviz_app.session.health import HealthResult
-
-        return HealthResult
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,21 +11,11 @@ import torch
 
 from graphviz_app.core.autograd.forward import LossFn
 from graphviz_app.core.health.check import diagnose
-from graphviz_app.core.health.report import HealthReport
 from graphviz_app.core.health.settings import HealthSettings
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.session.protocol import SessionSteps
-from graphviz_app.session.results import BackwardResult, PictureResult
-
-
-@dataclass(frozen=True)
-class HealthResult:
-    """A health report, the backward it was made from (None when backward failed) and,
-    when asked for, the picture of that forward's graph (the report's node ids)."""
-
-    report: HealthReport
-    backward: BackwardResult | None
-    picture: PictureResult | None = None
+from graphviz_app.session.results import BackwardResult
+from graphviz_app.session.results import HealthResult as HealthResult  # handed on
 
 
 @dataclass(frozen=True)

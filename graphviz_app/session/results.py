@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from graphviz_app.core.graph.collapse import Fold, VisibleGraph
 from graphviz_app.core.graph.diff import StructureChange
 from graphviz_app.core.graph.records import AutogradGraph
+from graphviz_app.core.health.report import HealthReport
 from graphviz_app.core.layout.dot import GraphLayout, to_dot
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.training.settings import TrainRecord
@@ -164,3 +165,13 @@ class DeviceChoice:
     devices: tuple[DeviceInfo, ...]
     device: str
     dtype: str
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    """A health report, the backward it was made from (None when backward failed) and,
+    when asked for, the picture of that forward's graph (the report's node ids)."""
+
+    report: HealthReport
+    backward: BackwardResult | None
+    picture: PictureResult | None = None

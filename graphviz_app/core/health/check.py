@@ -29,14 +29,11 @@ from graphviz_app.core.health.nonfinite import first_in_backward, first_in_forwa
 from graphviz_app.core.health.parameters import ForwardFacts, ParamState, parameter_findings
 from graphviz_app.core.health.report import INF, NAN, ActivationHealth, HealthReport
 from graphviz_app.core.health.settings import HealthSettings
+from graphviz_app.core.runtime.failures import HealthError as HealthError  # handed on
 
 ONE_SAMPLE_NOTE = (
     "a batch of one sample: dead ReLU units are not judged (a unit that is 0 once is not dead)"
 )
-
-
-class HealthError(ValueError):
-    """The check cannot run on this model; the message says why."""
 
 
 @dataclass(frozen=True)

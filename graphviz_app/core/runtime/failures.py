@@ -21,6 +21,10 @@ class ForwardError(RuntimeError):
         self.details = details
 
 
+class HealthError(ValueError):
+    """The health check cannot run on this model; the message says why."""
+
+
 class BackwardError(RuntimeError):
     """Backward raised; ``summary`` explains it in plain words, ``details`` is torch's."""
 

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from graphviz_app.core.autograd.chain_rule import explain_step
 from graphviz_app.core.graph.collapse import VisibleGraph
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout.style import VIRIDIS, GradRamp, grad_fills
@@ -109,6 +108,8 @@ def _rule(recorded: RecordedPass, index: int) -> dict[str, Any]:
     step = recorded.trace.steps[index]
     if step.node_id not in recorded.graph:
         return {"title": step.node_id, "header": "", "rules": [], "lines": []}
+    from graphviz_app.core.autograd.chain_rule import explain_step  # torch: loaded by now
+
     rule = explain_step(recorded.graph.node(step.node_id), step)
     return {
         "title": rule.title,

@@ -6,18 +6,22 @@ numbers that made it)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QToolBar
 
 from graphviz_app.core.health.report import NAN, HealthReport, NonFiniteOrigin
 from graphviz_app.core.health.settings import HealthSettings
-from graphviz_app.session import BackwardResult, HealthResult, ModelSession
+from graphviz_app.session import BackwardResult, HealthResult
 from graphviz_app.session.results import PictureResult
 from graphviz_app.ui.common.actions import explain_when_disabled, make_action, menu_named
 from graphviz_app.ui.health.host import HealthHost
 from graphviz_app.ui.health.panel import HealthPanel
 from graphviz_app.ui.health.report_html import NODE_SCHEME
+
+if TYPE_CHECKING:
+    from graphviz_app.session.model_session import ModelSession
 
 CHECK_TIP = (
     "Forward, a recorded backward, then where gradients go wrong: first Inf and NaN, "

@@ -220,6 +220,8 @@ class SessionWorker(QObject):
 def new_session() -> ModelSession:
     """A session, made on the worker thread: the first one imports torch (about 2 s),
     in the background, while the window is already on screen."""
+    import pyqtgraph  # noqa: F401  (the Training dock's plots: their import is done here too)
+
     from graphviz_app.core.runtime.threads import configure_torch_threads
     from graphviz_app.session.model_session import ModelSession
 

@@ -13,21 +13,25 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QToolBar
 
 from graphviz_app.core.runtime.cancel import CancelToken
-from graphviz_app.core.training.trainer import TrainRecord
+from graphviz_app.core.training.settings import TrainRecord
 from graphviz_app.io.request import LoadRequest
 from graphviz_app.io.script.output import ScriptOutput
-from graphviz_app.session import ModelSession, PictureResult
+from graphviz_app.session import PictureResult
 from graphviz_app.session.results import ScriptState, ScriptStep
 from graphviz_app.ui.common.actions import explain_when_disabled, make_action, menu_named
 from graphviz_app.ui.loading.opener import ModelOpener
 from graphviz_app.ui.script.host import ScriptHost
 from graphviz_app.ui.script.panel import ScriptPanel
 from graphviz_app.ui.training.controls import DOCK_HEIGHT  # the bottom docks share a height
+
+if TYPE_CHECKING:
+    from graphviz_app.session.model_session import ModelSession
 
 POLL_MS = 50  # how often the window takes the script's output while it runs
 NOT_PAUSED = "open a script that calls backward(); it must be paused at a backward call"

@@ -133,8 +133,7 @@ class TrainingControls(QObject):
 
     @property
     def plots(self) -> TrainingPlots:
-        """The run's plots, built when first needed: pyqtgraph is imported then, not
-        with the window (it shows before torch and pyqtgraph have loaded)."""
+        """The run's plots, built when first needed (the window shows before pyqtgraph)."""
         if self._plots is None:
             from graphviz_app.ui.training.plots import plots_in
 
@@ -373,7 +372,7 @@ class TrainingControls(QObject):
             n.leaf_name for n in result.graph.nodes if n.kind is NodeKind.PARAMETER and n.leaf_name
         )
         self.gradcheck.set_parameters(names)
-        self._submit(PREPARING, _prepare, self._on_devices_listed)
+        self._submit(PREPARING, lambda s: s.prepare_training(), self._on_devices_listed)
 
     def _on_devices_listed(self, choice: object) -> None:
         assert isinstance(choice, DeviceChoice)
@@ -398,10 +397,3 @@ class TrainingControls(QObject):
         self.tabs.setCurrentWidget(self.gradcheck)
         choice = self.gradcheck.target.currentText()
         self.check_gradients(None if choice == "all parameters" else (choice,))
-
-
-def _prepare(session: ModelSession) -> DeviceChoice:
-    """The training state and devices; pyqtgraph imported here, off the GUI thread."""
-    import pyqtgraph  # noqa: F401
-
-    return session.prepare_training()

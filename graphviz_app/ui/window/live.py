@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSettings, QThread, Signal
 from PySide6.QtWidgets import QApplication
@@ -21,9 +21,12 @@ from PySide6.QtWidgets import QApplication
 from graphviz_app.core.autograd.backward import BackwardTrace
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.training.trainer import TrainRecord
-from graphviz_app.session import BackwardResult, ModelSession, PictureResult
+from graphviz_app.session import BackwardResult, PictureResult
 from graphviz_app.session.live import LiveModel, live_graph
 from graphviz_app.ui.window.main_window import MainWindow
+
+if TYPE_CHECKING:
+    from graphviz_app.session.model_session import ModelSession
 
 #: Settings for windows opened by show() (None: the user's own); tests set a file.
 SETTINGS: QSettings | None = None
