@@ -37,13 +37,30 @@ MARK = "STARTUP-MARK"
 # -------------------------------------------------------------------------- the probe
 
 
+def mark(name: str, extra: str = "") -> None:
+    """One time stamp on stdout, read by the parent."""
+    print(f"{MARK} {name} {time.time():.6f} {extra}", flush=True)
+
+
 def probe() -> int:
     """The app, plus time stamps; closes its window once the first picture is shown."""
-    from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QApplication, QMainWindow
+    from PySide6.QtWidgets import QApplication
 
-    def mark(name: str, extra: str = "") -> None:
-        print(f"{MARK} {name} {time.time():.6f} {extra}", flush=True)
+    app = QApplication(sys.argv[:1])
+    watcher = _watcher()
+    app.installEventFilter(watcher)
+    from graphviz_app.app import main
+
+    status = main([])
+    mark("returned")
+    return status
+
+
+def _watcher() -> object:
+    """An event filter that marks the window's first show, its first picture and its
+    close (Qt imported here: the parent process never needs it)."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QMainWindow
 
     class Watcher(QObject):
         def __init__(self) -> None:
@@ -71,14 +88,7 @@ def probe() -> int:
             self.window.close()
             mark("closed")
 
-    app = QApplication(sys.argv[:1])
-    watcher = Watcher()
-    app.installEventFilter(watcher)
-    from graphviz_app.app import main
-
-    status = main([])
-    mark("returned")
-    return status
+    return Watcher()
 
 
 # ------------------------------------------------------------------------- the parent
@@ -141,7 +151,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.probe:
         sys.exit(probe())
     print(f"{time.strftime('%Y-%m-%d %H:%M')}, load average {os.getloadavg()[0]:.2f}")
-    runs = [window_run() for _ in range(args.runs)]
+    print_window_runs([window_run() for _ in range(args.runs)])
+    print_commands(args.runs)
+    print(f"\nfinished {time.strftime('%H:%M')}, load average {os.getloadavg()[0]:.2f}")
+
+
+def print_window_runs(runs: Sequence[dict[str, float | str]]) -> None:
+    """The window's table: shown, first picture, closed -> ended."""
     print("\n| window (offscreen), seconds from launch | median (range) |\n|---|---|")
     for key, label in (
         ("shown", "main window shown"),
@@ -155,16 +171,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     errors = [r["error"] for r in runs if "error" in r]
     if errors:
         print(f"errors: {errors}")
-    py = [sys.executable]
+
+
+def print_commands(runs: int) -> None:
+    """Headless commands, from process start to end, beside plain Python and torch."""
+    app = [sys.executable, "-m", "graphviz_app"]
     commands = {
-        'python -c "pass"': [*py, "-c", "pass"],
-        'python -c "import torch"': [*py, "-c", "import torch"],
-        "graphviz-app --help": [*py, "-m", "graphviz_app", "--help"],
-        "graphviz-app models": [*py, "-m", "graphviz_app", "models"],
+        'python -c "pass"': [sys.executable, "-c", "pass"],
+        'python -c "import torch"': [sys.executable, "-c", "import torch"],
+        "graphviz-app --help": [*app, "--help"],
+        "graphviz-app models": [*app, "models"],
         "graphviz-app export two_layer_net -o g.svg": [
-            *py,
-            "-m",
-            "graphviz_app",
+            *app,
             "export",
             "two_layer_net",
             "-o",
@@ -173,8 +191,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
     print("\n| command, seconds from process start to end | median (range) |\n|---|---|")
     for label, command in commands.items():
-        print(f"| `{label}` | {spread([process_seconds(command) for _ in range(args.runs)])} |")
-    print(f"\nfinished {time.strftime('%H:%M')}, load average {os.getloadavg()[0]:.2f}")
+        print(f"| `{label}` | {spread([process_seconds(command) for _ in range(runs)])} |")
 
 
 if __name__ == "__main__":

@@ -76,6 +76,25 @@ class MainWindow(QMainWindow):
         self.last_error = ""
         self.trust = TrustStore(self.settings)
         self.controller = SessionController(self)
+        self._build_widgets()
+        self.run = RunControls(self)
+        self.navigator = Navigator(self)
+        self.panels_menu = QMenu("&Panels", self)
+        self.find_toolbar: QToolBar | None = None  # built with the menus
+        self._build_docks()
+        self._build_actions()
+        self.status = AppStatusBar(self.cancel_action, self)
+        self.setStatusBar(self.status)
+        self.errors = ErrorReporter(self)
+        self._connect()
+        self.inspector.add_extra(self.stepper.inspector_section)
+        self.inspector.add_extra(group_section(self._shown_view, self.stepper.reached_norms))
+        self._build_parts()
+        self._restore()
+        self.appearance.apply_theme()
+
+    def _build_widgets(self) -> None:
+        """The graph in the centre and the panels around it."""
         self.scene = GraphScene(self)
         self.view = GraphView(self)
         self.view.setScene(self.scene)
@@ -90,18 +109,10 @@ class MainWindow(QMainWindow):
         self.legend = GradLegend(self.view.viewport())
         self.stepper = BackwardStepper(self.scene, self.stepper_panel, self.legend)
         self.minimap = Minimap(self.view)
-        self.run = RunControls(self)
-        self.navigator = Navigator(self)
-        self.panels_menu = QMenu("&Panels", self)
-        self.find_toolbar: QToolBar | None = None  # built with the menus
-        self._build_docks()
-        self._build_actions()
-        self.status = AppStatusBar(self.cancel_action, self)
-        self.setStatusBar(self.status)
-        self.errors = ErrorReporter(self)
-        self._connect()
-        self.inspector.add_extra(self.stepper.inspector_section)
-        self.inspector.add_extra(group_section(self._shown_view, self.stepper.reached_norms))
+
+    def _build_parts(self) -> None:
+        """The parts that add docks and menus of their own, built last: they wire
+        themselves to the widgets, actions and menus above."""
         self.training = TrainingControls(self)
         self.opener = ModelOpener(self)
         self.health = HealthControls(self)
@@ -113,8 +124,6 @@ class MainWindow(QMainWindow):
             "HealthControls": self.health,
             "ScriptControls": self.script,
         }
-        self._restore()
-        self.appearance.apply_theme()
 
     @property
     def qt_window(self) -> QMainWindow:
