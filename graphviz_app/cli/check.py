@@ -1,5 +1,9 @@
 """``graphviz-app check``: the gradient health report of a model, for a terminal or CI.
 
+A script (a ``.py`` whose own code calls backward) runs as ``python FILE`` would, its
+output on stderr (stdout is the report's), up to its ``--backward-call`` (the first by
+default): the report is about that very call, gathered as it ran.
+
 Exit status: 0 when the check found nothing wrong, 1 when it found a problem (a
 NaN/Inf in backward, a parameter cut off, a vanishing or exploding module, dead
 ReLUs, a backward that raised), 2 when nothing could be checked: a usage error
@@ -13,12 +17,14 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from graphviz_app.cli.model_code import within_time_limit
 from graphviz_app.cli.requests import load_request
 from graphviz_app.core.health.report import HealthReport
 from graphviz_app.core.health.settings import HealthSettings
 from graphviz_app.core.health.text import report_json, report_text
 from graphviz_app.core.runtime.threads import configure_torch_threads
 from graphviz_app.errors import USER_ERRORS, user_message
+from graphviz_app.io.script.output import ScriptOutput
 from graphviz_app.session import ModelSession
 
 HEALTHY, PROBLEM, USAGE = 0, 1, 2
@@ -41,10 +47,18 @@ def _check(args: argparse.Namespace) -> HealthReport:
     request = load_request(args)
     if Path(args.model).is_file() and args.model.endswith(".py"):  # naming it was consent
         print(f"graphviz-app: running {args.model} (its top-level code too)", file=sys.stderr)
-    loaded = session.load(request)
-    for note in loaded.notes:  # what a definitions-only load skipped
-        print(f"graphviz-app: note: {note}", file=sys.stderr)
-    return session.check_health(settings_from_args(args)).report
+    echo = ScriptOutput(echo=sys.stderr)  # a script's prints: stdout is the report's
+
+    def work() -> HealthReport:
+        loaded = session.load(request, output=echo, time_limit=args.time_limit)
+        for note in loaded.notes:  # what a definitions-only load skipped, a script's call
+            print(f"graphviz-app: note: {note}", file=sys.stderr)
+        return session.check_health(settings_from_args(args)).report
+
+    try:
+        return within_time_limit(request, args, work)
+    finally:
+        session.scripts.close()  # a script paused at its call ends here
 
 
 def settings_from_args(args: argparse.Namespace) -> HealthSettings:

@@ -11,6 +11,7 @@ import gc
 import sys
 from pathlib import Path
 
+from graphviz_app.cli.model_code import within_time_limit
 from graphviz_app.core.autograd.capture import CaptureOptions
 from graphviz_app.core.graph.collapse import modules_at_depth
 from graphviz_app.core.graph.records import AutogradGraph
@@ -18,17 +19,14 @@ from graphviz_app.core.layout.dot import Marks, compute_layout, to_dot
 from graphviz_app.core.layout.engine import GraphvizEngine
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.threads import configure_torch_threads
-from graphviz_app.core.runtime.user_code import TimeLimit, TimeLimitExceeded
 from graphviz_app.core.stepping.state import grad_marks
 from graphviz_app.io.export import format_for, write_atomic
-from graphviz_app.io.load_errors import ModelFileError
 from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.io.request import LoadRequest
 from graphviz_app.io.script.output import ScriptOutput
 from graphviz_app.io.walkthrough import RecordedPass, write_walkthrough
 from graphviz_app.pdf import render_export
 from graphviz_app.session import ModelSession, PictureResult
-from graphviz_app.session.script import script_summary
 
 
 def export(args: argparse.Namespace, request: LoadRequest, engine: GraphvizEngine) -> int:
@@ -72,22 +70,14 @@ def _load_and_forward(
     session: ModelSession, request: LoadRequest, args: argparse.Namespace
 ) -> tuple[LoadedModel, AutogradGraph]:
     """Load ``request`` and run its forward; a script runs, its output on stdout (its
-    note says it ran). Model code stuck past ``--time-limit`` is stopped, and where it
-    was is said (a script's limit counts from one backward call to the next)."""
+    note says it ran)."""
     echo = ScriptOutput(echo=sys.stdout)
-    script = script_summary(request) is not None
-    limit = TimeLimit(0 if script else args.time_limit)
-    try:
-        with limit:
-            loaded = session.load(request, output=echo, time_limit=args.time_limit)
-            return loaded, session.forward()
-    except TimeLimitExceeded as exc:
-        at = f" It was at {limit.where} when it was stopped." if limit.where else ""
-        raise ModelFileError(
-            f"{Path(request.path).name} did not load and run its forward within "
-            f"{args.time_limit:g} s, so it was stopped.{at} Raise the limit (--time-limit) "
-            "if it needs longer."
-        ) from exc
+
+    def work() -> tuple[LoadedModel, AutogradGraph]:
+        loaded = session.load(request, output=echo, time_limit=args.time_limit)
+        return loaded, session.forward()
+
+    return within_time_limit(request, args, work)
 
 
 def _guesses_line(guesses: tuple[str, ...]) -> str:

@@ -29,7 +29,6 @@ from graphviz_app.core.runtime.devices import list_devices, made_on
 from graphviz_app.core.training.losses import TrainingError
 from graphviz_app.core.training.state import TrainingState
 from graphviz_app.core.training.trainer import TrainRecord, TrainSettings
-from graphviz_app.io.load_errors import ModelFileError
 from graphviz_app.io.loaders import load_model
 from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.io.request import LoadRequest
@@ -317,17 +316,16 @@ class ModelSession:
         self, settings: HealthSettings | None = None, style: GraphStyle | None = None
     ) -> HealthResult:
         """Forward again, a recorded backward and the gradient health report (see
-        :mod:`graphviz_app.core.health`); with ``style``, the new graph's picture too."""
+        :mod:`graphviz_app.core.health`); with ``style``, the new graph's picture too.
+        A script is checked at the backward call it is paused at, from what that call
+        left (its forward is its own code and is not run again; the graph on screen
+        stays, so no picture comes back)."""
         loaded = self._require_loaded()
+        settings = settings or HealthSettings()
         if self.scripts.active:
-            raise ModelFileError(
-                f"{loaded.name} runs as a script: its forward is its own code, so the health "
-                "check, which runs the forward again, cannot. Check its model class instead "
-                "(--class NAME --definitions-only; in the window, File > Change class, "
-                "arguments and inputs)."
-            )
+            return self.scripts.check_health(settings)
         subject = HealthSubject(loaded.model, loaded.inputs, loaded.loss_fn, loaded.name)
-        return check_health(self, subject, settings or HealthSettings(), style)
+        return check_health(self, subject, settings, style)
 
     def timed(self, name: str, step: Callable[[], _T]) -> _T:
         """``step()``, its time counted as ``name`` in the next picture's timings."""

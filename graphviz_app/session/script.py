@@ -22,10 +22,12 @@ from typing import Any
 
 import torch
 
-from graphviz_app.core.autograd.calls import RecordedCall, Variables, record_call
+from graphviz_app.core.autograd.calls import RecordedCall, Variables
 from graphviz_app.core.autograd.capture import CaptureOptions
 from graphviz_app.core.autograd.intercept import BackwardCall
 from graphviz_app.core.graph.walk import CaptureError
+from graphviz_app.core.health.assemble import HealthEvidence
+from graphviz_app.core.health.call_check import check_call
 from graphviz_app.core.runtime.cancel import CancelToken
 from graphviz_app.core.runtime.user_code import frame_location
 from graphviz_app.core.training.trainer import ParamUpdate, TrainRecord
@@ -33,7 +35,13 @@ from graphviz_app.io.loaders.detect import FileFormat, detect_format
 from graphviz_app.io.python_source import SourceSummary, parse_source, summarize_source
 from graphviz_app.io.request import LoadRequest
 from graphviz_app.io.script.output import ScriptOutput
-from graphviz_app.io.script.runner import CallOutcome, Paused, ScriptEnd, ScriptRunner
+from graphviz_app.io.script.runner import (
+    CallContext,
+    CallOutcome,
+    Paused,
+    ScriptEnd,
+    ScriptRunner,
+)
 from graphviz_app.session.results import ScriptState
 
 #: Parameters (elements) up to which each call keeps a copy, for update ratios.
@@ -47,6 +55,7 @@ class CallPayload:
     recorded: RecordedCall
     names: Variables
     seconds: float
+    health: HealthEvidence  # what the gradient health check reports on
 
 
 def script_summary(request: LoadRequest) -> SourceSummary | None:
@@ -119,23 +128,22 @@ class ScriptRun:
         return records
 
     # --- the script's thread ---------------------------------------------------------
-    def _on_call(
-        self, call: BackwardCall, number: int, detailed: bool, names: Variables
-    ) -> CallOutcome:
-        start = time.perf_counter()
+    def _on_call(self, call: BackwardCall, context: CallContext) -> CallOutcome:
+        start, names = time.perf_counter(), context.names
         payload = None
-        if detailed:
-            try:
-                recorded = record_call(call, names, self.options)
+        if context.detailed:
+            try:  # recorded, and what the health check needs gathered as it runs
+                checked = check_call(call, names, self.options, context.forward)
             except CaptureError:  # a root without grad_fn: torch says why (or it is a leaf)
                 result = call.call()
             else:
-                result = recorded.result
-                payload = CallPayload(recorded, names, time.perf_counter() - start)
+                result = checked.recorded.result
+                seconds = time.perf_counter() - start
+                payload = CallPayload(checked.recorded, names, seconds, checked.evidence)
         else:
             result = call.call()
         where = frame_location(sys._getframe(1))
-        record = self._record(number, call.roots, names.trained(), where)
+        record = self._record(context.number, call.roots, names.trained(), where)
         with self._lock:
             self._records.append(record)
         self.output.put_record(record)  # the window's plots, while a run goes on

@@ -22,6 +22,8 @@ from graphviz_app.core.autograd.calls import find_variables
 from graphviz_app.core.autograd.capture import CaptureOptions, capture_walk
 from graphviz_app.core.autograd.forward import ForwardRun
 from graphviz_app.core.graph.walk import walk_autograd
+from graphviz_app.core.health.assemble import HealthEvidence, assemble_report
+from graphviz_app.core.health.settings import HealthSettings
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.cancel import CancelToken
 from graphviz_app.io.load_errors import ModelFileError
@@ -31,7 +33,13 @@ from graphviz_app.io.python_source import SourceSummary
 from graphviz_app.io.request import LoadRequest
 from graphviz_app.io.script.output import ScriptOutput
 from graphviz_app.io.script.runner import Paused, ScriptEnd
-from graphviz_app.session.results import BackwardResult, PictureResult, ScriptState, ScriptStep
+from graphviz_app.session.results import (
+    BackwardResult,
+    HealthResult,
+    PictureResult,
+    ScriptState,
+    ScriptStep,
+)
 from graphviz_app.session.script import CallPayload, ScriptRun, last_grad_tensor
 
 _T = TypeVar("_T")
@@ -61,7 +69,9 @@ class ScriptHost(Protocol):
         ...
 
 
-Saved = tuple["ScriptRun | None", "SourceSummary | None", "BackwardResult | None"]
+Saved = tuple[
+    "ScriptRun | None", "SourceSummary | None", "BackwardResult | None", "HealthEvidence | None"
+]
 
 
 class ScriptSteps:
@@ -72,6 +82,7 @@ class ScriptSteps:
         self.current: ScriptRun | None = None
         self.summary: SourceSummary | None = None
         self.backward: BackwardResult | None = None  # the call shown, recorded as it ran
+        self.health: HealthEvidence | None = None  # what the health check says of that call
         self._modules: tuple[str, ...] = ()  # the module paths the drawer knows
 
     @property
@@ -85,11 +96,11 @@ class ScriptSteps:
 
     def saved(self) -> Saved:
         """What :meth:`restore` puts back (a failed open keeps the previous file)."""
-        return self.current, self.summary, self.backward
+        return self.current, self.summary, self.backward, self.health
 
     def restore(self, saved: Saved) -> None:
         """Put back what :meth:`saved` returned."""
-        self.current, self.summary, self.backward = saved
+        self.current, self.summary, self.backward, self.health = saved
 
     def open(
         self,
@@ -140,7 +151,20 @@ class ScriptSteps:
         """Stop the open script (another file opens)."""
         if self.current is not None:
             self.current.stop()
-        self.current, self.summary, self.backward = None, None, None
+        self.current, self.summary, self.backward, self.health = None, None, None, None
+
+    def check_health(self, settings: HealthSettings) -> HealthResult:
+        """The gradient health report of the call shown, from what was gathered while
+        it ran (the script's forward is its own code: nothing runs again); its backward
+        is the one the stepper shows."""
+        run = self._require()
+        if self.health is None:
+            raise ModelFileError(
+                f"{run.path.name} made no backward call, so there is no backward of its "
+                "own to check: the graph shown is the last tensor it left."
+            )
+        name = f"{run.path.name}, backward call {run.state.call}"
+        return HealthResult(assemble_report(name, self.health, settings), self.backward)
 
     def _require(self) -> ScriptRun:
         if self.current is None:
@@ -154,6 +178,7 @@ class ScriptSteps:
         roots = tuple(recorded.walk.outputs)
         self.session.run = ForwardRun((), roots, roots, recorded.walk, recorded.graph)
         self.backward = BackwardResult(recorded.trace, recorded.graph, payload.seconds)
+        self.health = payload.health
         self._show_model(payload.names.container(), payload.names.trained())
 
     def _show_model(self, container: torch.nn.Module, trained: dict[str, torch.Tensor]) -> None:
@@ -219,7 +244,7 @@ class ScriptSteps:
         walk = walk_autograd([tensor])
         graph = capture_walk(walk, names.parameters(), names.leaves, self.session.options)
         self.session.run = ForwardRun((), (tensor,), (tensor,), walk, graph)
-        self.backward = None
+        self.backward = self.health = None
         message = (
             f"{run.path.name} made no backward call: the graph is that of {name}, the last "
             "tensor with a grad_fn it assigned (Run > Backward records one)."

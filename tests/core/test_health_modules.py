@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from graphviz_app.core.autograd.forward import forward_and_capture
-from graphviz_app.core.health.check import ONE_SAMPLE_NOTE, HealthError, diagnose
+from graphviz_app.core.health.assemble import ONE_SAMPLE_NOTE
+from graphviz_app.core.health.check import HealthError, diagnose
 from graphviz_app.core.health.report import EXPLODING, GROWING, VANISHING, HealthReport
 from graphviz_app.core.health.settings import HealthSettings
 from graphviz_app.core.health.text import report_json, report_schema, report_text

@@ -14,7 +14,6 @@ import pytest
 import torch
 from io_helpers import DATA
 
-from graphviz_app.core.autograd.calls import Variables
 from graphviz_app.core.autograd.intercept import BackwardCall
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.cancel import Cancelled, CancelToken
@@ -22,6 +21,7 @@ from graphviz_app.io.load_errors import ModelFileError
 from graphviz_app.io.request import LoadRequest
 from graphviz_app.io.script.output import ScriptOutput
 from graphviz_app.io.script.runner import (
+    CallContext,
     CallOutcome,
     Paused,
     ScriptEnd,
@@ -37,8 +37,8 @@ print(sys.path[0] == os.path.dirname(__file__), "é")
 """
 
 
-def plain(call: BackwardCall, number: int, detailed: bool, names: Variables) -> CallOutcome:
-    return CallOutcome(call.call(), payload=number)
+def plain(call: BackwardCall, context: CallContext) -> CallOutcome:
+    return CallOutcome(call.call(), payload=context.number)
 
 
 def run_to_end(path: Path, output: ScriptOutput | None = None) -> ScriptEnd:

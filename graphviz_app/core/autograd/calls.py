@@ -151,8 +151,18 @@ class RecordedCall:
     result: Any  # what the call returned to the user's code (autograd.grad's gradients)
 
 
-def record_call(call: BackwardCall, names: Variables, options: CaptureOptions) -> RecordedCall:
-    """Capture the graph behind ``call.roots``, then run ``call`` itself, recorded.
+#: Looks at the captured graph before the call runs (backward frees what nodes saved).
+BeforeBackward = Callable[[AutogradWalk, AutogradGraph], None]
+
+
+def record_call(
+    call: BackwardCall,
+    names: Variables,
+    options: CaptureOptions,
+    before: BeforeBackward | None = None,
+) -> RecordedCall:
+    """Capture the graph behind ``call.roots``, then run ``call`` itself, recorded
+    (``before`` sees the walk and the graph in between).
 
     Raises :class:`~graphviz_app.core.graph.walk.CaptureError` (before running
     anything) when a root has no ``grad_fn``; what the call raises propagates, as it
@@ -161,6 +171,8 @@ def record_call(call: BackwardCall, names: Variables, options: CaptureOptions) -
     walk = walk_autograd(call.roots)
     with torch.no_grad():  # statistics of values: nothing to record
         graph = capture_walk(walk, names.parameters(), names.leaves, options)
+        if before is not None:
+            before(walk, graph)
     with recording_backward(walk, options.preview_limit) as recording:
         result = call.call()
     return RecordedCall(walk, graph, recording.trace(call.keeps_graph), result)

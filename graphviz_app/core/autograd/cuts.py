@@ -10,8 +10,11 @@ parameter with no gradient can be explained by the line of code that cut it off.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 import torch
@@ -34,6 +37,8 @@ CUT_FUNCS: dict[Any, str] = {
 }
 NO_GRAD = "no_grad"
 INFERENCE_MODE = "inference_mode"
+_OPTIM_DIR = os.path.join(os.path.dirname(torch.__file__), "optim") + os.sep
+OPTIMIZER_FRAMES = 40  # frames looked through for torch.optim's (a step is not deep)
 
 
 @dataclass(frozen=True)
@@ -92,9 +97,6 @@ class CutRecorder:
                     found.append(arg)
             elif isinstance(arg, (list, tuple)):  # torch.cat([...]) and the like
                 found += [a for a in arg if _new_grad_tensor(a, seen)]
-        if not found:
-            return ()
-        seen.update(id(t) for t in found)
         return tuple(found)
 
     def no_grad(
@@ -105,7 +107,21 @@ class CutRecorder:
     ) -> None:
         """Op ``op`` ran with grad mode off on ``tensors`` (which require grad)."""
         kind = INFERENCE_MODE if torch.is_inference_mode_enabled() else NO_GRAD
+        self._seen.update(id(t) for t in tensors)
         self.raw.append((kind, op, where[0], where[1], tensors))
+
+
+def in_optimizer_step() -> bool:
+    """True when the op running now was called from ``torch.optim`` (an optimizer's
+    step or its weight decay): it updates parameters, it does not cut them off."""
+    frame: FrameType | None = sys._getframe(1)
+    for _ in range(OPTIMIZER_FRAMES):
+        if frame is None:
+            return False
+        if frame.f_code.co_filename.startswith(_OPTIM_DIR):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _new_grad_tensor(value: object, seen: set[int]) -> bool:

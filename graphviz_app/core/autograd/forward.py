@@ -83,9 +83,9 @@ def forward_and_capture(
     walk = walk_autograd(roots)
     params = dict(model.named_parameters())
     graph = capture_walk(walk, params, input_names(inputs), options)
-    cuts = resolve_cuts(recorder.cuts.raw, params)
-    recorder.cuts.raw.clear()  # the cut tensors (and the graphs behind them) may go
-    return ForwardRun(inputs, outputs, roots, walk, graph, cuts, tuple(recorder.modules_run))
+    notes = recorder.take_notes()  # the cut tensors (and the graphs behind them) may go
+    cuts = resolve_cuts(notes.cuts, params)
+    return ForwardRun(inputs, outputs, roots, walk, graph, cuts, notes.modules_run)
 
 
 def _call(what: str, fn: Callable[[], Any]) -> Any:

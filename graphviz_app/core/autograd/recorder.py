@@ -32,7 +32,7 @@ from torch.nn.modules.module import (
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_leaves
 
-from graphviz_app.core.autograd.cuts import CUT_FUNCS, CutRecorder
+from graphviz_app.core.autograd.cuts import CUT_FUNCS, CutRecorder, RawCut, in_optimizer_step
 from graphviz_app.core.autograd.higher_order import BACKWARD_FUNCS, run_marking
 from graphviz_app.core.graph.records import SourceLocation, TensorInfo
 from graphviz_app.core.graph.tensor_info import (
@@ -46,6 +46,8 @@ from graphviz_app.core.runtime.memory import MemoryBudget
 METADATA_KEY = "graphviz_app"
 MEMORY_CHECK_EVERY = 64  # ops between two looks at the process's memory (~10 us each)
 _SKIP_BY_FILE: dict[str, bool] = {}  # filename -> not the user's code (cached: ~20 us/op)
+_UPDATES: dict[Any, bool] = {}  # torch function -> writes into its first argument (cached)
+_NO_VALUES = frozenset([torch.Tensor.grad.__get__])  # type: ignore[union-attr]
 _BINARY_DUNDERS = frozenset(
     [
         "add",
@@ -72,6 +74,16 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parents[2])
 # built-in models are, also when an installed wheel ships them inside the package.
 _SKIPPED_DIRS = (_TORCH_DIR + os.sep, _PACKAGE_DIR + os.sep)
 _BUILTIN_MODELS_DIR = os.path.join(_PACKAGE_DIR, "_builtin_models") + os.sep
+
+
+@dataclass(frozen=True)
+class ForwardNotes:
+    """What the recorder noted that explains a parameter without gradient: the ops that
+    cut the graph (with their tensors, live until resolved) and the module paths that
+    ran, in the order they first ran."""
+
+    cuts: list[RawCut]
+    modules_run: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -183,6 +195,13 @@ class ForwardRecorder:
         self._stack.append(name)
         self.modules_run.setdefault(name)
 
+    def take_notes(self) -> ForwardNotes:
+        """The cuts and modules noted since the last take (a script's forward between
+        two backward calls), which start afresh: the cut tensors are let go here."""
+        notes = ForwardNotes(self.cuts.raw, tuple(self.modules_run))
+        self.cuts, self.modules_run = CutRecorder(), {}
+        return notes
+
     def _pop(self, module: torch.nn.Module, args: object, output: object) -> None:
         # A forward hook must return None, or it would replace the module's output.
         if self._stack and threading.get_ident() == self._thread:
@@ -195,9 +214,8 @@ class ForwardRecorder:
         if self.op_count % MEMORY_CHECK_EVERY == 0:
             self._budget.check()  # MemoryError before the machine runs out
         if not torch.is_grad_enabled():
-            cut = self.cuts.no_grad_inputs(args) if args else ()
-            if cut:
-                self.cuts.no_grad(op_name(func), cut, self.where())
+            if args and not _updates(func):
+                self._note_no_grad(func, args, result)
             return
         self.grad_enabled_seen = True
         source: SourceLocation | None = None
@@ -210,6 +228,16 @@ class ForwardRecorder:
                 if METADATA_KEY not in metadata:
                     source = source or user_source_location()
                     metadata[METADATA_KEY] = self._annotation(func, target, source)
+
+    def _note_no_grad(self, func: Any, args: tuple[Any, ...], result: object) -> None:
+        """An op ran with grad mode off on tensors that require grad: a cut when its
+        result carries their values on, and no optimizer's step ran it (it reads
+        parameters to update them). ``.grad``, ``.size()`` and the like carry none."""
+        cut = self.cuts.no_grad_inputs(args)
+        if not cut or func in _NO_VALUES or next(_tensors(result), None) is None:
+            return
+        if not in_optimizer_step():
+            self.cuts.no_grad(op_name(func), cut, self.where())
 
     def where(self) -> tuple[str | None, SourceLocation | None]:
         """The module running now and the user's line."""
@@ -273,6 +301,18 @@ def _copy_slices_base(tensor: torch.Tensor) -> torch.Tensor | None:
     if base is not None and type(base.grad_fn).__name__ == "CopySlices":
         return base
     return None
+
+
+def _updates(func: Any) -> bool:
+    """An in-place op (``add_``, ``w -= ...``, ``x[i] = v``): under ``no_grad`` it
+    updates a tensor (a training step by hand) rather than carry its values on."""
+    found = _UPDATES.get(func)
+    if found is None:
+        name = op_name(func)
+        found = _UPDATES[func] = name == "setitem" or (
+            name.endswith("_") and not name.endswith("__")
+        )
+    return found
 
 
 def node_metadata(fn: Any) -> dict[str, Any]:

@@ -8,6 +8,9 @@ convolution.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
+
 import torch
 
 from graphviz_app.core.graph.records import AutogradGraph
@@ -19,9 +22,10 @@ RELU_PREFIX = "ReluBackward"
 
 
 def measure_relus(
-    walk: AutogradWalk, graph: AutogradGraph, settings: HealthSettings
+    walk: AutogradWalk, graph: AutogradGraph, settings: HealthSettings | None = None
 ) -> tuple[ActivationHealth, ...]:
-    """Every ReLU of the graph, in the order forward ran them, with its dead units."""
+    """Every ReLU of the graph, in the order forward ran them, with its dead units;
+    flagged by ``settings`` (without: measured only, see :func:`judge_dead`)."""
     found = []
     for index, fn in enumerate(walk.fns):
         if not type(fn).__name__.startswith(RELU_PREFIX):
@@ -32,23 +36,32 @@ def measure_relus(
             continue
         if not isinstance(result, torch.Tensor) or result.is_meta or not result.numel():
             continue
-        found.append(_measure(graph, walk.fn_id(index), result, settings))
+        found.append(_measure(graph, walk.fn_id(index), result))
     nodes = {a.node_id: graph.node(a.node_id) for a in found}
-    return tuple(sorted(found, key=lambda a: nodes[a.node_id].sequence_nr or 0))
+    ordered = sorted(found, key=lambda a: nodes[a.node_id].sequence_nr or 0)
+    return judge_dead(ordered, settings) if settings is not None else tuple(ordered)
 
 
-def _measure(
-    graph: AutogradGraph, node_id: str, result: torch.Tensor, settings: HealthSettings
-) -> ActivationHealth:
+def judge_dead(
+    activations: Iterable[ActivationHealth], settings: HealthSettings
+) -> tuple[ActivationHealth, ...]:
+    """Each ReLU flagged when more of its units are dead than ``settings`` allow (a
+    batch of one sample is never judged: a unit that is 0 once is not dead)."""
+    return tuple(
+        replace(a, dead=a.batch >= 2 and a.dead_units > settings.dead_fraction * a.units)
+        for a in activations
+    )
+
+
+def _measure(graph: AutogradGraph, node_id: str, result: torch.Tensor) -> ActivationHealth:
     with torch.no_grad():
         zero = result.detach() == 0
         batch = int(result.shape[0]) if result.dim() >= 2 else 1
         per_unit = zero.reshape(batch, -1).all(dim=0)
         dead_units = int(per_unit.sum())
         zero_fraction = float(zero.float().mean())
-    units = int(per_unit.numel())
     node = graph.node(node_id)
-    dead = batch >= 2 and dead_units > settings.dead_fraction * units
+    units = int(per_unit.numel())
     return ActivationHealth(
-        node_id, node.module, node.source, batch, units, dead_units, zero_fraction, dead
+        node_id, node.module, node.source, batch, units, dead_units, zero_fraction
     )

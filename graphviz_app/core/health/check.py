@@ -2,7 +2,8 @@
 
 :func:`diagnose` measures the ReLUs (before backward frees what they saved), records a
 backward from the run's roots with every parameter's ``.grad`` cleared, reads the
-parameters' gradients and puts the report together. ``.grad`` is given back as it was
+parameters' gradients and hands what it found to the report's assembly
+(:mod:`~graphviz_app.core.health.assemble`). ``.grad`` is given back as it was
 afterwards: checking does not change what training would do next.
 """
 
@@ -16,24 +17,14 @@ import torch
 
 from graphviz_app.core.autograd.backward import BackwardError, BackwardTrace, record_backward
 from graphviz_app.core.autograd.forward import ForwardRun
-from graphviz_app.core.graph.records import NodeKind
 from graphviz_app.core.graph.walk import reachable_nodes
 from graphviz_app.core.health.activations import measure_relus
-from graphviz_app.core.health.modules import (
-    ModuleFacts,
-    ParamNorms,
-    module_gradients,
-    output_gradients,
-)
-from graphviz_app.core.health.nonfinite import first_in_backward, first_in_forward
-from graphviz_app.core.health.parameters import ForwardFacts, ParamState, parameter_findings
-from graphviz_app.core.health.report import INF, NAN, ActivationHealth, HealthReport
+from graphviz_app.core.health.assemble import HealthEvidence, assemble_report, states_and_norms
+from graphviz_app.core.health.modules import ParamNorms
+from graphviz_app.core.health.parameters import ForwardFacts, ParamState
+from graphviz_app.core.health.report import HealthReport
 from graphviz_app.core.health.settings import HealthSettings
 from graphviz_app.core.runtime.failures import HealthError as HealthError  # handed on
-
-ONE_SAMPLE_NOTE = (
-    "a batch of one sample: dead ReLU units are not judged (a unit that is 0 once is not dead)"
-)
 
 
 @dataclass(frozen=True)
@@ -51,40 +42,22 @@ def diagnose(
     settings: HealthSettings | None = None,
 ) -> Diagnosis:
     """Check the gradients of ``run`` (a forward of ``model`` not yet gone backward)."""
-    settings = settings or HealthSettings()
     params = dict(model.named_parameters())
     if any(p.is_meta for p in params.values()):
         raise HealthError(
             f"{name} is open structure-only (on the meta device): there are no values, so "
             "no gradients to check. Open it with its values to check its gradients."
         )
-    activations = measure_relus(run.walk, run.graph, settings)  # before backward frees them
+    activations = measure_relus(run.walk, run.graph)  # before backward frees them
     with fresh_grads(params.values()):
         trace, error = _backward(run)
         norms = {n: _norms(n, p) for n, p in params.items() if p.grad is not None}
-        states = tuple(_state(n, p, norms.get(n)) for n, p in params.items())
+    states, found = states_and_norms({n: p.requires_grad for n, p in params.items()}, norms)
     facts = ForwardFacts(run.cuts, frozenset(run.modules_run), _feeds_outputs(run, params, states))
-    graph = run.graph
-    flowing = output_gradients(graph, trace) if trace is not None else {}
-    node_ids = {
-        n.leaf_name: n.id for n in graph.nodes if n.kind is NodeKind.PARAMETER and n.leaf_name
-    }
-    report = HealthReport(
-        model=name,
-        settings=settings,
-        steps=len(trace.steps) if trace else 0,
-        first_inf=first_in_backward(graph, trace, INF) if trace else None,
-        first_nan=first_in_backward(graph, trace, NAN) if trace else None,
-        forward_origin=first_in_forward(graph),
-        parameters=parameter_findings(graph, trace, states, facts),
-        modules=module_gradients(
-            tuple(norms.values()), ModuleFacts(run.modules_run, node_ids, flowing), settings
-        ),
-        activations=activations,
-        backward_error=error,
-        notes=_notes(activations),
+    evidence = HealthEvidence(
+        run.graph, trace, activations, states, found, facts, run.modules_run, error
     )
-    return Diagnosis(trace, report)
+    return Diagnosis(trace, assemble_report(name, evidence, settings))
 
 
 @contextlib.contextmanager
@@ -107,18 +80,15 @@ def _backward(run: ForwardRun) -> tuple[BackwardTrace | None, str]:
         return None, exc.summary
 
 
-def _state(name: str, param: torch.Tensor, norms: ParamNorms | None) -> ParamState:
-    zero = norms is not None and norms.grad_norm == 0  # a NaN norm is not zero
-    return ParamState(name, param.requires_grad, norms is None, zero)
-
-
 def _norms(name: str, param: torch.Tensor) -> ParamNorms:
     assert param.grad is not None
-    # Summed in float64 (without a float64 copy): a float16 gradient's norm overflows
-    # long before its values do.
-    grad = float(torch.linalg.vector_norm(param.grad.detach(), dtype=torch.float64))
-    weight = float(torch.linalg.vector_norm(param.detach(), dtype=torch.float64))
-    return ParamNorms(name, grad, weight, param.numel())
+    return ParamNorms(name, norm64(param.grad), norm64(param), param.numel())
+
+
+def norm64(tensor: torch.Tensor) -> float:
+    """The 2-norm summed in float64 (without a float64 copy): a float16 gradient's norm
+    overflows long before its values do. NaN when it holds a NaN, inf for an inf."""
+    return float(torch.linalg.vector_norm(tensor.detach(), dtype=torch.float64))
 
 
 def _feeds_outputs(
@@ -139,9 +109,3 @@ def _feeds_outputs(
             if name is not None:
                 feeds.setdefault(name, index)
     return feeds
-
-
-def _notes(activations: Iterable[ActivationHealth]) -> tuple[str, ...]:
-    if any(a.batch < 2 for a in activations):
-        return (ONE_SAMPLE_NOTE,)
-    return ()

@@ -28,12 +28,22 @@ from graphviz_app.core.health.settings import HealthSettings
 
 @dataclass(frozen=True)
 class ParamNorms:
-    """One parameter's gradient and weight norms (after the checked backward)."""
+    """One parameter's gradient and weight norms (after the checked backward).
+
+    ``module`` is the group it is judged in: by default the module its name is under
+    (``fc1`` for ``fc1.weight``); a script's plain leaf tensor (``w1``) is its own.
+    """
 
     name: str
     grad_norm: float
     weight_norm: float
     numel: int = 1
+    module: str | None = None
+
+    @property
+    def group(self) -> str:
+        """The module path it counts towards."""
+        return self.module if self.module is not None else self.name.rpartition(".")[0]
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,7 @@ def module_gradients(
     """Per module (in forward order), the gradient norm of its own parameters, flagged."""
     groups: dict[str, list[ParamNorms]] = {}
     for param in params:
-        groups.setdefault(param.name.rpartition(".")[0], []).append(param)
+        groups.setdefault(param.group, []).append(param)
     rank = {module: i for i, module in enumerate(facts.forward_order)}
     ordered = sorted(groups, key=lambda m: rank.get(m, len(rank)))
     modules = [_module(m, groups[m], facts) for m in ordered]

@@ -56,7 +56,7 @@ def parameter_findings(
 
     When backward failed (``trace`` None), the parameters of the graph are left out:
     they got nothing because of that failure, which the report gives on its own."""
-    nodes = {n.leaf_name: n for n in graph.nodes if n.kind is NodeKind.PARAMETER}
+    nodes = leaf_nodes(graph)
     findings = []
     for state in states:
         node = nodes.get(state.name)
@@ -65,6 +65,17 @@ def parameter_findings(
         elif state.grad_is_zero and node is not None:
             findings.append(_why_zero(state, node, graph, trace))
     return tuple(findings)
+
+
+def leaf_nodes(graph: AutogradGraph) -> dict[str, Node]:
+    """Named leaves -> their AccumulateGrad nodes: parameters, and a script's plain leaf
+    tensors (``w1``); a parameter wins over an input of the same name."""
+    found: dict[str, Node] = {}
+    for kind in (NodeKind.INPUT, NodeKind.PARAMETER):
+        for node in graph.nodes:
+            if node.kind is kind and node.leaf_name:
+                found[node.leaf_name] = node
+    return found
 
 
 def _why_none(

@@ -23,7 +23,7 @@ from typing import Any
 
 from graphviz_app.core.autograd.calls import Variables, find_variables, module_resolver
 from graphviz_app.core.autograd.intercept import BackwardCall, intercept_backward
-from graphviz_app.core.autograd.recorder import ForwardRecorder
+from graphviz_app.core.autograd.recorder import ForwardNotes, ForwardRecorder
 from graphviz_app.core.runtime.cancel import Cancelled, CancelToken
 from graphviz_app.core.runtime.user_code import (
     ABORTS,
@@ -60,8 +60,19 @@ class CallOutcome:
     payload: object = None
 
 
-#: (call, its number from 1, whether to record it in full, the user's variables).
-CallHandler = Callable[[BackwardCall, int, bool, Variables], CallOutcome]
+@dataclass(frozen=True)
+class CallContext:
+    """Where a backward call came: its number (from 1), whether to record it in full
+    (the call the script pauses at), the user's variables, and what the forward
+    recorder noted since the previous call (the forward this call goes back through)."""
+
+    number: int
+    detailed: bool
+    names: Variables
+    forward: ForwardNotes
+
+
+CallHandler = Callable[[BackwardCall, CallContext], CallOutcome]
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,7 @@ class ScriptRunner:
         self.calls = 0
         self.end: ScriptEnd | None = None
         self.module: ScriptModule | None = None
+        self._recorder: ForwardRecorder | None = None  # the script thread's, while it runs
         output.attach(self.stop)
 
     @property
@@ -208,9 +220,10 @@ class ScriptRunner:
     def _run(self, module: ScriptModule) -> ScriptEnd:
         scopes = (module.globals,)
         resolve = module_resolver(lambda: sys._getframe(1), scopes)
+        self._recorder = ForwardRecorder(resolve=resolve)
         try:
             self._set_stoppable(True)
-            with intercept_backward(self._on_backward), ForwardRecorder(resolve=resolve):
+            with intercept_backward(self._on_backward), self._recorder:
                 exec(module.code, module.globals)  # the user agreed to run this script
             return ScriptEnd("finished", f"{self.path.name} finished.", "", self.calls)
         except ScriptStopped:
@@ -222,6 +235,7 @@ class ScriptRunner:
             return ScriptEnd("failed", self._error_text(exc), traceback.format_exc(), self.calls)
         finally:
             self._set_stoppable(False)
+            self._recorder = None  # and the cut tensors it still holds
 
     def _error_text(self, exc: BaseException) -> str:
         first = (str(exc).strip().splitlines() or [""])[0]
@@ -255,7 +269,14 @@ class ScriptRunner:
             self._progress = time.monotonic()
         names = find_variables(sys._getframe(1), (self.module.globals,) if self.module else ())
         location = frame_location(sys._getframe(1))
-        outcome = self._on_call(call, number, detailed, names)
+        recorder = self._recorder
+        forward = recorder.take_notes() if recorder is not None else ForwardNotes([], ())
+        try:
+            outcome = self._on_call(call, CallContext(number, detailed, names, forward))
+        finally:
+            forward.cuts.clear()  # the cut tensors (and graphs behind them) may go
+            if recorder is not None:  # what the app did at the call is not the script's
+                recorder.take_notes()
         if detailed and outcome.payload is not None:  # no graph to show: on to the next
             self._pause(Paused(number, location, outcome.payload))
         return outcome.result
@@ -266,7 +287,7 @@ class ScriptRunner:
             self._cond.notify_all()
             while not self._resume and not self._stop:
                 self._cond.wait()
+            if self._stop:  # still marked paused, so that stop() raises no second
+                raise ScriptStopped  # ScriptStopped into this one's unwinding
             self._paused = None
-            if self._stop:
-                raise ScriptStopped
             self._progress = time.monotonic()

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 CHECK_TIP = (
     "Forward, a recorded backward, then where gradients go wrong: first Inf and NaN, "
-    "parameters cut off, vanishing and exploding gradients, dead ReLUs"
+    "parameters cut off, vanishing and exploding gradients, dead ReLUs (a script: its "
+    "backward call it is paused at)"
 )
 STALE = "This report is about an earlier graph: check again (Ctrl+Shift+H)."
 DOCK_WIDTH = 340
@@ -109,12 +110,21 @@ class HealthControls(QObject):
             self.panel.thresholds_button.setChecked(True)
             self.panel.show_message(f"A threshold is wrong: {exc}", problem=True)
             return
-        self.panel.show_message("Checking: forward, a recorded backward, then the report...")
+        self.panel.show_message(self._checking_text())
         self._show_dock()
         self._checking = True
         self.window.controller.submit(
             "Checking gradient health", self._task(settings), self._on_checked
         )
+
+    def _checking_text(self) -> str:
+        script = self.window.result.script if self.window.result is not None else None
+        if script is not None and script.call:
+            return (
+                f"Checking backward call {script.call} of the script, from what it left as "
+                "it ran..."
+            )
+        return "Checking: forward, a recorded backward, then the report..."
 
     def _task(self, settings: HealthSettings) -> Callable[[ModelSession], HealthResult]:
         style = self.window.style_options
@@ -127,11 +137,13 @@ class HealthControls(QObject):
     def _on_checked(self, result: object) -> None:
         assert isinstance(result, HealthResult)
         self._checking = False
-        self.report, self._checked, self._backward = result.report, result.picture, result.backward
+        self.report, self._backward = result.report, result.backward
+        # A script's call is checked on the graph already shown (no new picture).
+        self._checked = result.picture or self._showing(result.backward)
         controller = self.window.controller
         if result.picture is not None:
             controller.picture_ready.emit(result.picture)
-        if result.backward is not None:
+        if result.backward is not None and self.window.stepper.result is not result.backward:
             controller.backward_ready.emit(result.backward)  # the stepper shows this pass
         self.panel.show_report(result.report)
         self._show_dock()
@@ -199,6 +211,13 @@ class HealthControls(QObject):
         draws the same graph anew), else None."""
         shown = self.window.result
         if self._checked is None or shown is None or shown.graph is not self._checked.graph:
+            return None
+        return shown
+
+    def _showing(self, backward: BackwardResult | None) -> PictureResult | None:
+        """The picture on screen when it is the graph ``backward`` went through."""
+        shown = self.window.result
+        if backward is None or shown is None or shown.graph is not backward.graph:
             return None
         return shown
 
