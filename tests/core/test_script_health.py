@@ -206,7 +206,8 @@ def test_cut_off_parameters_are_those_whose_grad_is_none_after_the_plain_call(
     assert found["encoder.bias"].source.text == "features = encoder(x).detach()"
     gate = found["gate"]  # a plain leaf, used only through .detach()
     assert gate.detail.startswith("cut off at detach() at detached_branch.py:17")
-    assert gate.source is not None and gate.source.text == "prediction = head(features * gate.detach())"
+    assert gate.source is not None
+    assert gate.source.text == "prediction = head(features * gate.detach())"
 
 
 @pytest.mark.parametrize("call", [1, 3])

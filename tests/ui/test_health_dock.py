@@ -4,6 +4,7 @@ centre nodes, Jump to first NaN / Inf steps the backward pass there with the num
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QToolBar
@@ -137,3 +138,62 @@ def test_a_check_that_cannot_run_says_why_in_the_dock(qtbot, window, monkeypatch
     text = part.panel.browser.toPlainText()
     assert text.startswith("The check could not run: two_layer_net is open structure-only")
     assert part.report is None
+
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "data" / "scripts"
+
+
+def _open_script(qtbot, window, name: str) -> HealthControls:  # type: ignore[no-untyped-def]
+    path = SCRIPTS / name
+    window.trust.trust(path)  # the consent question is tested with script mode
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        window.open_model(path)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    return window.parts["HealthControls"]
+
+
+def _next_backward(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        window.parts["ScriptControls"].next_action.trigger()
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+
+
+def test_a_script_is_checked_at_the_call_it_is_paused_at(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open_script(qtbot, window, "bad_second_call.py")
+    _next_backward(qtbot, window)  # the second call: the zero vector
+    assert window.result.script.call == 2
+    shown, pass_shown = window.result, window.stepper.result
+    window.stepper.go_to(1)
+    part.check_action.trigger()
+    assert "Checking backward call 2 of the script" in part.panel.browser.toPlainText()
+    qtbot.waitUntil(lambda: part.report is not None and not window.controller.busy, timeout=WAIT_MS)
+    report = part.report
+    assert report.model == "bad_second_call.py, backward call 2"
+    assert report.first_nan.node == "MulBackward0" and report.first_inf.node == "SqrtBackward0"
+    assert window.result is shown and window.stepper.result is pass_shown  # no re-run
+    assert window.stepper.index == 1  # the stepper stays where it was
+    assert "bad_second_call.py, backward call 2" in part.panel.browser.toPlainText()
+    assert part.jump_nan_action.isEnabled() and part.jump_inf_action.isEnabled()
+    part.jump_nan_action.trigger()
+    assert window.stepper.index == report.first_nan.step
+    assert window.scene.selected_node_id() == report.first_nan.node_id
+    assert "inf x 0 = nan: the NaN starts here" in window.stepper_panel.chain_view.toPlainText()
+    part.panel.browser.anchorClicked.emit(QUrl(f"node:{report.first_inf.node_id}"))
+    assert window.scene.selected_node_id() == report.first_inf.node_id
+    _shot(window, "health-script-window")
+    _shot(part.panel, "health-script-dock")
+    _next_backward(qtbot, window)  # the script runs on: the report is about an earlier call
+    assert STALE in part.panel.browser.toPlainText()
+    assert not part.jump_nan_action.isEnabled()
+
+
+def test_a_scripts_detached_branch_in_the_dock(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open_script(qtbot, window, "detached_branch.py")
+    part.check_action.trigger()
+    qtbot.waitUntil(lambda: part.report is not None and not window.controller.busy, timeout=WAIT_MS)
+    text = part.panel.browser.toPlainText()
+    assert "encoder.weight: cut off at detach() at detached_branch.py:16" in text
+    assert "gate: cut off at detach() at detached_branch.py:17" in text
+    part.panel.browser.anchorClicked.emit(QUrl("param:gate"))
+    assert "gate has no node: cut off at detach()" in window.statusBar().currentMessage()
+    _shot(part.panel, "health-script-detached-dock")

@@ -17,7 +17,8 @@ INTRO = (
     "<p>Run &gt; <b>Check gradient health</b> (Ctrl+Shift+H) runs forward and a recorded "
     "backward, then reports where gradients go wrong: the first node whose backward made an "
     "Inf or a NaN, parameters whose <tt>.grad</tt> stayed None or zero and what cut them "
-    "off, vanishing and exploding gradients per module, dead ReLUs.</p>"
+    "off, vanishing and exploding gradients per module, dead ReLUs. A script is checked at "
+    "the backward call it is paused at, from what that call did as it ran.</p>"
     "<p>Click a name to select its node; <b>Jump to first NaN / Inf</b> steps the backward "
     "pass to where it started.</p>"
 )

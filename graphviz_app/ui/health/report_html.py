@@ -38,12 +38,14 @@ def report_html(report: HealthReport, link: str = "#0056a0") -> str:
 
 
 def _verdict(report: HealthReport) -> str:
+    """The verdict, and what was checked (a script's: which of its backward calls)."""
     problems = report.problems()
-    steps = f"{report.steps} backward steps recorded"
+    about = f"{escape(report.model)}, {report.steps} backward steps recorded"
     if not problems:
-        return f"<p><b style='color:{HEALTHY_COLOUR}'>Healthy</b>: no problem found ({steps}).</p>"
+        verdict = f"<b style='color:{HEALTHY_COLOUR}'>Healthy</b>: no problem found"
+        return f"<p>{verdict} ({about}).</p>"
     count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
-    return f"<p><b style='color:{PROBLEM_COLOUR}'>{count} found</b> ({steps}).</p>"
+    return f"<p><b style='color:{PROBLEM_COLOUR}'>{count} found</b> ({about}).</p>"
 
 
 def origin_html(title: str, origin: NonFiniteOrigin, steps: int) -> str:
