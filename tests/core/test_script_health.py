@@ -270,9 +270,7 @@ def test_updates_under_no_grad_are_no_cuts_and_each_call_notes_afresh() -> None:
         forward = recorder.take_notes()
     assert updates.cuts == [] and updates.modules_run == ("",)
     cuts = resolve_cuts(forward.cuts, dict(layer.named_parameters()))
-    assert [(c.kind, c.op, c.params) for c in cuts] == [
-        (NO_GRAD, "linear", ("weight", "bias"))
-    ]
+    assert [(c.kind, c.op, c.params) for c in cuts] == [(NO_GRAD, "linear", ("weight", "bias"))]
 
 
 def test_a_healthy_training_script_reports_nothing() -> None:
