@@ -116,9 +116,11 @@ def _add_check_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
         help="check a model's gradients: first Inf/NaN, cut-off parameters, vanishing "
         "and exploding gradients, dead ReLUs",
         description="Run the model's forward pass and a recorded backward (no window) and "
-        "report where gradients go wrong. Exit status: 0 healthy, 1 a problem was found, "
-        "2 usage error (bad options, a model file that does not load or whose forward "
-        "raises: nothing was checked).",
+        "report where gradients go wrong. A script (a .py that calls backward itself) runs "
+        "as python FILE would, its prints on stderr, and the report is about its own "
+        "--backward-call. Exit status: 0 healthy, 1 a problem was found, 2 usage error "
+        "(bad options, a model file that does not load or whose forward raises, a script "
+        "that never reaches the call: nothing was checked).",
     )
     check.add_argument("model", help="built-in model name or model file")
     check.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -110,7 +110,7 @@ def add_request_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=1,
         metavar="N",
-        help="show the script's Nth backward call (default: its first)",
+        help="show (or check) the script's Nth backward call (default: its first)",
     )
     scripts.add_argument(
         "--time-limit",
