@@ -62,6 +62,11 @@ CASES = [
     ("nonscalar_backward.py", 1),
     ("nonscalar_backward.py", 2),
     ("two_models.py", 2),
+    # The health check's evidence is gathered at every call paused at: .grad unchanged.
+    ("accumulate.py", 2),
+    ("detached_branch.py", 2),
+    ("healthy_training.py", 3),
+    ("bad_second_call.py", 1),
 ]
 
 

@@ -59,7 +59,7 @@ def _measure(graph: AutogradGraph, node_id: str, result: torch.Tensor) -> Activa
         batch = int(result.shape[0]) if result.dim() >= 2 else 1
         per_unit = zero.reshape(batch, -1).all(dim=0)
         dead_units = int(per_unit.sum())
-        zero_fraction = float(zero.float().mean())
+        zero_fraction = int(torch.count_nonzero(zero)) / zero.numel()  # no float copy
     node = graph.node(node_id)
     units = int(per_unit.numel())
     return ActivationHealth(
