@@ -300,3 +300,26 @@ def test_the_report_comes_from_the_call_shown_and_leaves_grad_alone() -> None:
 def test_a_script_without_a_backward_call_cannot_be_checked() -> None:
     with pytest.raises(ModelFileError, match="made no backward call"):
         checked("graph_no_backward.py")
+
+
+COMPLEX = """import torch
+torch.manual_seed(0)
+w = torch.randn(3, dtype=torch.cfloat, requires_grad=True)
+x = torch.randn(3, dtype=torch.cfloat)
+loss = (x * w).abs().sum()
+loss.backward()
+"""
+
+
+def test_a_complex_leaf_has_its_norm(tmp_path: Path) -> None:
+    script = tmp_path / "complex_leaf.py"
+    script.write_text(COMPLEX)
+    session = ModelSession()
+    try:
+        session.load(LoadRequest(str(script)), time_limit=60)
+        grad = session.scripts.current.runner.module.globals["w"].grad  # type: ignore[union-attr]
+        report = session.check_health().report
+    finally:
+        session.scripts.close()
+    assert report.healthy and [m.module for m in report.modules] == ["w"]
+    assert report.modules[0].grad_norm == pytest.approx(float(torch.linalg.vector_norm(grad)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QToolBar
 
@@ -16,6 +17,7 @@ from graphviz_app.ui.health.controls import STALE, HealthControls
 
 WAIT_MS = 30_000
 SHOTS = os.environ.get("GRAPHVIZ_APP_SHOTS")  # a folder: save screenshots to look at
+SCRIPTS = Path(__file__).resolve().parents[1] / "data" / "scripts"
 
 
 def _open(qtbot, window, name: str) -> HealthControls:  # type: ignore[no-untyped-def]
@@ -35,6 +37,28 @@ def _check(qtbot, window, part: HealthControls) -> None:  # type: ignore[no-unty
 def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
     if SHOTS:
         widget.grab().save(os.path.join(SHOTS, f"{name}.png"))
+
+
+def _open_script(qtbot, window, name: str) -> HealthControls:  # type: ignore[no-untyped-def]
+    path = SCRIPTS / name
+    window.trust.trust(path)  # the consent question is tested with script mode
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        window.open_model(path)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    return window.parts["HealthControls"]
+
+
+def _check_script(qtbot, window, part: HealthControls) -> None:  # type: ignore[no-untyped-def]
+    part.check_action.trigger()  # the graph on screen stays: no new picture comes
+    call = window.result.script.call
+    assert f"Checking backward call {call} of the script" in part.panel.browser.toPlainText()
+    qtbot.waitUntil(lambda: part.report is not None and not window.controller.busy, timeout=WAIT_MS)
+
+
+def _next_backward(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        window.parts["ScriptControls"].next_action.trigger()
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
 
 
 def test_the_check_is_in_the_run_menu_and_the_toolbar(qtbot, window) -> None:  # type: ignore[no-untyped-def]
@@ -90,15 +114,44 @@ def test_clicking_an_entry_selects_and_centres_its_node(qtbot, window) -> None: 
     _shot(part.panel, "health-healthy-dock")
 
 
-def test_a_cut_off_parameter_has_no_node_and_says_why(qtbot, window) -> None:  # type: ignore[no-untyped-def]
-    part = _open(qtbot, window, "detached_branch")
-    _check(qtbot, window, part)
+@pytest.mark.parametrize(
+    ("source", "lines", "param", "said"),
+    [
+        (
+            "detached_branch",
+            (
+                "gate.weight: cut off at detach()",
+                "aux_head.bias: unused in forward: module aux_head never ran",
+            ),
+            "log_temperature",
+            "cut off at item()",
+        ),
+        (
+            "detached_branch.py",  # a script: its own call, a plain leaf among them
+            (
+                "encoder.weight: cut off at detach() at detached_branch.py:16",
+                "gate: cut off at detach() at detached_branch.py:17",
+            ),
+            "gate",
+            "cut off at detach()",
+        ),
+    ],
+    ids=["model", "script"],
+)
+def test_a_cut_off_parameter_has_no_node_and_says_why(  # type: ignore[no-untyped-def]
+    qtbot, window, source: str, lines: tuple[str, ...], param: str, said: str
+) -> None:
+    if source.endswith(".py"):
+        part = _open_script(qtbot, window, source)
+        _check_script(qtbot, window, part)
+    else:
+        part = _open(qtbot, window, source)
+        _check(qtbot, window, part)
     text = part.panel.browser.toPlainText()
-    assert "gate.weight: cut off at detach()" in text
-    assert "aux_head.bias: unused in forward: module aux_head never ran" in text
-    part.panel.browser.anchorClicked.emit(QUrl("param:log_temperature"))
-    assert "log_temperature has no node: cut off at item()" in window.statusBar().currentMessage()
-    _shot(part.panel, "health-detached-dock")
+    assert all(line in text for line in lines)
+    part.panel.browser.anchorClicked.emit(QUrl(f"param:{param}"))
+    assert f"{param} has no node: {said}" in window.statusBar().currentMessage()
+    _shot(part.panel, f"health-detached-dock-{source}")
 
 
 def test_after_a_new_forward_the_report_says_it_is_stale(qtbot, window) -> None:  # type: ignore[no-untyped-def]
@@ -140,33 +193,13 @@ def test_a_check_that_cannot_run_says_why_in_the_dock(qtbot, window, monkeypatch
     assert part.report is None
 
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "data" / "scripts"
-
-
-def _open_script(qtbot, window, name: str) -> HealthControls:  # type: ignore[no-untyped-def]
-    path = SCRIPTS / name
-    window.trust.trust(path)  # the consent question is tested with script mode
-    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
-        window.open_model(path)
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
-    return window.parts["HealthControls"]
-
-
-def _next_backward(qtbot, window) -> None:  # type: ignore[no-untyped-def]
-    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
-        window.parts["ScriptControls"].next_action.trigger()
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
-
-
 def test_a_script_is_checked_at_the_call_it_is_paused_at(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     part = _open_script(qtbot, window, "bad_second_call.py")
     _next_backward(qtbot, window)  # the second call: the zero vector
     assert window.result.script.call == 2
     shown, pass_shown = window.result, window.stepper.result
     window.stepper.go_to(1)
-    part.check_action.trigger()
-    assert "Checking backward call 2 of the script" in part.panel.browser.toPlainText()
-    qtbot.waitUntil(lambda: part.report is not None and not window.controller.busy, timeout=WAIT_MS)
+    _check_script(qtbot, window, part)
     report = part.report
     assert report.model == "bad_second_call.py, backward call 2"
     assert report.first_nan.node == "MulBackward0" and report.first_inf.node == "SqrtBackward0"
@@ -185,15 +218,3 @@ def test_a_script_is_checked_at_the_call_it_is_paused_at(qtbot, window) -> None:
     _next_backward(qtbot, window)  # the script runs on: the report is about an earlier call
     assert STALE in part.panel.browser.toPlainText()
     assert not part.jump_nan_action.isEnabled()
-
-
-def test_a_scripts_detached_branch_in_the_dock(qtbot, window) -> None:  # type: ignore[no-untyped-def]
-    part = _open_script(qtbot, window, "detached_branch.py")
-    part.check_action.trigger()
-    qtbot.waitUntil(lambda: part.report is not None and not window.controller.busy, timeout=WAIT_MS)
-    text = part.panel.browser.toPlainText()
-    assert "encoder.weight: cut off at detach() at detached_branch.py:16" in text
-    assert "gate: cut off at detach() at detached_branch.py:17" in text
-    part.panel.browser.anchorClicked.emit(QUrl("param:gate"))
-    assert "gate has no node: cut off at detach()" in window.statusBar().currentMessage()
-    _shot(part.panel, "health-script-detached-dock")

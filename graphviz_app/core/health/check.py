@@ -10,6 +10,7 @@ afterwards: checking does not change what training would do next.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -87,8 +88,12 @@ def _norms(name: str, param: torch.Tensor) -> ParamNorms:
 
 def norm64(tensor: torch.Tensor) -> float:
     """The 2-norm summed in float64 (without a float64 copy): a float16 gradient's norm
-    overflows long before its values do. NaN when it holds a NaN, inf for an inf."""
-    return float(torch.linalg.vector_norm(tensor.detach(), dtype=torch.float64))
+    overflows long before its values do. NaN when it holds a NaN, inf for an inf; NaN
+    for a tensor without values (meta). A complex tensor's is summed in complex128."""
+    if tensor.is_meta:
+        return math.nan
+    wide = torch.complex128 if tensor.is_complex() else torch.float64
+    return float(torch.linalg.vector_norm(tensor.detach(), dtype=wide))
 
 
 def _feeds_outputs(
