@@ -193,15 +193,32 @@ def test_the_call_before_the_bad_one_is_healthy() -> None:
     assert report.model == "bad_second_call.py, backward call 1"
 
 
+@pytest.mark.parametrize(
+    ("name", "call", "cut"),
+    [
+        ("detached_branch.py", 1, {"encoder.weight", "encoder.bias", "gate"}),
+        ("critic_then_generator.py", 1, {"encoder.weight", "encoder.bias", "generator.0.weight",
+                                         "generator.0.bias", "generator.2.weight",
+                                         "generator.2.bias"}),
+        # The generator's step goes back through a graph built before the critic's call.
+        ("critic_then_generator.py", 2, {"encoder.weight", "encoder.bias"}),
+        ("critic_then_generator.py", 4, {"encoder.weight", "encoder.bias"}),
+    ],
+)  # fmt: skip
 def test_cut_off_parameters_are_those_whose_grad_is_none_after_the_plain_call(
-    tmp_path: Path,
+    name: str, call: int, cut: set[str], tmp_path: Path
 ) -> None:
-    plain = plain_call(SCRIPTS / "detached_branch.py", 1, tmp_path)
-    report = checked("detached_branch.py").report
-    assert {p.name for p in report.cut_off} == set(plain["grad_none"])  # type: ignore[arg-type]
-    assert set(plain["grad_none"]) == {"encoder.weight", "encoder.bias", "gate"}  # type: ignore[arg-type]
-    found = {p.name: p for p in report.parameters}
-    assert all(p.reason == CUT for p in found.values())
+    plain = plain_call(SCRIPTS / name, call, tmp_path)
+    report = checked(name, call).report
+    assert {p.name for p in report.cut_off} == set(plain["grad_none"]) == cut  # type: ignore[arg-type]
+    assert {p.reason for p in report.cut_off} == {CUT}
+    lines = (SCRIPTS / name).read_text().splitlines()
+    for finding in report.cut_off:  # each names the line that detached it
+        assert finding.source is not None and "detach()" in lines[finding.source.line - 1]
+
+
+def test_a_detached_plain_leaf_says_where_it_was_detached() -> None:
+    found = {p.name: p for p in checked("detached_branch.py").report.parameters}
     assert found["encoder.bias"].source is not None
     assert found["encoder.bias"].source.text == "features = encoder(x).detach()"
     gate = found["gate"]  # a plain leaf, used only through .detach()

@@ -80,7 +80,7 @@ _BUILTIN_MODELS_DIR = os.path.join(_PACKAGE_DIR, "_builtin_models") + os.sep
 class ForwardNotes:
     """What the recorder noted that explains a parameter without gradient: the ops that
     cut the graph (with their tensors, live until resolved) and the module paths that
-    ran, in the order they first ran."""
+    ran, in the order they first ran (a module that never ran is one reason)."""
 
     cuts: list[RawCut]
     modules_run: tuple[str, ...]
@@ -196,10 +196,11 @@ class ForwardRecorder:
         self.modules_run.setdefault(name)
 
     def take_notes(self) -> ForwardNotes:
-        """The cuts and modules noted since the last take (a script's forward between
-        two backward calls), which start afresh: the cut tensors are let go here."""
+        """The cuts noted since the last take (a script's forward between two backward
+        calls; they start afresh: the recorder lets their tensors go) and the modules
+        that ran so far."""
         notes = ForwardNotes(self.cuts.raw, tuple(self.modules_run))
-        self.cuts, self.modules_run = CutRecorder(), {}
+        self.cuts = CutRecorder()
         return notes
 
     def _pop(self, module: torch.nn.Module, args: object, output: object) -> None:

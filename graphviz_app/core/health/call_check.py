@@ -6,8 +6,9 @@ lets :func:`~graphviz_app.core.autograd.calls.record_call` run the call as the u
 made it (recorded), and notes each parameter's gradient *of this call* as the engine
 hands it to its AccumulateGrad node (``.grad`` may also hold earlier calls' gradients,
 which the script did not zero), or as ``torch.autograd.grad`` returned it.
-The forward's cut points and modules are those the forward recorder noted since the
-previous call. ``.grad`` is left exactly as the script's own call leaves it.
+The forward's cut points are those the forward recorder noted since the call before
+the previous one (a graph may outlive a call: a GAN's fake batch), the modules those
+that ran so far. ``.grad`` is left exactly as the script's own call leaves it.
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ def check_call(
 ) -> CheckedCall:
     """Run ``call`` recorded (see :func:`record_call`, which raises as it does) and
     gather what the health report needs about it. ``names`` are the user's models and
-    leaf tensors (the parameters checked), ``forward`` what the recorder noted since
-    the previous call."""
+    leaf tensors (the parameters checked), ``forward`` what the recorder noted of the
+    forward this call goes back through (the cuts of this forward first)."""
     trained = names.trained()
     cuts = resolve_cuts(forward.cuts, trained)
     checked = _checked(call, trained)

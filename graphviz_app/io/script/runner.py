@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from graphviz_app.core.autograd.calls import Variables, find_variables, module_resolver
+from graphviz_app.core.autograd.cuts import RawCut
 from graphviz_app.core.autograd.intercept import BackwardCall, intercept_backward
 from graphviz_app.core.autograd.recorder import ForwardNotes, ForwardRecorder
 from graphviz_app.core.runtime.cancel import Cancelled, CancelToken
@@ -64,7 +65,8 @@ class CallOutcome:
 class CallContext:
     """Where a backward call came: its number (from 1), whether to record it in full
     (the call the script pauses at), the user's variables, and what the forward
-    recorder noted since the previous call (the forward this call goes back through)."""
+    recorder noted of the forward this call goes back through: the cuts since the call
+    before the previous one (this forward's first), the modules that ran so far."""
 
     number: int
     detailed: bool
@@ -114,6 +116,7 @@ class ScriptRunner:
         self.end: ScriptEnd | None = None
         self.module: ScriptModule | None = None
         self._recorder: ForwardRecorder | None = None  # the script thread's, while it runs
+        self._earlier_cuts: list[RawCut] = []  # noted before the previous backward call
         output.attach(self.stop)
 
     @property
@@ -235,7 +238,7 @@ class ScriptRunner:
             return ScriptEnd("failed", self._error_text(exc), traceback.format_exc(), self.calls)
         finally:
             self._set_stoppable(False)
-            self._recorder = None  # and the cut tensors it still holds
+            self._recorder, self._earlier_cuts = None, []  # and the cut tensors they hold
 
     def _error_text(self, exc: BaseException) -> str:
         first = (str(exc).strip().splitlines() or [""])[0]
@@ -270,11 +273,15 @@ class ScriptRunner:
         names = find_variables(sys._getframe(1), (self.module.globals,) if self.module else ())
         location = frame_location(sys._getframe(1))
         recorder = self._recorder
-        forward = recorder.take_notes() if recorder is not None else ForwardNotes([], ())
+        notes = recorder.take_notes() if recorder is not None else ForwardNotes([], ())
+        # This forward's cuts, then those before the previous call: a graph may outlive
+        # the call after which it was built (a GAN's fake batch goes back through the
+        # critic, then through the generator).
+        forward = ForwardNotes(notes.cuts + self._earlier_cuts, notes.modules_run)
         try:
             outcome = self._on_call(call, CallContext(number, detailed, names, forward))
         finally:
-            forward.cuts.clear()  # the cut tensors (and graphs behind them) may go
+            self._earlier_cuts = notes.cuts  # kept one call longer, then let go
             if recorder is not None:  # what the app did at the call is not the script's
                 recorder.take_notes()
         if detailed and outcome.payload is not None:  # no graph to show: on to the next
