@@ -56,7 +56,7 @@ def _check(args: argparse.Namespace) -> HealthReport:
         return session.check_health(settings_from_args(args)).report
 
     try:
-        return within_time_limit(request, args, work)
+        return within_time_limit(request, args, work, "load and run its forward and backward")
     finally:
         session.scripts.close()  # a script paused at its call ends here
 

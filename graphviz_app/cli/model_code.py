@@ -20,9 +20,14 @@ from graphviz_app.session.script import script_summary
 _T = TypeVar("_T")
 
 
-def within_time_limit(request: LoadRequest, args: argparse.Namespace, work: Callable[[], _T]) -> _T:
-    """``work()`` (loading ``request`` and running its code), stopped with a clear
-    :class:`ModelFileError` once it runs past ``args.time_limit`` seconds."""
+def within_time_limit(
+    request: LoadRequest,
+    args: argparse.Namespace,
+    work: Callable[[], _T],
+    what: str = "load and run its forward",
+) -> _T:
+    """``work()`` (loading ``request`` and running its code: ``what`` it does), stopped
+    with a clear :class:`ModelFileError` once it runs past ``args.time_limit`` seconds."""
     script = script_summary(request) is not None
     limit = TimeLimit(0 if script else args.time_limit)
     try:
@@ -31,7 +36,7 @@ def within_time_limit(request: LoadRequest, args: argparse.Namespace, work: Call
     except TimeLimitExceeded as exc:
         at = f" It was at {limit.where} when it was stopped." if limit.where else ""
         raise ModelFileError(
-            f"{Path(request.path).name} did not load and run its forward within "
+            f"{Path(request.path).name} did not {what} within "
             f"{args.time_limit:g} s, so it was stopped.{at} Raise the limit (--time-limit) "
             "if it needs longer."
         ) from exc

@@ -77,8 +77,13 @@ def test_a_detached_branch_and_a_detached_leaf_are_cut_off() -> None:
         (SCRIPTS / "custom_function.py", ("--backward-call", "9"), "made 4 backward calls, not 9"),
         (SCRIPTS / "graph_no_backward.py", (), "made no backward call"),
         (HOSTILE / "stuck_script.py", ("--time-limit", "1"), "did not reach a backward call"),
+        (
+            DATA / "bad_models" / "infinite_loop.py",  # a model file: its forward is stuck
+            ("--time-limit", "1"),
+            "infinite_loop.py did not load and run its forward and backward within 1 s",
+        ),
     ],
-    ids=["too-few-calls", "no-backward", "stuck"],
+    ids=["too-few-calls", "no-backward", "stuck-script", "stuck-forward"],
 )
 def test_nothing_checked_exits_2_with_one_message(
     path: Path, args: tuple[str, ...], said: str
