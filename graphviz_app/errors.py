@@ -14,6 +14,7 @@ from graphviz_app.core.runtime.failures import (
     CaptureError,
     ForwardError,
     HealthError,
+    plain_text,
 )
 from graphviz_app.core.runtime.user_code import user_location
 from graphviz_app.io.export import ExportError
@@ -38,7 +39,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 def user_message(error: BaseException) -> str:
     """The one-line summary of a user error; for an error raised in the user's code
     (a forward that raises) it ends with the user's ``file:line``."""
-    summary = str(getattr(error, "summary", error))
+    summary = plain_text(str(getattr(error, "summary", error)))
     where = user_location(error.__cause__.__traceback__) if error.__cause__ else ""
     if where and where not in summary:
         return f"{summary} (at {where})"

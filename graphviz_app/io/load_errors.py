@@ -7,6 +7,8 @@ consent, for a class or an architecture, or offer a structure-only load.
 
 from __future__ import annotations
 
+from graphviz_app.core.runtime.failures import plain_text
+
 
 class ModelFileError(RuntimeError):
     """A model file could not be loaded; ``details`` holds the traceback text."""
@@ -16,9 +18,10 @@ class ModelFileError(RuntimeError):
     kind = ""
 
     def __init__(self, summary: str, details: str = "") -> None:
+        summary = plain_text(summary)  # torch's and the user's words, without escape codes
         super().__init__(summary)
         self.summary = summary
-        self.details = details
+        self.details = plain_text(details)
 
 
 class PickleConsentError(ModelFileError):

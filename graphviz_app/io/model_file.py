@@ -11,11 +11,13 @@ runs only imports, call-free assignments, and function and class definitions.
 """
 
 from __future__ import annotations
+import __future__ as future  # feature flags: a file compiled one statement at a time
 
 import ast
 import contextlib
 import hashlib
 import importlib.util
+import inspect
 import os
 import sys
 import traceback
@@ -28,6 +30,7 @@ from typing import Any
 import torch
 
 from graphviz_app.core.autograd.forward import as_input_tuple
+from graphviz_app.core.runtime.failures import plain_text
 from graphviz_app.core.runtime.user_code import ABORTS, describe_abort
 from graphviz_app.io.load_errors import ModelFileError, ModelTooLargeError
 from graphviz_app.io.python_source import (
@@ -41,6 +44,7 @@ from graphviz_app.io.request import LoadRequest
 
 __all__ = ["LoadedModel", "ModelFileError", "import_model_module", "load_model_file"]
 
+_RESUMED = "The rest of its top level ran without loops, what failed skipped."
 _MEMORY_WORDS = ("can't allocate memory", "not enough memory", "out of memory")
 
 
@@ -77,6 +81,18 @@ class MissingImport:
         return f"{self.statement.describe()} ({self.error})"
 
 
+@dataclass(frozen=True)
+class RanAlready:
+    """A script's own run that failed at top-level ``line`` (raising ``error``), and
+    the variables it left: a lenient import after it starts from those variables and
+    runs again, of the statements before that line, only the definitions (imports,
+    classes, functions), so that none of the file's top-level code runs twice."""
+
+    namespace: dict[str, Any]
+    line: int
+    error: str
+
+
 @dataclass
 class ImportedFile:
     """A user's file run as a module, and what a definitions-only run left out."""
@@ -86,14 +102,20 @@ class ImportedFile:
     missing: tuple[MissingImport, ...] = ()
     failed: tuple[tuple[Statement, str], ...] = ()  # lenient: statements that raised
     how: str = "definitions only"  # what the skipped statements were skipped by
-    retried: str = ""  # why the file ran leniently: its plain import failed so
+    retried: str = ""  # why the rest of the file ran leniently: a statement failed so
 
     def notes(self) -> tuple[str, ...]:
         """Human lines about skipped statements and failed imports."""
-        lines = [f"{self.retried} Ran its top level again without loops."] if self.retried else []
+        lines = [f"{self.retried} {_RESUMED}"] if self.retried else []
         lines += [f"Skipped ({self.how}) {s.describe()}" for s in self.skipped]
         lines += [f"Import failed, ignored: {m.describe()}" for m in self.missing]
         lines += [f"Failed, skipped: {s.describe()} ({error})" for s, error in self.failed]
+        return tuple(lines)
+
+    def failures(self) -> tuple[str, ...]:
+        """The notes of what failed (imports, statements), each a sentence."""
+        lines = [f"Import failed, ignored: {m.describe()}." for m in self.missing]
+        lines += [f"Failed, skipped: {s.describe()} ({error})." for s, error in self.failed]
         return tuple(lines)
 
 
@@ -124,11 +146,18 @@ def import_model_module(path: Path) -> ModuleType:
     return import_file(path).module
 
 
-def import_file(path: Path, definitions_only: bool = False, lenient: bool = False) -> ImportedFile:
+def import_file(
+    path: Path,
+    definitions_only: bool = False,
+    lenient: bool = False,
+    resume: bool = False,
+    ran: RanAlready | None = None,
+) -> ImportedFile:
     """Run ``path`` as a module under a private, content-unique name (not ``__main__``);
     with ``definitions_only``, run only its definitions (see :func:`is_definition`);
     ``lenient``: run its top level but its loops, skipping what fails (see
-    :func:`_run_leniently`)."""
+    :func:`_run_leniently`, after what ``ran`` already); ``resume``: run it whole, and
+    once a statement fails, the rest leniently (each statement runs once)."""
     if not path.is_file():
         raise ModelFileError(f"No such model file: {path}")
     tree = parse_source(path)  # empty, binary and syntax errors, with file:line
@@ -143,8 +172,8 @@ def import_file(path: Path, definitions_only: bool = False, lenient: bool = Fals
     try:
         if definitions_only:
             return _run_definitions(path, tree, module)
-        if lenient:
-            return _run_leniently(path, tree, module)
+        if lenient or resume:
+            return _run_leniently(path, tree, module, resume, ran)
         spec.loader.exec_module(module)
     except ModelFileError:
         sys.modules.pop(name, None)
@@ -181,28 +210,106 @@ def _run_definitions(path: Path, tree: ast.Module, module: ModuleType) -> Import
     return ImportedFile(module, tuple(skipped), tuple(missing))
 
 
-def _run_leniently(path: Path, tree: ast.Module, module: ModuleType) -> ImportedFile:
+def _run_leniently(
+    path: Path,
+    tree: ast.Module,
+    module: ModuleType,
+    resume: bool = False,
+    ran: RanAlready | None = None,
+) -> ImportedFile:
     """Every top-level statement but loops (a script's training), each on its own: one
     that raises (a dataset that is not there, a package that is missing, a name one of
     those would have defined) is skipped and said. It runs as ``python FILE`` would see
-    it: ``sys.argv == [FILE]`` (argparse gets its defaults), in the file's folder."""
-    text = source_text(path.read_bytes())
-    skipped, missing, failed = [], [], []
+    it: ``sys.argv == [FILE]`` (argparse gets its defaults), in the file's folder.
+    ``resume``: loops run too, until a statement fails (a class file imported once:
+    what ran before the failure does not run again). ``ran``: see :class:`RanAlready`."""
+    text, flags = source_text(path.read_bytes()), _future_flags(tree)
+    done = _Lenient(text, resume)
+    if ran is not None:
+        module.__dict__.update(_values(ran.namespace))
     with _as_if_run(path):
         for node in tree.body:
-            if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
-                skipped.append(statement(node, text))
+            if ran is not None and node.lineno <= ran.line:
+                failed_here = (node.end_lineno or node.lineno) >= ran.line
+                if failed_here:
+                    done.failed(node, None, ran.error)
+                if failed_here or not is_definition(node):
+                    continue  # it ran in the script already
+            elif not done.resume and isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+                done.skipped.append(statement(node, text))
                 continue
-            code = compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec")
+            code = compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec", flags, True)
             try:
                 exec(code, module.__dict__)  # the user agreed to run this file
-            except (Exception, SystemExit) as exc:  # skipped, and said in the notes
-                said = statement(node, text)
-                if isinstance(exc, ImportError) and isinstance(node, (ast.Import, ast.ImportFrom)):
-                    missing.append(MissingImport(said, str(exc), _bound_names(node)))
-                else:
-                    failed.append((said, f"{type(exc).__name__}: {first_line(exc)}"))
-    return ImportedFile(module, tuple(skipped), tuple(missing), tuple(failed), "a loop")
+            except (Exception, SystemExit, KeyboardInterrupt) as exc:  # said in the notes
+                if done.resume:
+                    done.retried, done.resume = _import_failure(path, exc), False
+                done.failed(node, exc)
+    return done.imported(module)
+
+
+class _Lenient:
+    """What a lenient run skipped and what failed in it, as it goes."""
+
+    def __init__(self, text: str, resume: bool) -> None:
+        self.text, self.resume, self.retried = text, resume, ""
+        self.skipped: list[Statement] = []
+        self.missing: list[MissingImport] = []
+        self.failures: list[tuple[Statement, str]] = []
+
+    def failed(self, node: ast.stmt, exc: BaseException | None, error: str = "") -> None:
+        """``node`` raised ``exc`` (or, in the script's own run, ``error``: ``"Type: ..."``)."""
+        said = statement(node, self.text)
+        if exc is not None:
+            error = f"{type(exc).__name__}: {first_line(exc)}"
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and (
+            exc is None or isinstance(exc, ImportError)
+        ):
+            reason = error.partition(": ")[2] or error  # "No module named 'x'"
+            self.missing.append(MissingImport(said, reason, _bound_names(node)))
+        else:
+            self.failures.append((said, error))
+
+    def imported(self, module: ModuleType) -> ImportedFile:
+        return ImportedFile(
+            module,
+            tuple(self.skipped),
+            tuple(self.missing),
+            tuple(self.failures),
+            "a loop",
+            self.retried,
+        )
+
+
+def _values(namespace: dict[str, Any]) -> dict[str, Any]:
+    """A script's variables, without its modules, classes and functions (defined again
+    in the module that takes them) and Python's own names."""
+    return {
+        name: value
+        for name, value in namespace.items()
+        if not name.startswith("__")
+        and not (inspect.ismodule(value) or inspect.isclass(value) or inspect.isfunction(value))
+    }
+
+
+def _future_flags(tree: ast.Module) -> int:
+    """The compiler flags of the file's ``from __future__ import ...`` (its statements
+    are compiled one by one, and each must keep them: ``annotations``)."""
+    flags = 0
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            for alias in node.names:
+                feature = getattr(future, alias.name, None)
+                flags |= getattr(feature, "compiler_flag", 0)
+    return flags
+
+
+def _import_failure(path: Path, exc: BaseException) -> str:
+    """What importing ``path`` did instead of finishing, in words."""
+    if isinstance(exc, ABORTS):
+        return f"Importing {path.name} {describe_abort(exc)}: the file tried to end the program."
+    raised = f"{type(exc).__name__}: {first_line(exc)}{_where(exc, path)}"
+    return f"Importing {path.name} raised {raised}"
 
 
 @contextlib.contextmanager
@@ -268,7 +375,7 @@ def run_user(path: Path, what: str, fn: Callable[[], Any]) -> Any:
 def _too_large(path: Path, what: str, exc: BaseException) -> ModelTooLargeError:
     return ModelTooLargeError(
         f"{path.name}: {what} needs more memory than this machine has "
-        f"({first_line(exc)[-120:]}). Open it structure-only instead: the model is built "
+        f"({first_line(exc)}). Open it structure-only instead: the model is built "
         "on the meta device, so the graph is drawn without values (--structure-only on the "
         "command line).",
         traceback.format_exc(),
@@ -276,8 +383,9 @@ def _too_large(path: Path, what: str, exc: BaseException) -> ModelTooLargeError:
 
 
 def first_line(exc: BaseException) -> str:
-    """The first line of ``exc``'s message (its type's name when it has none)."""
-    text = str(exc).strip()
+    """The first line of ``exc``'s message (its type's name when it has none), without
+    terminal escape codes."""
+    text = plain_text(str(exc)).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
 

@@ -9,6 +9,7 @@ let a file open with no flags.
 from __future__ import annotations
 
 import ast
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -164,6 +165,57 @@ def choose_model_class(tree: ast.Module, class_names: list[str]) -> tuple[str, s
     if len(used) == 1:
         return used.pop(), "the nn.Module the file's own code builds"
     return remaining[-1], "the last nn.Module defined that no other class builds"
+
+
+def compared_strings(tree: ast.Module, class_name: str) -> dict[str, tuple[str, ...]]:
+    """The string literals the code of ``class_name`` compares a name with, in source
+    order: ``rnn_type in ['LSTM', 'GRU']``, ``self.rnn_type == 'LSTM'`` and
+    ``{'RNN_TANH': 'tanh'}[rnn_type]`` give ``{"rnn_type": ("LSTM", "GRU",
+    "RNN_TANH")}`` (an attribute counts under its own name: a constructor keeps its
+    argument as ``self.rnn_type``). The values such a parameter can take."""
+    found: list[tuple[int, int, int, str, str]] = []  # ast.walk is not in source order
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name):
+        for node in ast.walk(cls):
+            for name, literals in _string_comparisons(node):
+                at = (node.lineno, node.col_offset) if isinstance(node, ast.expr) else (0, 0)
+                found += [(*at, i, name, text) for i, text in enumerate(literals)]
+    by_name: dict[str, list[str]] = {}
+    for *_where, name, text in sorted(found):
+        if text not in by_name.setdefault(name, []):
+            by_name[name].append(text)
+    return {name: tuple(texts) for name, texts in by_name.items()}
+
+
+def _string_comparisons(node: ast.AST) -> Iterator[tuple[str, list[str]]]:
+    """(name, literals) for ``name == 'a'``, ``name in ('a', 'b')``, ``{'a': 1}[name]``."""
+    pairs: list[tuple[ast.expr | None, list[ast.expr | None]]] = []
+    if isinstance(node, ast.Compare):
+        operands = [node.left, *node.comparators]
+        for left, right in itertools.pairwise(operands):
+            pairs += [(left, _elements(right)), (right, _elements(left))]
+    elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Dict):
+        pairs.append((node.slice, list(node.value.keys)))
+    for named, elements in pairs:
+        name, literals = _name_of(named), _strings(elements)
+        if name and literals:
+            yield name, literals
+
+
+def _elements(node: ast.expr) -> list[ast.expr | None]:
+    """The items of a list, tuple or set display; the node itself for anything else."""
+    return list(node.elts) if isinstance(node, (ast.List, ast.Tuple, ast.Set)) else [node]
+
+
+def _name_of(node: ast.expr | None) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else ""
+
+
+def _strings(nodes: list[ast.expr | None]) -> list[str]:
+    """The texts when every node is a string literal, else none."""
+    texts = [n.value for n in nodes if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return texts if texts and len(texts) == len(nodes) else []
 
 
 def constants(tree: ast.Module) -> dict[str, object]:

@@ -27,8 +27,8 @@ from graphviz_app.core.health.settings import HealthSettings
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.cancel import CancelToken
 from graphviz_app.io.load_errors import ModelFileError
-from graphviz_app.io.loaders import load_model
-from graphviz_app.io.model_file import LoadedModel
+from graphviz_app.io.loaders.python import load_python
+from graphviz_app.io.model_file import LoadedModel, RanAlready
 from graphviz_app.io.python_source import SourceSummary
 from graphviz_app.io.request import LoadRequest
 from graphviz_app.io.script.output import ScriptOutput
@@ -228,7 +228,8 @@ class ScriptSteps:
         if end.status == "finished" and found is not None:
             return self._graph_only(run, *found)
         if end.status == "failed" and self.summary is not None and self.summary.classes:
-            return self._model_class_instead(request, end)
+            ran = RanAlready(dict(module.globals), end.line, end.error) if module else None
+            return self._model_class_instead(request, end, ran if end.line else None)
         self.close()
         if end.status == "failed":
             raise ModelFileError(end.message, end.details)
@@ -253,13 +254,22 @@ class ScriptSteps:
         self._show_model(names.container(), names.trained())
         return self._loaded()
 
-    def _model_class_instead(self, request: LoadRequest, end: ScriptEnd) -> LoadedModel:
+    def _model_class_instead(
+        self, request: LoadRequest, end: ScriptEnd, ran: RanAlready | None
+    ) -> LoadedModel:
         self.close()
         fallback = dataclasses.replace(request, lenient=True)
-        loaded = self.session.timed("load", lambda: load_model(fallback))
+        try:
+            loaded = self.session.timed("load", lambda: load_python(fallback, ran))
+        except ModelFileError as exc:  # say both: why the script stopped, and the class
+            raise type(exc)(
+                f"{end.message}, before its first backward call; its model class did not "
+                f"open instead either: {exc.summary}",
+                exc.details,
+            ) from exc
         note = (
             f"{end.message}, before its first backward call: its model class is shown "
-            "instead (its top level run again without loops, what failed skipped)."
+            "instead (the rest of its top level run without loops, what failed skipped)."
         )
         loaded = dataclasses.replace(loaded, notes=(note, *loaded.notes))
         self.session.use_loaded(loaded)

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 from io_helpers import BAD
 
 from graphviz_app.core.autograd.forward import ForwardError
 from graphviz_app.core.graph.walk import CaptureError
+from graphviz_app.core.runtime.failures import first_sentence, plain_text
 from graphviz_app.errors import USER_ERRORS, user_message
 from graphviz_app.io import load_errors
 from graphviz_app.io.load_errors import (
@@ -111,3 +113,24 @@ def test_every_load_error_is_a_user_error() -> None:
     classes = [v for v in vars(load_errors).values() if isinstance(v, type)]
     errors = [c for c in classes if issubclass(c, Exception)]
     assert len(errors) >= 6 and all(issubclass(c, USER_ERRORS) for c in errors)
+
+
+def test_the_consent_message_names_what_the_pickle_runs_without_escape_codes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "whole.pt"
+    torch.save(torch.nn.Sequential(torch.nn.Linear(2, 2)), path)  # a whole module
+    with pytest.raises(PickleConsentError) as raised:
+        load_model(LoadRequest(str(path)))
+    text = raised.value.summary
+    assert "\x1b" not in text and "[1m" not in text  # torch's words are for a terminal
+    assert "(the pickle calls torch.nn.modules.container.Sequential, which torch's " in text
+    assert text.endswith("on the command line: --allow-pickle).")
+
+
+def test_escape_codes_are_taken_out_of_every_users_and_torchs_message() -> None:
+    bold = "\x1b[1mdo this only if you trust it\x1b[0m.\x07"
+    assert plain_text(bold) == "do this only if you trust it."
+    assert ModelFileError(f"m.pt: {bold}").summary == "m.pt: do this only if you trust it."
+    assert "\x1b" not in user_message(RuntimeError(bold))
+    assert first_sentence("One (a.b) ends here. Two.\n\nThree") == "One (a.b) ends here."

@@ -78,7 +78,7 @@ def test_sizes_chosen_by_name_that_do_not_run_are_asked_for(tmp_path: Path) -> N
         "        assert dim == 7, 'dim must be 7'\n        self.fc = torch.nn.Linear(dim, 1)\n"
         "    def forward(self, x):\n        return self.fc(x)\n"
     )
-    with pytest.raises(ChoiceNeededError, match=r"needs dim.*chosen by their names did not work"):
+    with pytest.raises(ChoiceNeededError, match=r"needs dim.*values guessed for them did not work"):
         load_model(LoadRequest(str(path)))
 
 

@@ -17,8 +17,12 @@ from typing import Any
 
 import torch
 
+from graphviz_app.core.runtime.failures import plain_text
 from graphviz_app.io.load_errors import ChoiceNeededError, ModelFileError
 from graphviz_app.io.loaders.guess import (
+    Arguments,
+    Given,
+    constructor_parameters,
     describe_parameters,
     evaluate_arguments,
     example_arguments,
@@ -30,6 +34,7 @@ from graphviz_app.io.request import LoadRequest
 from graphviz_app.io.source_facts import (
     class_calls,
     classes_built_by_classes,
+    compared_strings,
     constants,
     passed_input_spec,
 )
@@ -47,14 +52,38 @@ class ClassChoice:
     init_text: str
     guesses: list[str] = field(default_factory=list)
     by_name: tuple[inspect.Parameter, ...] = ()  # sizes chosen by name: asked if they fail
+    #: A string guessed from the class's comparisons -> its other values (tried when the
+    #: first does not build a model that runs: ``'LSTM'`` needs a tuple of states).
+    options: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    given: str = ""  # the arguments the user gave (--args, the form's fields)
 
     def refused(self, path: Path, module: ModuleType, problem: str) -> ChoiceNeededError:
-        """The sizes chosen by name did not make a model that runs: ask for them."""
-        text = f"{_missing_text(path, self.cls, self.by_name)} {classes_text(module)}"
+        """The values guessed (sizes by name, strings the class compares with) did not
+        make a model that runs: ask for them, the guesses as the example."""
+        strings: dict[str, tuple[str, ...]] = {n: (str(self.kwargs[n]),) for n in self.options}
+        asked = [p for p in constructor_parameters(self.cls) if p.name in strings]
+        text = _missing_text(path, self.cls, (*asked, *self.by_name), strings, self.given)
         return ChoiceNeededError(
-            f"{text} (Small sizes chosen by their names did not work: {problem})",
+            f"{text} {classes_text(module)} (The values guessed for them did not work: {problem})",
             _forms(self.cls),
         )
+
+    def variants(self) -> list[ClassChoice]:
+        """This choice with each other value of its guessed strings, for when this one
+        did not build a model that runs (said in the variant's guesses)."""
+        found = []
+        for param, others in self.options.items():
+            first = repr(self.kwargs[param])
+            for other in others:
+                kwargs = {**self.kwargs, param: other}
+                old, new = f"{param}={first}", f"{param}={other!r}"
+                guesses = [g.replace(old, new) for g in self.guesses]
+                guesses.append(f"{old} was tried first and did not build a model that runs")
+                text = self.init_text.replace(old, new)
+                variant = ClassChoice(self.cls, self.args, kwargs, text, guesses, self.by_name)
+                variant.given = self.given
+                found.append(variant)
+        return found
 
     @property
     def name(self) -> str:
@@ -106,18 +135,27 @@ def choose_class(
         raise ChoiceNeededError(f"{path.name} defines {what}. {classes_text(module)}")
     tree = parse_source(path)
     guesses = [] if request.class_name else [f"class {name} ({_why(tree, summary, name)})"]
-    if request.init_args.strip():
-        args, kwargs = _given_arguments(request.init_args, module, parse_literals)
-        return ClassChoice(cls, args, kwargs, request.init_args.strip(), guesses)
-    found = guess_arguments(module, cls, class_calls(tree, {name}), constants(tree))
+    given = _given(request.init_args, module, parse_literals)
+    strings = compared_strings(tree, name)
+    found = guess_arguments(module, cls, class_calls(tree, {name}), constants(tree), strings, given)
     if found.missing:
-        text = f"{_missing_text(path, cls, found.missing)} {classes_text(module)}"
+        said = _missing_text(path, cls, found.missing, strings, given.text if given else "")
+        text = f"{said} {classes_text(module)}"
         raise ChoiceNeededError(text, _forms(cls))
     if found.sources:
-        named = ", ".join(p.name for p in found.by_name)
-        said = f" ({named} chosen by their names: the file gives none)" if named else ""
-        guesses.append(f"{name}({found.text}){said}")
-    return ClassChoice(cls, found.args, found.kwargs, found.text, guesses, found.by_name)
+        guesses.append(f"{name}({found.text}){_reasons(found)}")
+    choice = ClassChoice(cls, found.args, found.kwargs, found.text, guesses, found.by_name)
+    choice.options, choice.given = found.options, given.text.strip() if given else ""
+    return choice
+
+
+def _reasons(found: Arguments) -> str:
+    """`` (ntoken, nhid chosen by their names: the file gives none; rnn_type='LSTM' (its
+    code compares it with 'LSTM', 'GRU'))``: the guesses that are not the file's own."""
+    named = ", ".join(p.name for p in found.by_name)
+    said = [f"{named} chosen by their names: the file gives none"] if named else []
+    said += [s for s in found.sources if s.split("=")[0] in found.options]
+    return f" ({'; '.join(said)})" if said else ""
 
 
 def _why(tree: ast.Module, summary: SourceSummary, name: str) -> str:
@@ -127,6 +165,14 @@ def _why(tree: ast.Module, summary: SourceSummary, name: str) -> str:
     built = classes_built_by_classes(tree, set(names))
     others = ", ".join(n for n in names if n != name and n not in built)
     return f"{summary.model_reason}; the others: {others}" if others else summary.model_reason
+
+
+def _given(text: str, module: ModuleType, parse_literals: Any) -> Given | None:
+    """The arguments ``--args`` (or the form's filled fields) gives, or None."""
+    if not text.strip():
+        return None
+    args, kwargs = _given_arguments(text, module, parse_literals)
+    return Given(args, kwargs, text)
 
 
 def _given_arguments(text: str, module: ModuleType, parse_literals: Any) -> CallArgs:
@@ -141,13 +187,22 @@ def _given_arguments(text: str, module: ModuleType, parse_literals: Any) -> Call
         raise ModelFileError(f"Cannot read the constructor arguments {text!r}: {exc}.") from exc
 
 
-def _missing_text(path: Path, cls: type, missing: tuple[inspect.Parameter, ...]) -> str:
+def _missing_text(
+    path: Path,
+    cls: type,
+    missing: tuple[inspect.Parameter, ...],
+    strings: dict[str, tuple[str, ...]] | None = None,
+    given: str = "",
+) -> str:
     names = ", ".join(p.name for p in missing)
+    one = len(missing) == 1
+    besides = f" besides the {given.strip()} given" if given.strip() else ""
+    example = ", ".join(p for p in (given.strip(), example_arguments(missing, strings)) if p)
     return (
-        f"{path.name}: {cls.__name__}({describe_parameters(cls)}) needs {names}, and "
-        f"nothing in the file gives {'it' if len(missing) == 1 else 'them'}: give "
-        f"{'it' if len(missing) == 1 else 'them'} with --class {cls.__name__} --args "
-        f'"{example_arguments(missing)}" (the window asks for each).'
+        f"{path.name}: {cls.__name__}({describe_parameters(cls)}) needs {names}{besides}, "
+        f"and nothing in the file gives {'it' if one else 'them'}: give "
+        f"{'it' if one else 'them'} with --class {cls.__name__} --args "
+        f'"{example}" (the window asks for each).'
     )
 
 
@@ -166,9 +221,27 @@ def guessed_inputs(
     guess = guess_input(model, candidate, values, device)
     if guess.inputs is None:
         tried = ", ".join(guess.tried[:6]) + (", ..." if len(guess.tried) > 6 else "")
+        last = _raised(guess.problems)
         raise ChoiceNeededError(
             f"{path.name} defines no example_inputs(), and no input shape ran a forward "
             f"({tried or 'no layer says what the model takes'}): give an input spec such "
-            "as '1x3x32x32:float32' (or '4x16:int64[0,1000)' for token ids) with --input."
+            f"as '1x3x32x32:float32' (or '4x16:int64[0,1000)' for token ids) with --input."
+            f"{last}"
         )
     return guess.inputs, guess.spec, guess.origin
+
+
+def _raised(problems: tuple[tuple[str, str], ...], shown: int = 3) -> str:
+    """`` What the forwards raised: 1x1:float32: RuntimeError: mat1 and mat2 must have
+    the same dtype ...``: each different error once (its first line, whole), the spec
+    that met it first."""
+    first: dict[str, str] = {}
+    for spec, problem in problems:
+        line = plain_text(problem).strip().splitlines()[0] if problem.strip() else problem
+        first.setdefault(line.rstrip(".") + ".", spec)
+    listed = [f"{spec}: {line}" for line, spec in list(first.items())[:shown]]
+    more = len(first) - len(listed)
+    if not listed:
+        return ""
+    tail = f" (and {more} other error{'s' if more > 1 else ''})" if more else ""
+    return f" What the forwards raised: {' '.join(listed)}{tail}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -36,6 +36,17 @@ class Arguments:
     missing: tuple[inspect.Parameter, ...] = ()  # required, and nothing filled them
     sources: tuple[str, ...] = ()  # "config=GPTConfig() (its defaults)" ...
     by_name: tuple[inspect.Parameter, ...] = ()  # filled with small sizes by their names
+    #: A string guessed from the class's comparisons -> its other values, to try next.
+    options: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Given:
+    """Arguments the user gave (``--args``, the form's filled fields) and their text."""
+
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    text: str
 
 
 def constructor_parameters(cls: type) -> list[inspect.Parameter]:
@@ -49,20 +60,32 @@ def constructor_parameters(cls: type) -> list[inspect.Parameter]:
 
 
 def guess_arguments(
-    module: ModuleType, cls: type, calls: tuple[ClassCall, ...], constants: dict[str, object]
+    module: ModuleType,
+    cls: type,
+    calls: tuple[ClassCall, ...],
+    constants: dict[str, object],
+    strings: dict[str, tuple[str, ...]] | None = None,
+    given: Given | None = None,
 ) -> Arguments:
-    """The arguments to build ``cls`` with (see the module docstring)."""
-    args, kwargs, texts, sources = _from_file_call(module, calls)
+    """The arguments to build ``cls`` with (see the module docstring). ``strings``: the
+    string literals the class's code compares each name with (the first is guessed).
+    ``given`` wins, and the file's own call is not used then; what it leaves out is
+    guessed as for no arguments at all."""
+    if given is None:
+        args, kwargs, texts, sources = _from_file_call(module, calls)
+    else:
+        args, kwargs, texts, sources = list(given.args), dict(given.kwargs), [], []
+        texts = argument_parts(given.text)
     filled = _positional_names(cls, len(args)) | set(kwargs)
-    missing, by_name = [], []
+    missing, by_name, options = [], [], {}
     for param in constructor_parameters(cls):
         if param.name in filled or param.default is not inspect.Parameter.empty:
             continue
-        found = (
-            _config_for(module, param)
-            or _variable_for(module, param)
-            or _constant_for(constants, param)
-        )
+        found = _known_value(module, param, constants)
+        choices = string_choices(param, strings or {})
+        if found is None and choices:
+            found = (choices[0], repr(choices[0]), f"its code compares it with {_listed(choices)}")
+            options[param.name] = choices[1:]
         if found is None and size_for(param) is not None:
             found = (size_for(param), repr(size_for(param)), "by its name")
             by_name.append(param)
@@ -73,9 +96,70 @@ def guess_arguments(
         kwargs[param.name] = value
         texts.append(f"{param.name}={text}")
         sources.append(f"{param.name}={text} ({why})")
+    text = ", ".join(texts)
     return Arguments(
-        tuple(args), kwargs, ", ".join(texts), tuple(missing), tuple(sources), tuple(by_name)
+        tuple(args), kwargs, text, tuple(missing), tuple(sources), tuple(by_name), options
     )
+
+
+def _known_value(
+    module: ModuleType, param: inspect.Parameter, constants: dict[str, object]
+) -> tuple[Any, str, str] | None:
+    """What the file itself gives ``param``: a config class, a variable, a constant."""
+    return (
+        _config_for(module, param)
+        or _variable_for(module, param)
+        or _constant_for(constants, param)
+    )
+
+
+def string_choices(
+    param: inspect.Parameter, strings: dict[str, tuple[str, ...]]
+) -> tuple[str, ...]:
+    """The strings the class compares ``param`` with, when it may be a string (no type
+    hint, or ``str``)."""
+    hint = param.annotation
+    name = hint if isinstance(hint, str) else getattr(hint, "__name__", "")
+    if hint is not inspect.Parameter.empty and name != "str":
+        return ()
+    return strings.get(param.name, ())
+
+
+def _listed(choices: tuple[str, ...]) -> str:
+    shown = ", ".join(repr(c) for c in choices[:4])
+    return shown + (", ..." if len(choices) > 4 else "")
+
+
+def argument_parts(text: str) -> list[str]:
+    """``"3, hidden=16"`` -> ``["3", "hidden=16"]``; the tuple and dict forms of
+    ``--args`` (``"(3, 16)"``, ``"{'hidden': 16}"``) as call syntax too."""
+    try:
+        call = ast.parse(f"f({text})", mode="eval").body
+    except SyntaxError:
+        return [text.strip()] if text.strip() else []
+    assert isinstance(call, ast.Call)
+    args, keywords = list(call.args), list(call.keywords)
+    if len(args) == 1 and not keywords and text.strip().startswith(("(", "{")):
+        single = args[0]
+        if isinstance(single, ast.Tuple):
+            args = list(single.elts)
+        elif isinstance(single, ast.Dict):
+            return _dict_parts(single) or [ast.unparse(single)]
+    parts = [ast.unparse(a) for a in args]
+    for keyword in keywords:
+        value = ast.unparse(keyword.value)
+        parts.append(f"{keyword.arg}={value}" if keyword.arg else f"**{value}")
+    return parts
+
+
+def _dict_parts(node: ast.Dict) -> list[str]:
+    """``{'hidden': 16}`` -> ``["hidden=16"]``; [] when a key is not a name's string."""
+    parts = []
+    for key, value in zip(node.keys, node.values, strict=True):
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            return []
+        parts.append(f"{key.value}={ast.unparse(value)}")
+    return parts
 
 
 def _positional_names(cls: type, count: int) -> set[str]:
@@ -218,15 +302,35 @@ def _constant_for(
     return None
 
 
-def example_arguments(missing: tuple[inspect.Parameter, ...]) -> str:
-    """An ``--args`` example for the parameters still missing: ``"hidden=16, vocab=1000"``."""
-    return ", ".join(f"{p.name}={_placeholder(p)}" for p in missing)
+def example_arguments(
+    missing: tuple[inspect.Parameter, ...], strings: dict[str, tuple[str, ...]] | None = None
+) -> str:
+    """An ``--args`` example for the parameters still missing, each a value of a
+    plausible type: ``"rnn_type='LSTM', ntoken=100, activation='relu'"``."""
+    return ", ".join(f"{p.name}={_placeholder(p, strings or {})}" for p in missing)
 
 
-def _placeholder(param: inspect.Parameter) -> str:
+#: The last word of a parameter's name that says it takes a string, and an example.
+_TEXT_WORDS = {
+    **dict.fromkeys(("activation", "nonlinearity", "act"), "relu"),
+    **dict.fromkeys(("type", "mode", "name", "kind", "method", "norm", "pooling"), "..."),
+}
+
+
+def _placeholder(param: inspect.Parameter, strings: dict[str, tuple[str, ...]]) -> str:
     hint = param.annotation
-    name = hint if isinstance(hint, str) else getattr(hint, "__name__", "")
-    return {"int": "16", "float": "0.1", "str": "'relu'", "bool": "True"}.get(str(name), "16")
+    name = str(hint if isinstance(hint, str) else getattr(hint, "__name__", ""))
+    name = "" if hint is inspect.Parameter.empty else name
+    choices = string_choices(param, strings)
+    if choices:
+        return repr(choices[0])
+    text = _TEXT_WORDS.get(param.name.lower().rpartition("_")[2])
+    if name == "str" or (text is not None and not name):
+        return repr(text or "...")
+    size = size_for(param)
+    if size is not None:
+        return repr(size)
+    return {"float": "0.1", "bool": "True"}.get(name, "16")
 
 
 def describe_parameters(cls: type) -> str:

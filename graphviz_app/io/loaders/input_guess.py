@@ -14,6 +14,7 @@ real forward runs, with the offer of a structure-only picture.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from torch.overrides import TorchFunctionMode
 
 from graphviz_app.core.runtime.memory import available_bytes
 from graphviz_app.core.runtime.user_code import ABORTS
-from graphviz_app.io.input_spec import make_inputs, parse_input_spec
+from graphviz_app.io.input_spec import make_inputs, parse_input_spec, spec_of
 from graphviz_app.io.load_errors import ModelTooLargeError
 
 SIZES_2D = (32, 28, 64, 224, 256, 96, 128, 16)
@@ -37,6 +38,11 @@ BATCH_STATISTICS = "more than 1 value per channel"  # batch norm's error on one 
 TIME_BUDGET_S = 30.0
 _IMAGE_WORDS = ("image_size", "img_size", "input_size", "resolution", "image_res")
 _CHANNEL_WORDS = ("channels", "in_channels", "in_chans", "num_channels", "input_channels")
+_NOT_ONE_TENSOR = (
+    "it returns {} tensors (an LSTM's (h, c) pair), and an input here is one tensor: "
+    "give the model a forward that makes its own state, or use a GRU"
+)
+_STATE_MAKERS = ("init_hidden", "initHidden", "init_state", "begin_state")
 _LENGTH_WORDS = ("block_size", "max_seq_len", "seq_len", "max_len", "context_length", "n_ctx")
 
 
@@ -56,6 +62,7 @@ class InputGuess:
     spec: str
     origin: str
     tried: tuple[str, ...]
+    problems: tuple[tuple[str, str], ...] = ()  # (spec, what its forward raised) when none ran
 
 
 def guess_input(
@@ -65,10 +72,12 @@ def guess_input(
     ``values`` are the constructor's arguments by name (with defaults); inputs are
     made on ``device`` (the meta device for a structure-only load)."""
     tried: list[str] = []
+    problems: list[tuple[str, str]] = []
     deadline = time.monotonic() + TIME_BUDGET_S
     saved = {name: b.detach().clone() for name, b in model.named_buffers()}
     try:
-        for candidate in _unique(_candidates(model, passed, values)):
+        found = _with_state(model, _candidates(model, passed, values), problems)
+        for candidate in _unique(found):
             if len(tried) >= MAX_TRIES or time.monotonic() > deadline:
                 break
             tried.append(candidate.spec)
@@ -81,9 +90,10 @@ def guess_input(
                 _check_fits(kept, spec)
                 inputs = make_inputs(parse_input_spec(spec), device)
                 return InputGuess(inputs, spec, candidate.origin, tuple(tried))
+            problems.append((spec, problem))
     finally:
         _restore(model, saved)
-    return InputGuess(None, "", "", tuple(tried))
+    return InputGuess(None, "", "", tuple(tried), tuple(problems))
 
 
 def _problem(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> tuple[str, int]:
@@ -95,7 +105,7 @@ def _problem(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> tuple[str, i
     except ABORTS:
         raise
     except Exception as exc:  # a wrong shape: try the next candidate
-        return str(exc) or type(exc).__name__, counting.total
+        return f"{type(exc).__name__}: {exc}".rstrip(": "), counting.total
     return "", counting.total
 
 
@@ -141,6 +151,52 @@ def _unique(candidates: Iterator[Candidate]) -> Iterator[Candidate]:
         if candidate.spec not in seen:
             seen.add(candidate.spec)
             yield candidate
+
+
+def _with_state(
+    model: nn.Module, candidates: Iterator[Candidate], problems: list[tuple[str, str]]
+) -> Iterator[Candidate]:
+    """Each candidate; and when ``forward`` takes more tensors than it gives
+    (``forward(input, hidden)``) and the model makes its own state
+    (``init_hidden(bsz)``), the candidate with that state, for each batch size its
+    first two dimensions could be (``seq x batch``, or ``batch x seq``). A state that
+    is not one tensor is said in ``problems``."""
+    makers = (getattr(model, n, None) for n in _STATE_MAKERS)
+    make = next((m for m in makers if callable(m)), None)
+    for candidate in candidates:
+        yield candidate
+        specs = parse_input_spec(candidate.spec)
+        if make is None or _required_inputs(model) <= len(specs):
+            continue
+        for batch in dict.fromkeys(specs[0].shape[:2]):
+            state = _state(make, batch)
+            called = f"{make.__name__}({batch})"
+            if isinstance(state, torch.Tensor):
+                spec = f"{candidate.spec}; {spec_of((state,))}"
+                yield Candidate(spec, f"{candidate.origin}, its state from {called}")
+            elif isinstance(state, (tuple, list)):
+                problems.append((called, _NOT_ONE_TENSOR.format(len(state))))
+
+
+def _state(make: Any, batch: int) -> object:
+    """What ``make(batch)`` returns (None when it raises: not a batch size it takes)."""
+    try:
+        with torch.no_grad():
+            return make(batch)
+    except ABORTS:
+        raise
+    except Exception:  # the model's own code: not a state this batch size fits
+        return None
+
+
+def _required_inputs(model: nn.Module) -> int:
+    """How many positional arguments ``model.forward`` needs (1 when unknown)."""
+    try:
+        params = inspect.signature(model.forward).parameters.values()
+    except (TypeError, ValueError):
+        return 1
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(1 for p in params if p.kind in kinds and p.default is inspect.Parameter.empty)
 
 
 def _candidates(

@@ -11,6 +11,7 @@ with ``request.structure_only`` the model and inputs are built on the meta devic
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from graphviz_app.io.loaders.registry import register
 from graphviz_app.io.model_file import (
     ImportedFile,
     LoadedModel,
+    RanAlready,
     check_module,
     import_file,
     required,
@@ -55,14 +57,21 @@ class Built:
     guesses: list[str]
 
 
-def load_python(request: LoadRequest) -> LoadedModel:
-    """Load a ``.py`` model file as ``request`` says (see the module docstring)."""
+def load_python(request: LoadRequest, ran: RanAlready | None = None) -> LoadedModel:
+    """Load a ``.py`` model file as ``request`` says (see the module docstring); ``ran``:
+    what the file's own run as a script did before it failed (not run again)."""
     path = Path(request.path).resolve()
     summary = summarize_source(path)
     if not request.class_name and summary.kind == FileKind.NO_AUTOGRAD.value:
         raise ModelFileError(no_autograd_text(path, summary.backward_lines))
-    imported = _import(path, request, summary.kind == FileKind.CLASSES.value)
-    built = build_from(imported, path, request)
+    imported = _import(path, request, summary.kind == FileKind.CLASSES.value, ran)
+    try:
+        built = build_from(imported, path, request)
+    except ModelFileError as exc:  # an import that failed may be why: say it
+        failures = imported.failures()
+        if not failures:
+            raise
+        raise type(exc)(f"{exc.summary} {' '.join(failures)}", exc.details) from exc
     module = imported.module
     class_name = built.resolved.class_name
     return LoadedModel(
@@ -81,17 +90,14 @@ def load_python(request: LoadRequest) -> LoadedModel:
     )
 
 
-def _import(path: Path, request: LoadRequest, class_file: bool) -> ImportedFile:
-    """The file run as a module; a class file whose top level fails (a dataset, a
-    package only its data needs) runs again leniently, the failures said."""
-    try:
-        return import_file(path, request.definitions_only, request.lenient)
-    except ModelFileError as exc:
-        if not class_file or request.definitions_only or request.lenient:
-            raise
-        imported = import_file(path, lenient=True)
-        imported.retried = exc.summary
-        return imported
+def _import(
+    path: Path, request: LoadRequest, class_file: bool, ran: RanAlready | None
+) -> ImportedFile:
+    """The file run as a module, once; in a class file, a top-level statement that
+    fails (a dataset, a package only its data needs, ``sys.exit()``) is said and the
+    rest of the file runs leniently."""
+    resume = class_file and not (request.definitions_only or request.lenient)
+    return import_file(path, request.definitions_only, request.lenient, resume, ran)
 
 
 def no_autograd_text(path: Path, backward_lines: tuple[int, ...] = ()) -> str:
@@ -126,24 +132,36 @@ def _example_target(module: Any, path: Path, request: LoadRequest) -> torch.Tens
 
 def build_from(imported: ImportedFile, path: Path, request: LoadRequest) -> Built:
     """The model and inputs of an imported file, as ``request`` says (guessing what it
-    leaves open)."""
+    leaves open; a guessed string the class compares with is tried with each value
+    until one builds a model that runs)."""
     module = imported.module
-    choice: ClassChoice | None = None
-    if request.class_name or not callable(getattr(module, "build_model", None)):
-        choice = choose_class(module, path, request, summarize_source(path), parse_init_args)
+    if not request.class_name and callable(getattr(module, "build_model", None)):
+        return _build(imported, path, request, None)
+    choice = choose_class(module, path, request, summarize_source(path), parse_init_args)
+    try:
+        return _build(imported, path, request, choice)
+    except ModelFileError as exc:
+        if exc.kind == "too_large" or not (choice.by_name or choice.options):
+            raise
+        for variant in choice.variants():
+            with contextlib.suppress(ModelFileError):
+                return _build(imported, path, request, variant)
+        raise choice.refused(path, imported.module, exc.summary) from exc
+
+
+def _build(
+    imported: ImportedFile, path: Path, request: LoadRequest, choice: ClassChoice | None
+) -> Built:
+    """Build ``choice`` (or the file's ``build_model()``) and find its inputs."""
+    if choice is not None:
         cls, args, kwargs = choice.cls, choice.args, choice.kwargs
         build, what = (lambda: cls(*args, **kwargs)), f"{choice.name}({choice.init_text})"
     else:
-        build, what = required(module, path, "build_model"), "build_model()"
-    try:
-        with made_on(_device(request)):
-            model = check_module(path, what, _run_explained(imported, path, what, build))
-        guesses = list(choice.guesses) if choice else []
-        inputs, spec = _inputs(imported, path, request, model, choice, guesses)
-    except ModelFileError as exc:
-        if choice is None or not choice.by_name or exc.kind == "too_large":
-            raise
-        raise choice.refused(path, imported.module, exc.summary) from exc
+        build, what = required(imported.module, path, "build_model"), "build_model()"
+    with made_on(_device(request)):
+        model = check_module(path, what, _run_explained(imported, path, what, build))
+    guesses = list(choice.guesses) if choice else []
+    inputs, spec = _inputs(imported, path, request, model, choice, guesses)
     resolved = dataclasses.replace(
         request,
         class_name=choice.name if choice else "",

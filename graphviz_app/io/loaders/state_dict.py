@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from graphviz_app.core.runtime.failures import first_sentence, plain_text
 from graphviz_app.io.load_errors import (
     ChoiceNeededError,
     ModelFileError,
@@ -74,9 +76,19 @@ def load_torch_save(request: LoadRequest) -> LoadedModel:
 def _consent_text(path: Path, exc: BaseException) -> str:
     return (
         f"{path.name} is not plain weights: loading it runs code stored in the file "
-        f"(pickled objects; {first_line(exc)[:160]}). Load it only if you trust where it came "
-        "from (in the window: agree when asked; on the command line: --allow-pickle)."
+        f"({_pickled(exc)}). Load it only if you trust where it came from (in the window: "
+        "agree when asked; on the command line: --allow-pickle)."
     )
+
+
+def _pickled(exc: BaseException) -> str:
+    """What torch's weights-only loader refused, whole: the class or function the
+    pickle calls (``convnet.Net``), or the first sentence of torch's words."""
+    text = plain_text(str(exc))
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if found:
+        return f"the pickle calls {found[1]}, which torch's weights-only loader refuses to run"
+    return f"pickled objects: {first_sentence(text).rstrip('.')}"
 
 
 def _unpickle(path: Path) -> Any:

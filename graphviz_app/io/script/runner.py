@@ -95,6 +95,8 @@ class ScriptEnd:
     message: str
     details: str
     calls: int
+    line: int = 0  # failed: the line of the top-level statement that raised
+    error: str = ""  # failed: the first line of what it raised
 
 
 class ScriptRunner:
@@ -235,10 +237,22 @@ class ScriptRunner:
             what = f"{self.path.name} {describe_abort(exc)}"
             return ScriptEnd("exited", what, traceback.format_exc(), self.calls)
         except Exception as exc:  # the user's code may raise anything: report it
-            return ScriptEnd("failed", self._error_text(exc), traceback.format_exc(), self.calls)
+            details, line = traceback.format_exc(), self._top_level_line(exc)
+            error = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
+            return ScriptEnd("failed", self._error_text(exc), details, self.calls, line, error)
         finally:
             self._set_stoppable(False)
             self._recorder, self._earlier_cuts = None, []  # and the cut tensors they hold
+
+    def _top_level_line(self, exc: BaseException) -> int:
+        """The line of the script's top level that was running when ``exc`` came."""
+        tb, line = exc.__traceback__, 0
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if code.co_name == "<module>" and code.co_filename == str(self.path):
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        return line
 
     def _error_text(self, exc: BaseException) -> str:
         first = (str(exc).strip().splitlines() or [""])[0]

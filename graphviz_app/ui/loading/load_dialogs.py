@@ -212,7 +212,7 @@ def _is_expression(text: str) -> bool:
 
 def _needed_names(problem: str) -> frozenset[str]:
     """The parameters a loader's message says nothing gives: ``... needs a, b, and``."""
-    found = re.search(r" needs (.+?), and nothing", problem)
+    found = re.search(r" needs (.+?)(?: besides .*?)?, and nothing", problem)
     return frozenset(n.strip() for n in found[1].split(",")) if found else frozenset()
 
 
