@@ -18,11 +18,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args_list or (args_list[0] not in COMMANDS and not args_list[0].startswith("-")):
         args_list.insert(0, "gui")
     args = build_parser().parse_args(args_list)
+    window = args.command in (None, "gui")
+    # A command says what it has to say in its own lines ("graphviz-app: note: ..."):
+    # the log shows only warnings there, unless -v asks for everything.
+    quiet = logging.INFO if window else logging.WARNING
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose else quiet,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    if args.command in (None, "gui"):
+    if window:
         return run_window(getattr(args, "model", None))
     from graphviz_app.cli.commands import run_command
 

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 import threading
 
 from graphviz_app.errors import USER_ERRORS, user_message
-
-logger = logging.getLogger(__name__)
 
 #: command -> the module whose ``run(args) -> int`` does it.
 RUNNERS = {
@@ -57,8 +54,13 @@ def _leave_if_threads_remain(status: int) -> None:
     ]
     if not left:
         return
-    names = ", ".join(t.name for t in left[:5])
-    logger.info("leaving %d threads the model started (%s) behind", len(left), names)
+    names = ", ".join(t.name for t in left[:5]) + (", ..." if len(left) > 5 else "")
+    threads = "thread" if len(left) == 1 else "threads"
+    print(
+        f"graphviz-app: note: the model's code left {len(left)} {threads} running "
+        f"({names}); ending {'it' if len(left) == 1 else 'them'} with the command.",
+        file=sys.stderr,
+    )
     sys.stdout.flush()
     sys.stderr.flush()
     REAL_OS_EXIT(status)

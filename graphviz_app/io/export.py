@@ -20,6 +20,9 @@ from graphviz_app.core.layout.svg import to_svg
 
 ENGINE_FORMATS = ("svg", "png")
 FORMATS = (*ENGINE_FORMATS, "pdf", "dot", "json")
+BINARY_FORMATS = ("png", "pdf")
+#: ``-o -``: the file goes to standard output.
+STDOUT = "-"
 
 
 class ExportError(RuntimeError):

@@ -16,8 +16,11 @@ _CODE = (
 )
 
 
-def run_cli(*args: str, marker: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """``graphviz-app ARGS``; ``marker`` is where a hostile test pickle would write."""
+def run_cli(
+    *args: str, marker: Path | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``graphviz-app ARGS`` (in ``cwd``); ``marker`` is where a hostile test pickle
+    would write."""
     hidden = ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")
     env = {k: v for k, v in os.environ.items() if k not in hidden}
     if marker is not None:
@@ -29,4 +32,5 @@ def run_cli(*args: str, marker: Path | None = None) -> subprocess.CompletedProce
         env=env,
         timeout=300,
         check=False,
+        cwd=cwd,
     )
