@@ -8,6 +8,7 @@ Training, device switches and gradient checks live beside it, in their own modul
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -105,7 +106,7 @@ class ModelSession:
             _check(cancel)
             if not style.collapsed and not style.folded:
                 style = self.drawer.opening_style(graph, style)
-            return self.picture(style, cancel)
+            return dataclasses.replace(self.picture(style, cancel), opened=True)
         except BaseException:  # an interrupt too: the previous model stays whole
             self.loaded, self.run, self._training, saved = previous
             self.scripts.restore(saved)

@@ -72,6 +72,7 @@ class PictureResult:
     guesses: tuple[str, ...] = ()  # what opening the file guessed (class, arguments, input)
     resolved: LoadRequest | None = None  # the choices it was opened with, guesses included
     script: ScriptState | None = None  # set when the file runs as a script
+    opened: bool = False  # the first picture of a model just opened (its guesses are news)
 
     @property
     def visible(self) -> AutogradGraph:

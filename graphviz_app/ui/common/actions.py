@@ -102,3 +102,13 @@ def menu_named(window: QMainWindow, title: str) -> QMenu:
         if isinstance(menu, QMenu) and menu.title() == title:
             return menu
     return window.menuBar().addMenu(title)
+
+
+def add_before_last_group(menu: QMenu, action: QAction) -> None:
+    """Add ``action`` to ``menu`` before its last separator: a part's entry joins the
+    menu's own, and the last group (File's Quit) stays last."""
+    separators = [a for a in menu.actions() if a.isSeparator()]
+    if separators:
+        menu.insertAction(separators[-1], action)
+    else:
+        menu.addAction(action)

@@ -71,6 +71,12 @@ class LoadDialog(QDialog):
         )
         self.spec.setToolTip(SPEC_HELP)
         self.definitions_only = QCheckBox(self._definitions_text(), self)
+        # What would be skipped, under the box: wrapped, so the dialog keeps its width.
+        self.definitions_detail = QLabel(self._definitions_detail(), self)
+        self.definitions_detail.setWordWrap(True)
+        self.definitions_detail.setContentsMargins(22, 0, 0, 0)  # under the box's text
+        self.definitions_detail.setEnabled(False)  # drawn greyed: a note, not a control
+        self.definitions_detail.setVisible(bool(self.definitions_detail.text()))
         self.structure_only = QCheckBox("Structure only (meta device: no memory, no values)")
         self.problem = QLabel(self)
         self.problem.setStyleSheet("color: #b00020")
@@ -102,7 +108,8 @@ class LoadDialog(QDialog):
         self.definitions_only.setEnabled(bool(self.summary.skipped))
         self.definitions_only.setToolTip("\n".join(s.describe() for s in self.summary.skipped))
         self.structure_only.setChecked(previous.structure_only)
-        for widget in (self.definitions_only, self.structure_only, self.problem, self.buttons):
+        widgets = (self.definitions_only, self.definitions_detail, self.structure_only)
+        for widget in (*widgets, self.problem, self.buttons):
             layout.addWidget(widget)
         self.buttons.accepted.connect(self._on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
@@ -114,13 +121,16 @@ class LoadDialog(QDialog):
         self._on_classes_changed(self.classes.currentText())
 
     def _definitions_text(self) -> str:
+        if not self.summary.top_level_work:
+            return "Definitions only (imports, constants, functions, classes)"
+        return "Definitions only: skip the top-level code"
+
+    def _definitions_detail(self) -> str:
         work = self.summary.top_level_work
         if not work:
-            return "Definitions only (run imports, constants, functions and classes)"
-        return (
-            f"Definitions only: skip the top-level code ({len(work)} statements, "
-            f"e.g. {work[0].describe()})"
-        )
+            return ""
+        count = f"{len(work)} statement{'s' if len(work) != 1 else ''}"
+        return f"{count}, e.g. {work[0].describe()}"
 
     def chosen_class(self) -> ModuleClass | None:
         """The class picked, or None for a file with build_model()."""

@@ -30,7 +30,12 @@ from graphviz_app.io.builtin import builtin_models_dir
 from graphviz_app.io.python_source import SourceSummary
 from graphviz_app.io.request import LoadRequest
 from graphviz_app.session import PictureResult
-from graphviz_app.ui.common.actions import explain_when_disabled, make_action, menu_named
+from graphviz_app.ui.common.actions import (
+    add_before_last_group,
+    explain_when_disabled,
+    make_action,
+    menu_named,
+)
 from graphviz_app.ui.jobs.controller import SessionController
 from graphviz_app.ui.loading.load_dialogs import (
     LoadDialog,
@@ -120,7 +125,7 @@ class ModelOpener(QObject):
         )
         self.choices_action.setEnabled(False)
         explain_when_disabled(self.choices_action, "open a .py model file without build_model()")
-        menu_named(window.qt_window, "&File").addAction(self.choices_action)
+        add_before_last_group(menu_named(window.qt_window, "&File"), self.choices_action)
         window.picture_shown.connect(self._on_window_picture_shown)
 
     def _time_limit_action(self) -> QAction:

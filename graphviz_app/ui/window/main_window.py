@@ -47,7 +47,12 @@ from graphviz_app.ui.training.controls import TrainingControls
 from graphviz_app.ui.window.appearance import Appearance
 from graphviz_app.ui.window.file_menu import FileMenu
 from graphviz_app.ui.window.navigation import Navigator, incoming_grads
-from graphviz_app.ui.window.status import AppStatusBar, ErrorReporter, picture_message
+from graphviz_app.ui.window.status import (
+    AppStatusBar,
+    ErrorReporter,
+    picture_message,
+    reading_ms,
+)
 from graphviz_app.ui.window.view_controls import NO_GRAPH, ViewControls
 from graphviz_app.ui.window.window_state import (
     add_panel_toggle,
@@ -280,11 +285,12 @@ class MainWindow(QMainWindow):
         if selected in self.scene.nodes:
             self.scene.select_node(selected)
         self.refresh_inspector()  # the new graph's node, or nothing for another model
-        if not same_model:  # not on every training step: settings are written to disk
+        opened = result.opened or not same_model
+        if opened:  # not on every training step: settings are written to disk
             self.settings.setValue("last_model", result.model_path)
             self.models.show_model(result.model_path, result.graph)
             self.setWindowTitle(f"{result.model_name} - graphviz_app")
-            self.lesson.show_lesson(result.doc)
+            self.lesson.show_lesson(result.doc, result.guesses)
         self.status.show_picture(result)
         self.find_bar.set_graph(result.visible, incoming_grads(self.stepper.result))
         self.views.set_result(result)
@@ -292,9 +298,9 @@ class MainWindow(QMainWindow):
         if not layout_kept:  # after the legends are set: the fit keeps clear of them
             self.appearance.fit_new_layout()
         self.minimap.refresh()
-        message = picture_message(result, opened=not same_model)
+        message = picture_message(result, opened)
         if message:
-            self.status.showMessage(message, 15000)
+            self.status.showMessage(message, reading_ms(message))
         self.files.export_action.setEnabled(True)
         self.picture_shown.emit()
 

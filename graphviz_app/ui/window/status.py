@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QStatusBar, QToolButton, QWidget
@@ -24,9 +26,11 @@ def tensor_facts(graph: AutogradGraph) -> tuple[str, str]:
 
 def picture_message(result: PictureResult, opened: bool) -> str:
     """What the status bar says about a new picture: why more is collapsed than asked,
-    and, when a model was just opened, what was folded or collapsed and what loading
-    skipped."""
+    and, when a model was just opened, what was guessed (briefly: the Lesson panel has
+    the whole), what was folded or collapsed and what loading skipped."""
     parts = [result.notice] if result.notice else []
+    if opened and result.guesses:
+        parts.append(guesses_message(result.guesses))
     if opened and (result.style.collapsed or result.folds):
         done = [
             _count(len(result.folds), "run of repeated blocks", "runs of repeated blocks")
@@ -41,6 +45,27 @@ def picture_message(result: PictureResult, opened: bool) -> str:
     if opened and result.notes:
         parts.append(" ".join(result.notes))
     return " ".join(parts)
+
+
+def guesses_message(guesses: tuple[str, ...]) -> str:
+    """``Guessed class Net, arguments, input (File > Change class, arguments and
+    inputs)``: short enough to fit beside the bar's facts in a 1280-pixel window (the
+    Lesson panel has each guess whole: the values and the reasons)."""
+    short = []
+    for guess in guesses:
+        head = re.split(r" \(| from ", guess, maxsplit=1)[0]
+        if re.match(r"\w+\(", head):
+            head = "arguments"  # Net(hidden=64, ...): the Lesson panel lists them
+        elif head.startswith("input "):
+            head = "input"  # its spec can be long: the Lesson panel has it
+        if " was tried first" not in head:
+            short.append(head)
+    return f"Guessed {', '.join(short)} (File > Change class, arguments and inputs)"
+
+
+def reading_ms(message: str) -> int:
+    """How long a status message stays: long enough to read it (15 s at least)."""
+    return min(60_000, max(15_000, 75 * len(message)))
 
 
 def _count(count: int, one: str, many: str) -> str:
@@ -120,7 +145,7 @@ class AppStatusBar(QStatusBar):
         else:
             self._busy_timer.stop()
             if self._job_message and self.currentMessage() == self._job_message:
-                self.showMessage(self._before_job, MESSAGE_MS)  # "Opening x..." is over
+                self.showMessage(self._before_job, reading_ms(self._before_job))  # job over
             self._job_message = ""
             self._show_busy(False)
 
