@@ -10,15 +10,16 @@ into its box. Kinds are cached for the process, so the next picture or model wit
 the same blocks needs only the second run.
 
 Both runs are real Graphviz layouts, so nothing overlaps and every edge is routed by
-Graphviz: an edge that crosses a block's border is routed outside by the top-level
-run up to the block's box, and inside by the block's run from an entry point (which
-Graphviz places beside the block's module box) to its target; the two are joined by
-two straight pieces, along the border and then along the rank direction, that stay
-outside the module's box (exits the other way round). What differs from one layout
-of everything: a block's insides are not rearranged to shorten edges outside it, all
-instances of a kind look alike and are as wide as the widest, and edges into a block
-meet at its entry points. Small graphs, and graphs whose repeats would spare
-Graphviz few nodes, are laid out whole.
+Graphviz: an edge that crosses a block's border is routed inside the block from an
+entry point on its first rank (or to an exit point on its last), and outside by the
+top-level run to a port of the block's box at exactly that point
+(:mod:`graphviz_app.core.layout.ports`); the two routes make one smooth spline. What
+differs from one layout of everything: a block's insides are not rearranged to
+shorten edges outside it, all instances of a kind look alike and are as wide as the
+widest, and edges come into a block across its first side and leave across its last.
+Graphs small enough to lay out whole in tens of milliseconds
+(:data:`WHOLE_LAYOUT_NODES`), and graphs whose repeats would spare Graphviz few nodes,
+are laid out whole.
 """
 
 from __future__ import annotations
@@ -30,10 +31,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from graphviz_app.core.graph.records import AutogradGraph, Edge, Node, NodeKind
-from graphviz_app.core.layout.blocks import ENTRY, EXIT, Block, block_dot, find_blocks
+from graphviz_app.core.layout.blocks import ENTRY, EXIT, RANKING, Block, block_dot, find_blocks
 from graphviz_app.core.layout.cache import LayoutCache
 from graphviz_app.core.layout.dot import (
-    PT_PER_INCH,
     PX_PER_PT,
     ClusterBox,
     EdgePath,
@@ -54,10 +54,22 @@ from graphviz_app.core.layout.dot import (
     to_dot,
 )
 from graphviz_app.core.layout.engine import DEFAULT_TIMEOUT_S, EngineError, GraphvizEngine
+from graphviz_app.core.layout.ports import (
+    IN_PORT,
+    OUT_PORT,
+    SIDES,
+    chain_pads,
+    eased,
+    join,
+    point_offset,
+    port_box,
+    port_ref,
+)
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.cancel import CancelToken
 
 BLOCK_PREFIX = "block_"
+PORT_MINLEN = 1  # ranks between a block's port and the other end of the edge
 
 #: Block layouts by structure, for the whole process: the next model (or the next
 #: picture of this one) with the same blocks lays none of them out again.
@@ -158,18 +170,27 @@ class _TopLevel:
     blocks: list[Block]
     kinds: Mapping[str, GraphLayout]
     owner: dict[str, Block] = field(init=False)
-    top: dict[str, str] = field(init=False)  # block member -> its block's box
+    placeholders: dict[str, Block] = field(init=False)  # a block's box -> the block
+
+    pads: dict[str, int] = field(init=False)  # block module -> room before it (points)
 
     def __post_init__(self) -> None:
         self.owner = {m: b for b in self.blocks for m in b.members}
-        self.top = {m: placeholder_id(b.module) for b in self.blocks for m in b.members}
-
-    def top_id(self, node_id: str) -> str:
-        """The node that stands for ``node_id`` in the top-level layout."""
-        return self.top.get(node_id, node_id)
+        self.placeholders = {placeholder_id(b.module): b for b in self.blocks}
+        links: dict[str, tuple[str, float, float]] = {}
+        rankdir = self.style.rankdir
+        for block in self.blocks:
+            feeder = self.owner.get(block.entries[0]) if block.entries else None
+            if feeder is not None:
+                exit_point = f"{EXIT}{feeder.local[block.entries[0]]}"
+                exit_at = point_offset(self.kinds[feeder.signature], exit_point, rankdir)
+                entry_at = point_offset(self.kinds[block.signature], f"{ENTRY}0", rankdir)
+                links[block.module] = (feeder.module, exit_at, entry_at)
+        self.pads = chain_pads(links)
 
     def dot(self) -> str:
-        """The top-level DOT text: blocks as fixed-size boxes in their parents' boxes."""
+        """The top-level DOT text: blocks as fixed-size boxes in their parents' boxes,
+        with a port where each edge crosses a block's border."""
         nodes: list[Node] = []
         for node in self.graph.nodes:
             block = self.owner.get(node.id)
@@ -181,33 +202,65 @@ class _TopLevel:
                         placeholder_id(block.module), "block", NodeKind.MODULE, module=block.module
                     )
                 )
-        sizes = {placeholder_id(b.module): self.kinds[b.signature] for b in self.blocks}
         lines = dot_header(self.style)
-        emit_branch(lines, module_tree(nodes, self.style), lambda n: self._line(n, sizes), 1)
+        emit_branch(lines, module_tree(nodes, self.style), self._line, 1)
         seen: set[str] = set()
         for edge in self.graph.edges:
-            source, target = self.top_id(edge.source), self.top_id(edge.target)
-            if source == target and edge.source in self.owner:
-                continue  # inside one block
-            if source == edge.source and target == edge.target:
-                route = edge_id(edge)
-            else:
-                route = f"{source}>{target}"
-                if route in seen:
-                    continue
-                seen.add(route)
-            head = " arrowhead=none" if target != edge.target else ""
-            lines.append(f"\t{quote(source)} -> {quote(target)} [{head.strip()} id={quote(route)}]")
+            line = self._edge_line(edge, seen)
+            if line:
+                lines.append(line)
         lines.append("}")
         return "\n".join(lines) + "\n"
 
-    def _line(self, node: Node, sizes: Mapping[str, GraphLayout]) -> str:
-        inner = sizes.get(node.id)
-        if inner is None:
+    def _edge_line(self, edge: Edge, seen: set[str]) -> str:
+        """A top-level edge; one from (to) a block starts (ends) at its port, and the
+        edges that share both ports share one route."""
+        name = self.top_route(edge)
+        if name is None or name in seen:
+            return ""
+        seen.add(name)
+        into, out_of = self.owner.get(edge.target), self.owner.get(edge.source)
+        tail, head = self._ends(edge)
+        attrs = f"id={quote(name)}"
+        if into is not None:
+            attrs = "arrowhead=none " + attrs
+        if into is not None or out_of is not None:
+            # Room beside a block: the edges there spread out to its ports (all on
+            # one side of it) and should not run along its border.
+            attrs += f" minlen={PORT_MINLEN}"
+        return f"\t{tail} -> {head} [{attrs}]"
+
+    def _ends(self, edge: Edge) -> tuple[str, str]:
+        """The tail and head of ``edge``'s top-level route: nodes, or blocks' ports."""
+        into, out_of = self.owner.get(edge.target), self.owner.get(edge.source)
+        first, last = SIDES[self.style.rankdir]
+        tail, head = quote(edge.source), quote(edge.target)
+        if out_of is not None:
+            port = OUT_PORT + str(out_of.local[edge.source])
+            tail = port_ref(placeholder_id(out_of.module), port, last)
+        if into is not None:
+            port = IN_PORT + str(into.entry_of[edge.source])
+            head = port_ref(placeholder_id(into.module), port, first)
+        return tail, head
+
+    def top_route(self, edge: Edge) -> str | None:
+        """The id of ``edge``'s route in the top-level layout (None: inside a block)."""
+        into, out_of = self.owner.get(edge.target), self.owner.get(edge.source)
+        if into is out_of:
+            return None if into is not None else edge_id(edge)
+        tail, head = self._ends(edge)
+        return f"{tail}>{head}"
+
+    def _line(self, node: Node) -> str:
+        block = self.placeholders.get(node.id)
+        if block is None:
             return node_line(node, self.style, Marks())
-        width = inner.width / PX_PER_PT / PT_PER_INCH
-        height = inner.height / PX_PER_PT / PT_PER_INCH
-        return f'{node.id} [label="" style=invis width={width:.4f} height={height:.4f}]'
+        layout = self.kinds[block.signature]
+        entries = [f"{ENTRY}{k}" for k in range(len(block.entries))]
+        exits = [f"{EXIT}{i}" for i in block.exits]
+        pad = self.pads.get(block.module, 0)
+        box = port_box(layout, entries, exits, self.style.rankdir, pad)
+        return f"{node.id} [{box}]"
 
     def compose(self, outer: GraphLayout) -> GraphLayout:
         """``outer`` with every block's insides in its box, in ``graph``'s order."""
@@ -216,7 +269,9 @@ class _TopLevel:
         clusters = list(outer.clusters)
         for block in self.blocks:
             slot = boxes[placeholder_id(block.module)]
-            placed = _Placed.of(block, self.kinds[block.signature], slot)
+            pad = self.pads.get(block.module, 0) * PX_PER_PT
+            shift = (pad, 0.0) if self.style.rankdir in ("TB", "BT") else (0.0, pad)
+            placed = _Placed.of(block, self.kinds[block.signature], slot, shift)
             boxes.update(placed.nodes)
             routes.update(placed.routes)
             clusters.extend(placed.clusters)
@@ -228,26 +283,28 @@ class _TopLevel:
         self, edge: Edge, routes: Mapping[str, EdgePath], boxes: Mapping[str, NodeBox]
     ) -> EdgePath:
         into, out_of = self.owner.get(edge.target), self.owner.get(edge.source)
+        name = edge_id(edge)
+        top = self.top_route(edge)
         parts: list[EdgePath | None] = []
-        if into is out_of:  # both outside blocks, or both in the same one
-            parts.append(routes.get(edge_id(edge)))
+        if top is None or top == name:  # inside one block, or outside all
+            parts.append(routes.get(name))
         else:
             if out_of is not None:
                 parts.append(routes.get(f"{out_of.module}/{EXIT}{out_of.local[edge.source]}"))
-            parts.append(routes.get(f"{self.top_id(edge.source)}>{self.top_id(edge.target)}"))
+            route = routes.get(top)
+            if route is not None and len(route.points) >= 4:
+                vertical = self.style.rankdir in ("TB", "BT")
+                route = eased(route, out_of is not None, into is not None, vertical)
+            parts.append(route)
             if into is not None:
-                entry = into.entries.index(edge.source)
-                route = f"{into.module}/{ENTRY}{entry}>{edge.target}#{edge.input_index}"
-                parts.append(routes.get(route))
-        found = [p for p in parts if p is not None and p.points]
+                entry = into.entry_of[edge.source]
+                parts.append(routes.get(f"{into.module}/{ENTRY}{entry}>{name.partition('>')[2]}"))
+        found = [p for p in parts if p is not None and len(p.points) >= 4]
         if len(found) < len(parts):  # not expected: Graphviz left a route out
             path = _straight(boxes[edge.source], boxes[edge.target])
         else:
-            vertical = self.style.rankdir in ("TB", "BT")
-            crossing = into is not out_of
-            leaves, enters = crossing and out_of is not None, crossing and into is not None
-            path = _join(found, leaves, enters, vertical)
-        return EdgePath(edge_id(edge), edge.source, edge.target, path.points, path.arrow)
+            path = join(found, self.style.rankdir in ("TB", "BT"))
+        return EdgePath(name, edge.source, edge.target, path.points, path.arrow)
 
 
 def placeholder_id(module: str) -> str:
@@ -264,8 +321,10 @@ class _Placed:
     routes: dict[str, EdgePath]
 
     @classmethod
-    def of(cls, block: Block, layout: GraphLayout, slot: NodeBox) -> _Placed:
-        dx, dy = slot.x - slot.width / 2, slot.y - slot.height / 2
+    def of(
+        cls, block: Block, layout: GraphLayout, slot: NodeBox, shift: Point = (0.0, 0.0)
+    ) -> _Placed:
+        dx, dy = slot.x - slot.width / 2 + shift[0], slot.y - slot.height / 2 + shift[1]
         rename = {_local(i): member for i, member in enumerate(block.members)}
         placed = cls({}, [], {})
         for box in layout.nodes:
@@ -301,7 +360,9 @@ def _generic(layout: GraphLayout, block: Block) -> GraphLayout:
     local = {member: _local(i) for i, member in enumerate(block.members)}
     nodes = tuple(NodeBox(local.get(n.id, n.id), n.x, n.y, n.width, n.height) for n in layout.nodes)
     edges = tuple(
-        EdgePath(_renamed(e.id, local), e.source, e.target, e.points, e.arrow) for e in layout.edges
+        EdgePath(_renamed(e.id, local), e.source, e.target, e.points, e.arrow)
+        for e in layout.edges
+        if e.id != RANKING
     )
     cut = len(block.module)
     clusters = tuple(replace(c, module=c.module[cut:]) for c in layout.clusters)
@@ -323,22 +384,6 @@ def _instance_route(route: str, rename: Mapping[str, str], module: str) -> str:
     inside; ``module/in_k>target#i`` and ``module/out_i`` across its border."""
     named = _renamed(route, rename)
     return f"{module}/{named}" if route.startswith((ENTRY, EXIT)) else named
-
-
-def _join(parts: list[EdgePath], leaves: bool, enters: bool, vertical: bool) -> EdgePath:
-    """One spline through ``parts``: [route to a block's exit point,] the top-level
-    route[, route from a block's entry point]. Each join is two straight pieces that
-    keep outside the block's module box: from an exit point along the rank direction
-    to the block's border, then along the border; to an entry point along the border,
-    then along the rank direction (entry and exit points lie beside the box)."""
-    points = list(parts[0].points)
-    joints = ([False] if leaves else []) + ([True] if enters else [])
-    for entering, part in zip(joints, parts[1:], strict=True):
-        (ax, ay), (bx, by) = points[-1], part.points[0]
-        corner = (bx, ay) if entering == vertical else (ax, by)
-        points += straight(points[-1], corner)[1:] + straight(corner, part.points[0])[1:]
-        points += part.points[1:]
-    return replace(parts[-1], points=tuple(points))
 
 
 def _straight(source: NodeBox, target: NodeBox) -> EdgePath:

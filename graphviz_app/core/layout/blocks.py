@@ -5,8 +5,9 @@ box heights, nesting and edges, and the same way edges enter and leave it (width
 may differ: a kind is drawn as wide as its widest instance). GPT-2's twelve blocks are
 one kind, a ResNet stage's blocks nearly so. :func:`find_blocks` picks them, and
 :func:`block_dot` writes one instance as a graph of its own, with an entry point per
-outside source and an exit point per member feeding outside; laying the kinds out and
-putting the picture together is :mod:`graphviz_app.core.layout.block_layout`'s.
+outside source (all on its first rank, before the module's box) and an exit point per
+member feeding outside (all on its last rank); laying the kinds out and putting the
+picture together is :mod:`graphviz_app.core.layout.block_layout`'s.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ MIN_SPARED_NODES = 60  # nodes Graphviz must be spared for blocks to be used at 
 CHAIN_CHUNK = 48  # collapsed modules in a row laid out as one block of a chain
 MAX_SINGLE_NODES = 150  # a module without a twin is laid out on its own up to this size
 ENTRY, EXIT = "in_", "out_"  # names of a block's entry and exit points
+RANKING = "ranking"  # the id of the invisible edges that only place those points
+ENTRY_RANKS = 3  # ranks between the entry points and the first members
 _POINT = 'shape=point width=0.01 height=0.01 label=""'
 
 
@@ -54,6 +57,11 @@ class Block:
     def local(self) -> dict[str, int]:
         """Node id -> position among the members."""
         return {node_id: i for i, node_id in enumerate(self.members)}
+
+    @cached_property
+    def entry_of(self) -> dict[str, int]:
+        """Outside source -> its entry point."""
+        return {source: k for k, source in enumerate(self.entries)}
 
 
 # ------------------------------------------------------------------ finding the blocks
@@ -139,7 +147,7 @@ class _Signatures:
         members: dict[str, list[str]] = {}
         for node in graph.nodes:
             module = self.box[node.id]
-            for path in module_prefixes(module) if module is not None else ():
+            for path in module_prefixes(module) if module else ():  # "": the whole model
                 members.setdefault(path, []).append(node.id)
         self.blocks = {
             m: self._block(m, ids) for m, ids in members.items() if len(ids) >= MIN_BLOCK_NODES
@@ -188,20 +196,31 @@ def block_dot(
     graph: AutogradGraph, style: GraphStyle, block: Block, widths: tuple[float, ...]
 ) -> str:
     """One instance's insides (boxes ``widths`` inches wide), with an entry point per
-    outside source and an exit point per member that feeds outside, both beside them
-    (Graphviz puts them outside the module's box)."""
-    keep = set(block.members)
+    outside source, above the module's box, and an exit point per member that feeds
+    outside, on the last rank: the top level meets them at ports of the block's box
+    right there (:mod:`graphviz_app.core.layout.ports`), so an edge crosses the border
+    where its route inside starts or ends."""
     nodes = [graph.node(i) for i in block.members]
     parent = block.module.rpartition(".")[0]
     skip = len(module_prefixes(parent)) if parent else 0
     lines = dot_header(style)
     entries = [f"{ENTRY}{k}" for k in range(len(block.entries))]
     exits = [f"{EXIT}{i}" for i in block.exits]
-    lines += [f"\t{name} [{_POINT}]" for name in entries + exits]
     wide = dict(zip(block.members, widths, strict=True))
+    lines += [f"\t{name} [{_POINT}]" for name in entries + exits]
+    if exits:
+        lines.append(f"\t{{rank=sink; {'; '.join(exits)}}}")
     emit_branch(lines, module_tree(nodes, style, skip), lambda n: _line(n, style, wide[n.id]), 1)
-    sources = {source: k for k, source in enumerate(block.entries)}
-    local, left = block.local, set(block.exits)
+    lines += _inner_edges(graph, block)
+    lines += _ranking_edges(graph, block, entries)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _inner_edges(graph: AutogradGraph, block: Block) -> list[str]:
+    """The edges inside ``block``, from its entry points and to its exit points."""
+    keep, lines = set(block.members), []
+    sources, local, left = block.entry_of, block.local, set(block.exits)
     for edge in graph.edges:
         inside_source, inside_target = edge.source in keep, edge.target in keep
         source, target = quote(edge.source), quote(edge.target)
@@ -214,9 +233,20 @@ def block_dot(
         elif inside_source and local[edge.source] in left:  # one exit route per member
             left.discard(local[edge.source])
             name = f"{EXIT}{local[edge.source]}"
-            lines.append(f"\t{source} -> {name} [arrowhead=none id={name}]")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+            lines.append(f"\t{source} -> {name} [arrowhead=none minlen=2 id={name}]")
+    return lines
+
+
+def _ranking_edges(graph: AutogradGraph, block: Block, entries: list[str]) -> list[str]:
+    """Invisible edges that put the entry points a few ranks before each member that
+    nothing inside feeds (its parameters): above the module's box, with room for the
+    routes from them to spread out. (``rank=source`` leaves many ranks of room, and
+    one rank puts them beside the box.)"""
+    keep = set(block.members)
+    fed = {e.target for e in graph.edges if e.target in keep and e.source in keep}
+    starts = [quote(m) for m in block.members if m not in fed]
+    lead = f"style=invis minlen={ENTRY_RANKS} id={RANKING}"
+    return [f"\t{e} -> {m} [{lead}]" for e in entries for m in starts]
 
 
 def _line(node: Node, style: GraphStyle, width: float) -> str:

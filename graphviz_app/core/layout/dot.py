@@ -214,20 +214,26 @@ class Branch:
 
 
 def module_tree(nodes: Iterable[Node], style: GraphStyle, skip: int = 0) -> Branch:
-    """``nodes`` sorted into the boxes of their modules (none without clusters);
-    ``skip``: leave out that many outermost boxes (drawn elsewhere)."""
+    """``nodes`` sorted into their modules' boxes (none without clusters), less the
+    ``skip`` outermost. The model's box (its own ops) holds every module's box: a box
+    of those ops alone would pin the stem's relu beside the head's flatten."""
+    nodes = list(nodes)
+    wrap = style.clusters and any(box_module(n) == "" for n in nodes)
     tree = Branch()
-    branches: dict[str | None, Branch] = {None: tree}
     for node in nodes:
-        module = box_module(node) if style.clusters else None
-        branch = branches.get(module)
-        if branch is None:
-            branch = tree
-            for path in module_prefixes(module)[skip:]:  # type: ignore[arg-type]
-                branch = branch.children.setdefault(path, Branch())
-            branches[module] = branch
+        branch = tree
+        for path in box_path(node, wrap)[skip:] if style.clusters else ():
+            branch = branch.children.setdefault(path, Branch())
         branch.nodes.append(node)
     return tree
+
+
+def box_path(node: Node, wrap: bool) -> list[str]:
+    """The boxes around ``node``, outermost first (``wrap``: in the model's box)."""
+    module = box_module(node)
+    if module is None:  # a collapsed child of the model sits in the model's box
+        return [""] if wrap and node.kind is NodeKind.MODULE and node.module else []
+    return [""] + module_prefixes(module) if wrap and module else module_prefixes(module)
 
 
 def box_module(node: Node) -> str | None:
