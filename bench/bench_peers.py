@@ -2,6 +2,7 @@
 
     python -m bench.bench_peers                       # mlp, resnet18, resnet50, gpt2, gpt48
     python -m bench.bench_peers --models resnet50,gpt2 --runs 5
+    python -m bench.bench_peers --models vit,lstm_lm --works torchviz,api
 
 Every figure is the median over ``--runs`` fresh Python processes (a user's first
 picture: nothing warm, no layout cached), each building the model untimed, collecting
@@ -40,7 +41,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-DEFAULT_MODELS = ("mlp", "resnet18", "resnet50", "gpt2", "gpt48")
+DEFAULT_MODELS = ("mlp", "resnet18", "resnet50", "gpt2", "gpt48", "vit", "lstm_lm")
 WORKS = ("floor", "torchviz", "ours", "api", "torchview", "ours_module")
 CHILD_TIMEOUT_S = 600
 
@@ -175,12 +176,15 @@ def run_child(work: str, model_name: str) -> dict[str, float] | str:
     return figures
 
 
-def measure(model_name: str, runs: int) -> dict[str, list[dict[str, float]] | str]:
-    """Every work on ``model_name``, ``runs`` fresh processes each (interleaved, so that
-    a change of load hits every column alike)."""
+def measure(
+    model_name: str, runs: int, works: Sequence[str] = WORKS
+) -> dict[str, list[dict[str, float]] | str]:
+    """Every work on ``model_name`` (those in ``works``; the others' cells stay empty),
+    ``runs`` fresh processes each (interleaved, so that a change of load hits every
+    column alike)."""
     results: dict[str, list[dict[str, float]] | str] = {w: [] for w in WORKS}
     for _ in range(runs):
-        for work in WORKS:
+        for work in (w for w in WORKS if w in works):
             kept = results[work]
             if isinstance(kept, str):
                 continue
@@ -257,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS))
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per figure")
+    parser.add_argument(
+        "--works", default=",".join(WORKS), help=f"what to time (default: all of {','.join(WORKS)})"
+    )
     parser.add_argument("--child", nargs=2, metavar=("WORK", "MODEL"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -268,7 +275,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"median of {args.runs} fresh processes per figure (range in brackets)\n")
     print(HEADER, flush=True)
     for name in (n.strip() for n in args.models.split(",") if n.strip()):
-        print("| " + " | ".join(row(name, measure(name, args.runs))) + " |", flush=True)
+        works = [w.strip() for w in args.works.split(",") if w.strip()]
+        print("| " + " | ".join(row(name, measure(name, args.runs, works))) + " |", flush=True)
     print(f"\nfinished {machine()}")
 
 

@@ -183,6 +183,61 @@ class GPT2(nn.Module):
 # ------------------------------------------------------------------------------ builders
 
 
+# ----------------------------------------------- ViT-S/16 (Dosovitskiy et al. 2020)
+
+
+class ViT(nn.Module):
+    """A vision transformer built from ``nn.TransformerEncoderLayer`` (pre-norm, GELU):
+    16x16 patches by a strided convolution, a class token, learned positions."""
+
+    def __init__(
+        self, size: int = 224, patch: int = 16, d_model: int = 384, layers: int = 12, heads: int = 6
+    ) -> None:
+        super().__init__()
+        self.patch_embed = nn.Conv2d(3, d_model, patch, patch)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, d_model))
+        self.pos_embed = nn.Parameter(torch.randn(1, (size // patch) ** 2 + 1, d_model) * 0.02)
+        layer = nn.TransformerEncoderLayer(
+            d_model, heads, 4 * d_model, 0.0, "gelu", batch_first=True, norm_first=True
+        )
+        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(d_model)
+        self.head = nn.Linear(d_model, 1000)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.patch_embed(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], 1) + self.pos_embed
+        return self.head(self.norm(self.encoder(x))[:, 0])
+
+
+# ------------------------------------- an LSTM language model (Zaremba et al. 2014)
+
+
+class LSTMLanguageModel(nn.Module):
+    """Embedding, two ``nn.LSTMCell`` layers stepped through the sequence in Python (as
+    char-RNN tutorials write it: every step is in the graph) and a decoder tied to the
+    embedding."""
+
+    def __init__(self, vocab: int = 10_000, d_model: int = 650, layers: int = 2) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d_model)
+        self.cells = nn.ModuleList(nn.LSTMCell(d_model, d_model) for _ in range(layers))
+        self.decoder = nn.Linear(d_model, vocab)
+        self.decoder.weight = self.embed.weight  # tied, as the paper's medium model
+
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        x = self.embed(idx)
+        states = [(x.new_zeros(x.shape[0], c.hidden_size),) * 2 for c in self.cells]
+        outputs = []
+        for t in range(x.shape[1]):
+            step = x[:, t]
+            for i, cell in enumerate(self.cells):
+                states[i] = cell(step, states[i])
+                step = states[i][0]
+            outputs.append(step)
+        return self.decoder(torch.stack(outputs, 1))
+
+
 def _image(batch: int, size: int) -> tuple[torch.Tensor, ...]:
     return (torch.randn(batch, 3, size, size, generator=torch.Generator().manual_seed(1)),)
 
@@ -228,6 +283,20 @@ def gpt48() -> BenchModel:
     return BenchModel("gpt48", GPT2(d_model=384, layers=48, heads=6), (idx,))
 
 
+def vit() -> BenchModel:
+    """ViT-S/16 (12 pre-norm encoder layers, d_model 384, 6 heads) on one 224x224 image."""
+    torch.manual_seed(0)
+    return BenchModel("vit", ViT(), _image(1, 224))
+
+
+def lstm_lm() -> BenchModel:
+    """A 2-layer LSTM language model (vocab 10k, 650 units, tied decoder), 12 tokens
+    stepped one by one."""
+    torch.manual_seed(0)
+    idx = torch.randint(0, 10_000, (1, 12), generator=torch.Generator().manual_seed(1))
+    return BenchModel("lstm_lm", LSTMLanguageModel(), (idx,))
+
+
 #: 13 grad_fn nodes per block (2 convs + weights, 2 batch norms + 4 affine params,
 #: 2 relus, 1 add): 1,150 blocks give about 15,000 nodes.
 DEEP_BLOCKS = 1150
@@ -246,4 +315,6 @@ BUILDERS: dict[str, Callable[[], BenchModel]] = {
     "gpt2": gpt2,
     "gpt48": gpt48,
     "deep_resnet": deep_resnet,
+    "vit": vit,
+    "lstm_lm": lstm_lm,
 }

@@ -48,7 +48,8 @@ class Drawing:
     """A drawn autograd graph: shows itself in Jupyter, JupyterLab, VS Code and IPython.
 
     ``graph`` is the captured graph (frozen records: kinds, ops, modules, shapes,
-    values, saved tensors' summaries), ``dot`` the DOT text of what is drawn
+    NaN/Inf counts; with ``values=True`` also every value summary and what each node
+    saved for backward), ``dot`` the DOT text of what is drawn
     (``drawn``, in ``style`` with ``marks``); ``svg`` is the picture of it (laid out
     once, when first asked for); :meth:`save` writes any format.
 
@@ -146,7 +147,9 @@ def draw(
     if not tensors:
         raise ValueError("There is nothing to draw: pass the tensor(s), e.g. draw(loss).")
     names = parameter_names(model, params)
-    options = CaptureOptions(with_values=values)  # NaN/Inf are marked either way
+    # NaN/Inf are marked either way; what each node saved is read only with values
+    # (the picture's labels show none of it but batch norm's mode).
+    options = CaptureOptions(with_values=values, saved_for_labels=not values)
     walk, graph = capture_live(tensors, names, caller_leaves(user_frame(1)), options)
     collapsed = modules_at_depth(graph, depth) if depth is not None else frozenset()
     style = GraphStyle(rankdir=rankdir, show_values=values, collapsed=collapsed)

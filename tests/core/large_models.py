@@ -70,6 +70,8 @@ class TinyGPT(nn.Module):
 class Bottleneck(nn.Module):
     """ResNet-50's block: 1x1 reduce, 3x3, 1x1 expand by 4, projected skip when needed."""
 
+    expansion = 4
+
     def __init__(self, in_ch: int, ch: int, stride: int = 1) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_ch, ch, 1, bias=False)
@@ -92,20 +94,45 @@ class Bottleneck(nn.Module):
         return F.relu(out + skip)
 
 
-class ResNet(nn.Module):
-    """Stem, four stages of bottleneck blocks (``depths``), pooling and a classifier."""
+class BasicBlock(nn.Module):
+    """ResNet-18's block: two 3x3 convolutions, projected skip when needed."""
 
-    def __init__(self, depths: list[int], width: int = 4) -> None:
+    expansion = 1
+
+    def __init__(self, in_ch: int, ch: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_ch, ch, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(ch)
+        self.conv2 = nn.Conv2d(ch, ch, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(ch)
+        self.downsample = (
+            nn.Sequential(nn.Conv2d(in_ch, ch, 1, stride, bias=False), nn.BatchNorm2d(ch))
+            if stride != 1 or in_ch != ch
+            else None
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        skip = self.downsample(x) if self.downsample is not None else x
+        return F.relu(out + skip)
+
+
+class ResNet(nn.Module):
+    """Stem, four stages of bottleneck blocks (``depths``; basic blocks with
+    ``bottleneck=False``, as ResNet-18's), pooling and a classifier."""
+
+    def __init__(self, depths: list[int], width: int = 4, bottleneck: bool = True) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, width, 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
+        block = Bottleneck if bottleneck else BasicBlock
         stages, in_ch = [], width
         for i, depth in enumerate(depths):
             ch = width * 2**i
             blocks = []
             for j in range(depth):
-                blocks.append(Bottleneck(in_ch, ch, 2 if i > 0 and j == 0 else 1))
-                in_ch = 4 * ch
+                blocks.append(block(in_ch, ch, 2 if i > 0 and j == 0 else 1))
+                in_ch = block.expansion * ch
             stages.append(nn.Sequential(*blocks))
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
         self.fc = nn.Linear(in_ch, 10)

@@ -12,7 +12,7 @@ from torch import nn
 from graphviz_app.core.autograd.forward import forward_and_capture
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout import block_layout
-from graphviz_app.core.layout.block_layout import layout_graph
+from graphviz_app.core.layout.block_layout import WHOLE_LAYOUT_NODES, layout_graph
 from graphviz_app.core.layout.blocks import find_blocks
 from graphviz_app.core.layout.dot import GraphLayout, NodeBox, box_module, cluster_id
 from graphviz_app.core.layout.engine import GraphvizEngine
@@ -111,17 +111,17 @@ def test_repeated_blocks_are_found_and_laid_out_once(
         return real_run(self, texts, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(GraphvizEngine, "run_many", counting_run)
-    layout = layout_graph(graph, style, engine)
+    layout = layout_graph(graph, style, engine, whole_below=0)
     assert len(runs) == 2 and runs[0].count("digraph") == 1  # one kind, then the rest
     assert_correct_layout(graph, layout)
-    layout_graph(graph, style, engine)  # the kind is cached: only the top level again
+    layout_graph(graph, style, engine, whole_below=0)  # the kind is cached: the top level
     assert len(runs) == 3
 
 
 @pytest.mark.parametrize("rankdir", ["TB", "LR"])
 def test_every_instance_of_a_kind_has_the_same_shape(engine: GraphvizEngine, rankdir: str) -> None:
     graph, style = stack_graph(), GraphStyle(rankdir=rankdir)
-    layout = layout_graph(graph, style, engine)
+    layout = layout_graph(graph, style, engine, whole_below=0)
     assert_correct_layout(graph, layout)
     boxes = {b.id: b for b in layout.nodes}
     shapes = []
@@ -136,9 +136,26 @@ def test_every_instance_of_a_kind_has_the_same_shape(engine: GraphvizEngine, ran
     assert all(shape == shapes[0] for shape in shapes)
 
 
-def test_small_graphs_and_graphs_without_clusters_are_laid_out_whole() -> None:
+def test_small_graphs_and_graphs_without_clusters_are_laid_out_whole(
+    engine: GraphvizEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert find_blocks(stack_graph(depth=2), GraphStyle()) == []
     assert find_blocks(stack_graph(), GraphStyle(clusters=False)) == []
+    runs: list[str] = []
+    real_run = GraphvizEngine.run_many
+
+    def counting_run(
+        self: GraphvizEngine, texts: list[str], *args: object, **kwargs: object
+    ) -> list[bytes]:
+        runs.extend(texts)
+        return real_run(self, texts, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(GraphvizEngine, "run_many", counting_run)
+    graph = stack_graph()  # blocks, but few nodes: as quick to lay out whole
+    assert find_blocks(graph, GraphStyle()) and len(graph.nodes) < WHOLE_LAYOUT_NODES
+    layout = layout_graph(graph, GraphStyle(), engine)
+    assert sorted(b.id for b in layout.nodes) == sorted(n.id for n in graph.nodes)
+    assert len(runs) == 1 and "block_" not in runs[0]
 
 
 def test_a_block_layout_keeps_the_whole_layouts_nodes_edges_and_boxes(
@@ -148,7 +165,7 @@ def test_a_block_layout_keeps_the_whole_layouts_nodes_edges_and_boxes(
 
     graph, style = stack_graph(), GraphStyle()
     whole = compute_layout(to_dot(graph, style), engine)
-    blocks = layout_graph(graph, style, engine)
+    blocks = layout_graph(graph, style, engine, whole_below=0)
     assert sorted(n.id for n in blocks.nodes) == sorted(n.id for n in whole.nodes)
     assert sorted(e.id for e in blocks.edges) == sorted(e.id for e in whole.edges)
     sizes = {n.id: (n.width, n.height) for n in whole.nodes}
@@ -184,12 +201,12 @@ def test_a_long_chain_of_collapsed_modules_is_laid_out_in_chunks(engine: Graphvi
     blocks = find_blocks(drawn, GraphStyle())
     assert [len(b.members) for b in blocks] == [CHAIN_CHUNK] * 3
     assert len({b.signature for b in blocks}) == 1
-    assert_correct_layout(drawn, layout_graph(drawn, GraphStyle(), engine))
+    assert_correct_layout(drawn, layout_graph(drawn, GraphStyle(), engine, whole_below=0))
 
 
 def test_a_kind_laid_out_for_one_graph_serves_the_next(engine: GraphvizEngine) -> None:
     first, second = stack_graph(depth=8), stack_graph(depth=9)  # other node ids
-    assert_correct_layout(first, layout_graph(first, GraphStyle(), engine))
+    assert_correct_layout(first, layout_graph(first, GraphStyle(), engine, whole_below=0))
     assert len(block_layout._BLOCK_CACHE._items) == 1
-    assert_correct_layout(second, layout_graph(second, GraphStyle(), engine))
+    assert_correct_layout(second, layout_graph(second, GraphStyle(), engine, whole_below=0))
     assert len(block_layout._BLOCK_CACHE._items) == 1  # the first graph's kind, reused

@@ -27,7 +27,7 @@ from graphviz_app.core.graph.tensor_info import (
 from graphviz_app.core.graph.walk import AutogradNode, AutogradWalk, CaptureError, walk_autograd
 from graphviz_app.core.runtime.gc_pause import gc_paused
 
-__all__ = ["CaptureError", "CaptureOptions", "capture_graph", "capture_walk"]
+__all__ = ["CaptureError", "CaptureOptions", "capture_graph", "capture_walk", "saved_names"]
 
 _VIEW_OPS = frozenset(
     [
@@ -248,13 +248,9 @@ class _GraphBuilder:
                 return ()
             return tuple(self._saved_values("training", lambda: fn._saved_training))
         values: list[SavedValue] = []
-        for attr in dir(fn):
-            if attr.startswith("_saved_"):
-                values.extend(
-                    self._saved_values(attr[len("_saved_") :], lambda a=attr: getattr(fn, a))
-                )
-        if isinstance(fn, torch.autograd.function.BackwardCFunction):
-            values.extend(self._saved_values("saved_tensors", lambda: fn.saved_tensors))
+        for attr in saved_names(fn):
+            name = attr.removeprefix("_saved_")
+            values.extend(self._saved_values(name, lambda a=attr: getattr(fn, a)))
         return tuple(values)
 
     def _saved_values(self, name: str, read: object) -> list[SavedValue]:
@@ -289,6 +285,24 @@ class _GraphBuilder:
             meta = _edge_grad_meta(fns[source], output_nr)
             edges.append(Edge(walk.fn_id(source), walk.fn_id(target), input_index, output_nr, meta))
         return edges
+
+
+#: Backward class -> the names of its saved values (the same for every instance).
+_SAVED_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def saved_names(fn: AutogradNode) -> tuple[str, ...]:
+    """The attributes that hold what ``fn`` saved for backward (``_saved_self``...;
+    ``saved_tensors`` for a custom Function), found once per class: ``dir()`` of every
+    node cost more than the rest of a picture's capture."""
+    kind = type(fn)
+    names = _SAVED_NAMES.get(kind)
+    if names is None:
+        names = tuple(a for a in dir(fn) if a.startswith("_saved_"))
+        if isinstance(fn, torch.autograd.function.BackwardCFunction):
+            names += ("saved_tensors",)
+        _SAVED_NAMES[kind] = names
+    return names
 
 
 def _tensor_grad_meta(tensor: torch.Tensor) -> GradMeta:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import torch
 
-from graphviz_app.core.autograd.capture import CaptureOptions, capture_walk
+from graphviz_app.core.autograd.capture import CaptureOptions, capture_walk, saved_names
 from graphviz_app.core.autograd.recorder import is_library_file
 from graphviz_app.core.graph.records import (
     AutogradGraph,
@@ -31,7 +31,7 @@ from graphviz_app.core.graph.records import (
     SourceLocation,
     TensorInfo,
 )
-from graphviz_app.core.graph.tensor_info import describe_tensor, dtype_name
+from graphviz_app.core.graph.tensor_info import describe_tensor, dtype_name, non_finite_flags
 from graphviz_app.core.graph.walk import AutogradNode, AutogradWalk, walk_autograd
 
 #: One frame of ``traceback.format_stack()``, as anomaly mode stores it.
@@ -65,53 +65,137 @@ def complete_graph(
     the recorder left nothing: output shapes and saved values, anomaly-mode source
     lines, and modules inferred from parameter names. Annotated nodes are kept.
 
-    Without values (``options.with_values`` off) every tensor at hand is still checked
-    for NaN and Inf, in one cheap pass, and described in full when it holds any: the
-    picture marks them whatever else it leaves out.
+    Without values (``options.with_values`` off) every tensor at hand (the roots,
+    the leaves, every output some node saved) is still checked for NaN and Inf, in
+    one pass over its values (:func:`non_finite_flags`), and described in full when
+    it holds any: the picture marks them whatever else it leaves out.
     """
     options = options or CaptureOptions()
     known = _known_outputs(walk)
-    nodes = list(graph.nodes)
-    for position, tensor in enumerate(walk.outputs):
-        nodes[position] = _with_marks(nodes[position], tensor, options)
+    completed = _completed(graph, walk, known, options)
+    return _marked(completed, graph, walk, known, _flagged(walk, known), options)
+
+
+def _completed(
+    graph: AutogradGraph,
+    walk: AutogradWalk,
+    known: Mapping[_OutputKey, torch.Tensor],
+    options: CaptureOptions,
+) -> AutogradGraph:
+    """``graph`` with op nodes' outputs and source lines, and inferred modules."""
     offset = len(walk.outputs)
+    changes: dict[int, dict[str, object]] = {}
     for index, fn in enumerate(walk.fns):
-        node = nodes[offset + index]
-        if node.is_leaf:
-            nodes[offset + index] = _with_marks(node, fn.variable, options)
-            continue
-        changes: dict[str, object] = {}
-        if node.tensor is None:
-            changes["tensor"] = _output_info(fn, known.get((id(fn), 0)), options)
-        if node.source is None:
-            source = anomaly_source(fn)
-            if source is not None:
-                changes["source"] = source
-        if changes:
-            nodes[offset + index] = dataclasses.replace(node, **changes)  # type: ignore[arg-type]
-    return infer_modules(dataclasses.replace(graph, nodes=tuple(nodes)))
+        change = _op_changes(graph.nodes[offset + index], fn, known, options)
+        if change:
+            changes[offset + index] = change
+    for position, module in _inferred_modules(graph).items():
+        changes.setdefault(position, {}).update(module=module, module_inferred=True)
+    return _with_changes(graph, changes)
 
 
-def _with_marks(node: Node, tensor: torch.Tensor, options: CaptureOptions) -> Node:
-    """``node`` described with values when they were left out and hold a NaN or Inf."""
-    if node.tensor is None or node.tensor.stats is not None or not _non_finite(tensor):
-        return node
-    return dataclasses.replace(node, tensor=describe_tensor(tensor, options.preview_limit))
+def _marked(
+    completed: AutogradGraph,
+    captured: AutogradGraph,
+    walk: AutogradWalk,
+    known: Mapping[_OutputKey, torch.Tensor],
+    flagged: set[int],
+    options: CaptureOptions,
+) -> AutogradGraph:
+    """``completed`` with every node whose tensor is ``flagged`` (holds a NaN or Inf)
+    described in full; ``completed`` itself when none is. The recorder's own
+    descriptions (``captured``'s) are kept."""
+    if not flagged:
+        return completed
+    offset = len(walk.outputs)
+    values = list(enumerate(walk.outputs))  # the roots' and the leaves' own values
+    for index, fn in enumerate(walk.fns):
+        if hasattr(fn, "variable"):
+            values.append((offset + index, fn.variable))
+        elif captured.nodes[offset + index].tensor is None and (id(fn), 0) in known:
+            values.append((offset + index, known[(id(fn), 0)]))
+    changes: dict[int, dict[str, object]] = {}
+    for position, tensor in values:
+        info = completed.nodes[position].tensor
+        if id(tensor) in flagged and (info is None or info.stats is None):
+            changes[position] = {"tensor": describe_tensor(tensor, options.preview_limit)}
+    return _with_changes(completed, changes)
 
 
-def _non_finite(tensor: torch.Tensor) -> bool:
-    if (
-        tensor.is_meta
-        or tensor.is_sparse
-        or not (tensor.is_floating_point() or tensor.is_complex())
-    ):
-        return False
-    with torch.no_grad():
-        # A NaN or an Inf anywhere makes the sum non-finite: one pass with no bool copy.
-        # A finite sum proves all finite; an overflowing one is checked element-wise.
-        if bool(torch.isfinite(tensor.sum())):
-            return False
-        return not bool(torch.isfinite(tensor).all())
+def _with_changes(
+    graph: AutogradGraph, changes: Mapping[int, Mapping[str, object]]
+) -> AutogradGraph:
+    if not changes:
+        return graph
+    nodes = list(graph.nodes)
+    for position, change in changes.items():
+        nodes[position] = _replaced(nodes[position], change)
+    return dataclasses.replace(graph, nodes=tuple(nodes))
+
+
+def _flagged(walk: AutogradWalk, known: Mapping[_OutputKey, torch.Tensor]) -> set[int]:
+    """The ids of the tensors at hand that hold a NaN or an Inf."""
+    leaves = leaf_tensors(walk)
+    storages = {_storage(t): t for t in leaves}
+    storages.pop(0, None)
+    own: list[torch.Tensor] = [*leaves]
+    derived: list[torch.Tensor] = []  # views of a leaf: weight.t(), saved by every Linear
+    for tensor in _distinct([*walk.outputs, *known.values()]):
+        (derived if _storage(tensor) in storages else own).append(tensor)
+    flagged = _ids(own, non_finite_flags(own))
+    # A view holds its leaf's values: it can hold a NaN only where the leaf does.
+    suspects = [t for t in derived if id(storages[_storage(t)]) in flagged]
+    return flagged | _ids(suspects, non_finite_flags(suspects))
+
+
+def _storage(tensor: torch.Tensor) -> int:
+    """Where ``tensor``'s values live (0: nowhere to share, a meta or sparse tensor)."""
+    if tensor.is_meta or tensor.layout != torch.strided:
+        return 0
+    return int(tensor.untyped_storage().data_ptr())
+
+
+def _ids(tensors: Sequence[torch.Tensor], flags: Sequence[bool]) -> set[int]:
+    return {id(t) for t, bad in zip(tensors, flags, strict=True) if bad}
+
+
+def _op_changes(
+    node: Node,
+    fn: AutogradNode,
+    known: Mapping[_OutputKey, torch.Tensor],
+    options: CaptureOptions,
+) -> dict[str, object]:
+    """What an op node the recorder did not see gets: its output, its source line."""
+    change: dict[str, object] = {}
+    if node.is_leaf:
+        return change
+    if node.tensor is None:
+        change["tensor"] = _output_info(fn, known.get((id(fn), 0)), options)
+    if node.source is None:
+        source = anomaly_source(fn)
+        if source is not None:
+            change["source"] = source
+    return change
+
+
+def leaf_tensors(walk: AutogradWalk) -> list[torch.Tensor]:
+    """The leaf tensors of ``walk`` (each once), in its order."""
+    return _distinct(fn.variable for fn in walk.fns if hasattr(fn, "variable"))
+
+
+def _replaced(node: Node, changes: Mapping[str, object]) -> Node:
+    """``node`` with ``changes``: a copy of a frozen record made without re-running its
+    ``__init__`` (``dataclasses.replace`` costs 5 us a node, ~1,400 nodes a GPT-2)."""
+    copy = object.__new__(Node)
+    copy.__dict__.update(node.__dict__, **changes)
+    return copy
+
+
+def _distinct(tensors: Iterable[torch.Tensor]) -> list[torch.Tensor]:
+    seen: dict[int, torch.Tensor] = {}
+    for tensor in tensors:
+        seen.setdefault(id(tensor), tensor)
+    return list(seen.values())
 
 
 def _known_outputs(walk: AutogradWalk) -> dict[_OutputKey, torch.Tensor]:
@@ -127,10 +211,7 @@ def _known_outputs(walk: AutogradWalk) -> dict[_OutputKey, torch.Tensor]:
 
 
 def _saved_tensors(fn: AutogradNode) -> Iterator[torch.Tensor]:
-    names = [a for a in dir(fn) if a.startswith("_saved_")]
-    if isinstance(fn, torch.autograd.function.BackwardCFunction):
-        names.append("saved_tensors")
-    for name in names:
+    for name in saved_names(fn):
         try:
             value = getattr(fn, name)
         except RuntimeError:  # freed by an earlier backward
@@ -142,8 +223,11 @@ def _saved_tensors(fn: AutogradNode) -> Iterator[torch.Tensor]:
 def _output_info(
     fn: AutogradNode, tensor: torch.Tensor | None, options: CaptureOptions
 ) -> TensorInfo | None:
-    if tensor is not None and (options.with_values or _non_finite(tensor)):
+    if tensor is not None and options.with_values:
         return describe_tensor(tensor, options.preview_limit)
+    if tensor is not None:  # its shape, without asking autograd for its metadata
+        shape = tuple(int(d) for d in tensor.shape)
+        return TensorInfo(shape, dtype_name(tensor.dtype), str(tensor.device), requires_grad=True)
     try:
         meta = fn._input_metadata[0]
     except (AttributeError, IndexError, RuntimeError):
@@ -175,22 +259,28 @@ def infer_modules(graph: AutogradGraph) -> AutogradGraph:
     changes in a graph the recorder annotated (some op node has a module already) or
     one without named parameters.
     """
+    inferred = _inferred_modules(graph)
+    change = {"module_inferred": True}
+    return _with_changes(graph, {p: {**change, "module": m} for p, m in inferred.items()})
+
+
+def _inferred_modules(graph: AutogradGraph) -> dict[int, str]:
+    """Node position -> the module :func:`infer_modules` gives it."""
     if any(n.module is not None and not n.is_leaf for n in graph.nodes):
-        return graph
+        return {}
     owned = _owned(graph)
     if not owned:
-        return graph
+        return {}
     below = _nearest(graph, owned, downstream=True)
     above = _nearest(graph, owned, downstream=False)
-    nodes = []
-    for node in graph.nodes:
+    inferred: dict[int, str] = {}
+    for position, node in enumerate(graph.nodes):
         module = owned.get(node.id)
         if module is None and node.id in below and node.id in above:
             module = common_module((below[node.id], above[node.id]))
         if module is not None and not node.is_leaf and node.kind is not NodeKind.OUTPUT:
-            node = dataclasses.replace(node, module=module, module_inferred=True)
-        nodes.append(node)
-    return dataclasses.replace(graph, nodes=tuple(nodes))
+            inferred[position] = module
+    return inferred
 
 
 def _owned(graph: AutogradGraph) -> dict[str, str]:

@@ -7,6 +7,7 @@ a tensor alive and stays a few hundred bytes whatever the tensor's size.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -94,6 +95,30 @@ def describe_flagging_non_finite(
     if _has_values(t) and t.numel() and inexact and not bool(t.detach().sum().isfinite()):
         return describe_tensor(t, preview_limit, with_values=True, histogram=False)
     return describe_tensor(t, preview_limit, with_values=False)
+
+
+def non_finite_flags(tensors: Sequence[torch.Tensor]) -> list[bool]:
+    """For each of ``tensors``, whether it holds a NaN or an infinity.
+
+    One sum per tensor (a finite sum proves every value finite, and reading each value
+    once is the least any check can do; no boolean copy), the sums then checked all
+    at once, and only a non-finite sum (a NaN, an Inf, or an overflow) confirmed value
+    by value. Tensors without values (meta, sparse, integer, empty) hold neither."""
+    flags = [False] * len(tensors)
+    checked = [i for i, t in enumerate(tensors) if _may_hold_non_finite(t)]
+    if not checked:
+        return flags
+    with torch.no_grad():
+        sums = [tensors[i].detach().sum() for i in checked]
+        real = [(s.abs() if s.is_complex() else s).to("cpu", torch.float32) for s in sums]
+        suspects = (~torch.isfinite(torch.stack(real))).nonzero().flatten().tolist()
+        for k in suspects:
+            flags[checked[k]] = not bool(torch.isfinite(tensors[checked[k]].detach()).all())
+    return flags
+
+
+def _may_hold_non_finite(t: torch.Tensor) -> bool:
+    return _has_values(t) and bool(t.numel()) and (t.is_floating_point() or t.is_complex())
 
 
 def bins_for(count: int) -> int:

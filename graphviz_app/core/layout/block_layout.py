@@ -69,7 +69,10 @@ from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.cancel import CancelToken
 
 BLOCK_PREFIX = "block_"
-PORT_MINLEN = 1  # ranks between a block's port and the other end of the edge
+#: Below this many nodes a graph is laid out whole: as quick as in blocks (ResNet-18's
+#: 133 nodes: 28 ms whole, 33 ms in blocks; ResNet-50's 338: 72 ms against 45 ms),
+#: and Graphviz then arranges every module's insides for the edges around it.
+WHOLE_LAYOUT_NODES = 200
 
 #: Block layouts by structure, for the whole process: the next model (or the next
 #: picture of this one) with the same blocks lays none of them out again.
@@ -82,10 +85,12 @@ def layout_graph(
     engine: GraphvizEngine,
     timeout: float = DEFAULT_TIMEOUT_S,
     cancel: CancelToken | None = None,
+    whole_below: int = WHOLE_LAYOUT_NODES,
 ) -> GraphLayout:
     """The layout of ``graph`` in ``style``: repeated modules laid out once each when
-    that spares Graphviz enough work (see the module's docstring), else one run."""
-    blocks = find_blocks(graph, style)
+    that spares Graphviz enough work (see the module's docstring), else one run (and
+    always one run for fewer than ``whole_below`` nodes)."""
+    blocks = find_blocks(graph, style) if len(graph.nodes) >= whole_below else []
     if not blocks:
         return compute_layout(to_dot(graph, style), engine, timeout, cancel)
     kinds = _block_layouts(graph, style, blocks, engine, timeout, cancel)
@@ -219,15 +224,10 @@ class _TopLevel:
         if name is None or name in seen:
             return ""
         seen.add(name)
-        into, out_of = self.owner.get(edge.target), self.owner.get(edge.source)
         tail, head = self._ends(edge)
         attrs = f"id={quote(name)}"
-        if into is not None:
+        if edge.target in self.owner:
             attrs = "arrowhead=none " + attrs
-        if into is not None or out_of is not None:
-            # Room beside a block: the edges there spread out to its ports (all on
-            # one side of it) and should not run along its border.
-            attrs += f" minlen={PORT_MINLEN}"
         return f"\t{tail} -> {head} [{attrs}]"
 
     def _ends(self, edge: Edge) -> tuple[str, str]:

@@ -233,7 +233,7 @@ def box_path(node: Node, wrap: bool) -> list[str]:
     module = box_module(node)
     if module is None:  # a collapsed child of the model sits in the model's box
         return [""] if wrap and node.kind is NodeKind.MODULE and node.module else []
-    return [""] + module_prefixes(module) if wrap and module else module_prefixes(module)
+    return ["", *module_prefixes(module)] if wrap and module else module_prefixes(module)
 
 
 def box_module(node: Node) -> str | None:

@@ -12,6 +12,7 @@ where the route inside starts: the edge is one smooth spline.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -21,6 +22,7 @@ from graphviz_app.core.layout.dot import PX_PER_PT, EdgePath, GraphLayout, Point
 #: rankdir -> (the side edges come in by, the side they go out by), as compass points.
 SIDES = {"TB": ("n", "s"), "BT": ("s", "n"), "LR": ("w", "e"), "RL": ("e", "w")}
 IN_PORT, OUT_PORT = "i", "o"  # a port's name: i3 (entry point in_3), o7 (exit point out_7)
+SNAP_PX = 4.0  # routes that end this close to each other meet (ports sit on whole points)
 _TABLE = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
 
 
@@ -40,19 +42,32 @@ def port_box(
     across = first in ("n", "s")
     width = math.ceil(layout.width / PX_PER_PT - 0.01) + (pad if across else 0)
     height = math.ceil(layout.height / PX_PER_PT - 0.01) + (0 if across else pad)
-    sides = {first: _ports(layout, entries, first, pad), last: _ports(layout, exits, last, pad)}
-    if across:
-        top, bottom = _strip(sides["n"], width, True), _strip(sides["s"], width, True)
-        middle = _cell("", width, max(height - 2, 1))
-        table = f"<TR><TD>{top}</TD></TR><TR>{middle}</TR><TR><TD>{bottom}</TD></TR>"
-    else:
-        left, right = _strip(sides["w"], height, False), _strip(sides["e"], height, False)
-        middle = _cell("", max(width - 2, 1), height)
-        table = f"<TR><TD>{left}</TD>{middle}<TD>{right}</TD></TR>"
-    return (
-        f"shape=plaintext style=invis margin=0 width={width / 72:.4f} "
-        f"height={height / 72:.4f} label=<{_TABLE}{table}</TABLE>>"
-    )
+    length = width if across else height
+    sides = {
+        first: _placed(_ports(layout, entries, first, pad), length),
+        last: _placed(_ports(layout, exits, last, pad), length),
+    }
+    if across:  # one row of cells per side, a column per stretch between ports
+        grid = _grid(sides["n"] + sides["s"], width)
+        middle = _cell("", width, max(height - 2, 1), f' COLSPAN="{len(grid)}"')
+        rows = ["".join(_cells(sides["n"], grid, True)), middle]
+        rows.append("".join(_cells(sides["s"], grid, True)))
+        table = "".join(f"<TR>{row}</TR>" for row in rows)
+    else:  # a column of cells per side, a row per stretch between ports
+        grid = _grid(sides["w"] + sides["e"], height)
+        middle = _cell("", max(width - 2, 1), height, f' ROWSPAN="{len(grid)}"')
+        left, right = _cells(sides["w"], grid, False), _cells(sides["e"], grid, False)
+        table = "".join(
+            f"<TR>{a}{'' if k else middle}{b}</TR>"
+            for k, (a, b) in enumerate(zip(left, right, strict=True))
+        )
+    inches = f"width={_inches(width)} height={_inches(height)}"
+    return f"shape=plaintext style=invis margin=0 {inches} label=<{_TABLE}{table}</TABLE>>"
+
+
+def _inches(points: int) -> str:
+    """``points`` in inches, rounded up (a box a hair smaller than its table warns)."""
+    return f"{math.ceil(points / 72 * 10_000) / 10_000:.4f}"
 
 
 def point_offset(layout: GraphLayout, point: str, rankdir: str) -> float:
@@ -112,27 +127,39 @@ def _ports(
     return sorted(found, key=lambda p: p[1])
 
 
-def _strip(ports: Sequence[tuple[str, float]], length: int, across: bool) -> str:
-    """A row (``across``) or column of one-point cells, ``length`` points long, with a
-    port cell centred on each port's offset (the rest are spacers)."""
-    cells: list[str] = []
+def _placed(ports: Sequence[tuple[str, float]], length: int) -> list[tuple[str, int]]:
+    """Each port's one-point cell: where it starts along a side ``length`` points long
+    (centred on the port's offset; ports never share a cell)."""
+    placed: list[tuple[str, int]] = []
     at = 0
     for name, offset in ports:
         start = min(max(round(offset - 0.5), at), max(length - 1, at))
-        if start > at:
-            cells.append(_cell("", start - at, 1) if across else _cell("", 1, start - at))
-        cells.append(_cell(name, 1, 1))
+        placed.append((name, start))
         at = start + 1
-    if at < length:
-        cells.append(_cell("", length - at, 1) if across else _cell("", 1, length - at))
-    if across:
-        return f"{_TABLE}<TR>{''.join(cells)}</TR></TABLE>"
-    return _TABLE + "".join(f"<TR>{c}</TR>" for c in cells) + "</TABLE>"
+    return placed
 
 
-def _cell(port: str, width: int, height: int) -> str:
+def _grid(ports: Sequence[tuple[str, int]], length: int) -> list[tuple[int, int]]:
+    """(start, size) of the stretches a side is cut into by every port's cell."""
+    cuts = sorted({0, length} | {s for _, s in ports} | {s + 1 for _, s in ports})
+    return [(a, b - a) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def _cells(
+    ports: Sequence[tuple[str, int]], grid: Sequence[tuple[int, int]], across: bool
+) -> list[str]:
+    """A side's cells along ``grid``: a port's cell where it has one, spacers else."""
+    at = {start: name for name, start in ports}
+    cells = []
+    for start, size in grid:
+        name = at.get(start, "") if size == 1 else ""
+        cells.append(_cell(name, size, 1) if across else _cell(name, 1, size))
+    return cells
+
+
+def _cell(port: str, width: int, height: int, span: str = "") -> str:
     named = f' PORT="{port}"' if port else ""
-    return f'<TD{named} WIDTH="{width}" HEIGHT="{height}" FIXEDSIZE="TRUE"></TD>'
+    return f'<TD{named}{span} WIDTH="{width}" HEIGHT="{height}" FIXEDSIZE="TRUE"></TD>'
 
 
 def port_ref(node: str, port: str, side: str) -> str:
@@ -170,8 +197,11 @@ def join(parts: Sequence[EdgePath], vertical: bool) -> EdgePath:
     for part in parts[1:]:
         following = list(part.points)
         points[-2] = _turned(points[-2], points[-1], points[-4], vertical)
-        if following[0] != points[-1]:  # an entry point a little inside the border
+        gap = math.dist(points[-1], following[0])
+        if gap > SNAP_PX:  # not expected: the parts do not meet; keep the edge whole
             points += list(_straight_piece(points[-1], following[0]))[1:]
+        else:  # a port is on whole points and an entry point a hair inside the border
+            following[0] = points[-1]
         following[1] = _turned(following[1], following[0], following[3], vertical)
         points += following[1:]
     return replace(parts[-1], points=tuple(points))

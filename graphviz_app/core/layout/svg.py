@@ -66,12 +66,22 @@ def graph_svg(
     style = style or GraphStyle()
     marks = marks or Marks()
     with gc_paused():
-        if marks.extra_lines:  # longer labels: the DOT text, and so the layout, changes
-            dot = to_dot(graph, style, marks.highlighted, marks.fills, marks.extra_lines)
-            layout = compute_layout(dot, engine or find_engine(), cancel=cancel)
-        else:
-            layout = layout_graph(graph, style, engine or find_engine(), cancel=cancel)
+        layout = picture_layout(graph, style, engine or find_engine(), marks, cancel)
         return to_svg(graph, layout, style, marks)
+
+
+def picture_layout(
+    graph: AutogradGraph,
+    style: GraphStyle,
+    engine: GraphvizEngine,
+    marks: Marks,
+    cancel: CancelToken | None = None,
+) -> GraphLayout:
+    """The layout :func:`graph_svg` draws."""
+    if marks.extra_lines:  # longer labels: the DOT text, and so the layout, changes
+        dot = to_dot(graph, style, marks.highlighted, marks.fills, marks.extra_lines)
+        return compute_layout(dot, engine, cancel=cancel)
+    return layout_graph(graph, style, engine, cancel=cancel)
 
 
 def to_svg(
