@@ -9,6 +9,8 @@ tensors are freed as soon as the user's own references are gone.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -25,13 +27,14 @@ from graphviz_app.api.tensors import (
 )
 from graphviz_app.core.autograd.backward import record_gradients
 from graphviz_app.core.autograd.capture import CaptureOptions
-from graphviz_app.core.autograd.live import capture_live
+from graphviz_app.core.autograd.live import capture_live_soon
 from graphviz_app.core.graph.collapse import module_types, modules_at_depth, visible_graph
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout.dot import Marks, to_dot
 from graphviz_app.core.layout.engine import GraphvizEngine, find_engine
 from graphviz_app.core.layout.style import GraphStyle
-from graphviz_app.core.layout.svg import graph_svg
+from graphviz_app.core.layout.svg import graph_svg, picture_layout, to_svg
+from graphviz_app.core.runtime.gc_pause import gc_paused
 from graphviz_app.core.stepping.state import grad_marks
 from graphviz_app.io.export import format_for, render, write_atomic
 
@@ -62,11 +65,20 @@ class Drawing:
     True
     """
 
-    graph: AutogradGraph
+    graphs: Settling = field(repr=False)
     engine: GraphvizEngine
-    drawn: AutogradGraph  # what the picture shows (modules collapsed by ``depth``)
     style: GraphStyle = field(default_factory=GraphStyle)
     marks: Marks = field(default_factory=Marks)
+
+    @property
+    def graph(self) -> AutogradGraph:
+        """The captured graph."""
+        return self.graphs.settle()[0]
+
+    @property
+    def drawn(self) -> AutogradGraph:
+        """What the picture shows (modules collapsed by ``depth``)."""
+        return self.graphs.settle()[1]
 
     @cached_property
     def dot(self) -> str:
@@ -77,7 +89,17 @@ class Drawing:
     @cached_property
     def svg(self) -> str:
         """The picture as SVG text (text stays text)."""
-        return graph_svg(self.drawn, self.style, self.engine, self.marks)
+        graphs, style, marks = self.graphs, self.style, self.marks
+        if not graphs.settled:
+            # Laid out while the leaves are still being checked for NaN and Inf (the
+            # check reads them without the GIL while Graphviz runs): the right picture
+            # unless a leaf holds one, which makes its label longer.
+            guess = graphs.drawn
+            with gc_paused():
+                layout = picture_layout(guess, style, self.engine, marks)
+                if graphs.settle()[1] is guess:
+                    return to_svg(guess, layout, style, marks)
+        return graph_svg(self.drawn, style, self.engine, marks)
 
     def save(self, path: str | Path) -> Path:
         """Write the drawing; the format comes from the extension: ``.svg``, ``.png``,
@@ -104,6 +126,38 @@ class Drawing:
 
     def __repr__(self) -> str:
         return f"<Drawing: {len(self.graph.nodes)} nodes, {len(self.graph.edges)} edges>"
+
+
+class Settling:
+    """A drawing's graphs (captured, drawn) while its leaves are checked for NaN and Inf
+    on a thread: known at once but for the leaves' marks; :meth:`settle` waits for the
+    check and redraws when a leaf holds a NaN or an Inf."""
+
+    def __init__(
+        self,
+        graph: AutogradGraph,
+        drawn: AutogradGraph,
+        with_leaves: Callable[[], AutogradGraph] | None,
+        redraw: Callable[[AutogradGraph], AutogradGraph],
+    ) -> None:
+        self.graph, self.drawn = graph, drawn
+        self._with_leaves, self._redraw = with_leaves, redraw
+        self._lock = threading.Lock()
+
+    @property
+    def settled(self) -> bool:
+        """True once the leaves are marked."""
+        return self._with_leaves is None
+
+    def settle(self) -> tuple[AutogradGraph, AutogradGraph]:
+        """The graphs with every mark (waits for the check once)."""
+        with self._lock:
+            if self._with_leaves is not None:
+                final = self._with_leaves()
+                if final is not self.graph:
+                    self.graph, self.drawn = final, self._redraw(final)
+                self._with_leaves = None  # nor the leaves nor their views held any longer
+        return self.graph, self.drawn
 
 
 def draw(
@@ -150,14 +204,23 @@ def draw(
     # NaN/Inf are marked either way; what each node saved is read only with values
     # (the picture's labels show none of it but batch norm's mode).
     options = CaptureOptions(with_values=values, saved_for_labels=not values)
-    walk, graph = capture_live(tensors, names, caller_leaves(user_frame(1)), options)
+    walk, graph, with_leaves = capture_live_soon(
+        tensors, names, caller_leaves(user_frame(1)), options
+    )
     collapsed = modules_at_depth(graph, depth) if depth is not None else frozenset()
     style = GraphStyle(rankdir=rankdir, show_values=values, collapsed=collapsed)
     types = module_types(model.named_modules()) if model is not None else None
+    pending: Callable[[], AutogradGraph] | None = with_leaves
+    if grads:  # the gradients' marks are laid out with the graph: settle it first
+        graph, pending = with_leaves(), None
     trace = record_gradients(walk) if grads else None
     del walk  # the live grad_fn handles: nothing below needs them
     norms = trace.grad_norms() if trace is not None else None
     view = visible_graph(graph, collapsed, (), types, norms)
     fills, lines = grad_marks(trace, view.graph, view) if trace is not None else ({}, {})
     marks = Marks(fills=fills, extra_lines=lines)
-    return Drawing(graph, find_engine(), view.graph, style, marks)
+
+    def redraw(final: AutogradGraph) -> AutogradGraph:
+        return visible_graph(final, collapsed, (), types, norms).graph
+
+    return Drawing(Settling(graph, view.graph, pending, redraw), find_engine(), style, marks)

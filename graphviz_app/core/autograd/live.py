@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import torch
 
@@ -31,7 +31,12 @@ from graphviz_app.core.graph.records import (
     SourceLocation,
     TensorInfo,
 )
-from graphviz_app.core.graph.tensor_info import describe_tensor, dtype_name, non_finite_flags
+from graphviz_app.core.graph.tensor_info import (
+    describe_tensor,
+    dtype_name,
+    non_finite_flags,
+    non_finite_flags_soon,
+)
 from graphviz_app.core.graph.walk import AutogradNode, AutogradWalk, walk_autograd
 
 #: One frame of ``traceback.format_stack()``, as anomaly mode stores it.
@@ -39,6 +44,7 @@ _FRAME = re.compile(
     r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>[^\n]+)\n(?:\s*(?P<text>[^\n]*))?'
 )
 _OutputKey = tuple[int, int]  # id(grad_fn), output_nr
+_Values = list[tuple[int, torch.Tensor]]  # (node position, the tensor the node stands for)
 
 
 def capture_live(
@@ -50,12 +56,47 @@ def capture_live(
     """Walk and capture the graph behind live ``roots`` (parameters named by
     ``params``, other leaves by ``leaves``), completed with what autograd still knows.
     The walk holds live ``grad_fn`` handles: drop it once done with it."""
+    walk, _, with_leaves = capture_live_soon(roots, params, leaves, options)
+    return walk, with_leaves()
+
+
+def capture_live_soon(
+    roots: Sequence[torch.Tensor],
+    params: Mapping[str, torch.Tensor],
+    leaves: Mapping[str, torch.Tensor] | None = None,
+    options: CaptureOptions | None = None,
+) -> tuple[AutogradWalk, AutogradGraph, Callable[[], AutogradGraph]]:
+    """:func:`capture_live` with the leaves (the parameters: most of the values at
+    hand, all of GPT-2's 124M weights) checked for NaN and Inf on a thread: the graph
+    comes back at once, complete and marked but for them, with a call that waits for
+    that check and returns the graph with the leaves marked too: the very same object
+    when none holds a NaN or an Inf, by far the usual case, so that a picture laid out
+    meanwhile is the right one. The call holds the leaves (the caller's own tensors)
+    and views of them, never a saved activation."""
     options = options or CaptureOptions()
     named = {id(t) for t in params.values()}
     others = {k: v for k, v in (leaves or {}).items() if id(v) not in named}
     walk = walk_autograd(roots)
+    leaf_values = _leaf_values(walk)
+    leaf_flags = non_finite_flags_soon(_distinct(t for _, t in leaf_values))
     graph = capture_walk(walk, params, others, options)
-    return walk, complete_graph(graph, walk, options)
+    known = _known_outputs(walk)
+    completed = _completed(graph, walk, known, options)
+    storages = {_storage(t): id(t) for _, t in leaf_values}
+    storages.pop(0, None)
+    own: _Values = []
+    views: _Values = []  # views of a leaf: weight.t(), saved by every Linear
+    for position, tensor in _output_values(graph, walk, known):
+        (views if _storage(tensor) in storages else own).append((position, tensor))
+    marked = _marked(completed, own, options)
+
+    def with_leaves() -> AutogradGraph:
+        flagged = _flagged(leaf_values, leaf_flags())
+        # A view holds its leaf's values: it can hold a NaN only where the leaf does.
+        suspects = [(p, t) for p, t in views if storages[_storage(t)] in flagged]
+        return _marked(marked, leaf_values + suspects, options, flagged)
+
+    return walk, marked, with_leaves
 
 
 def complete_graph(
@@ -73,7 +114,8 @@ def complete_graph(
     options = options or CaptureOptions()
     known = _known_outputs(walk)
     completed = _completed(graph, walk, known, options)
-    return _marked(completed, graph, walk, known, _flagged(walk, known), options)
+    values = _leaf_values(walk) + _output_values(graph, walk, known)
+    return _marked(completed, values, options)
 
 
 def _completed(
@@ -94,32 +136,48 @@ def _completed(
     return _with_changes(graph, changes)
 
 
-def _marked(
-    completed: AutogradGraph,
-    captured: AutogradGraph,
-    walk: AutogradWalk,
-    known: Mapping[_OutputKey, torch.Tensor],
-    flagged: set[int],
-    options: CaptureOptions,
-) -> AutogradGraph:
-    """``completed`` with every node whose tensor is ``flagged`` (holds a NaN or Inf)
-    described in full; ``completed`` itself when none is. The recorder's own
-    descriptions (``captured``'s) are kept."""
-    if not flagged:
-        return completed
+def _leaf_values(walk: AutogradWalk) -> _Values:
     offset = len(walk.outputs)
-    values = list(enumerate(walk.outputs))  # the roots' and the leaves' own values
+    return [(offset + i, fn.variable) for i, fn in enumerate(walk.fns) if hasattr(fn, "variable")]
+
+
+def _output_values(
+    graph: AutogradGraph, walk: AutogradWalk, known: Mapping[_OutputKey, torch.Tensor]
+) -> _Values:
+    """The roots, and the op outputs some node saved (where the recorder left none)."""
+    values = list(enumerate(walk.outputs))
+    offset = len(walk.outputs)
     for index, fn in enumerate(walk.fns):
-        if hasattr(fn, "variable"):
-            values.append((offset + index, fn.variable))
-        elif captured.nodes[offset + index].tensor is None and (id(fn), 0) in known:
-            values.append((offset + index, known[(id(fn), 0)]))
+        key = (id(fn), 0)
+        if key in known and graph.nodes[offset + index].tensor is None:
+            values.append((offset + index, known[key]))
+    return values
+
+
+def _marked(
+    graph: AutogradGraph,
+    values: _Values,
+    options: CaptureOptions,
+    flagged: set[int] | None = None,
+) -> AutogradGraph:
+    """``graph`` with each node of ``values`` whose tensor holds a NaN or an Inf (its id
+    in ``flagged``; checked here when not given) described in full; ``graph`` itself
+    when none does."""
+    if flagged is None:
+        tensors = _distinct(t for _, t in values)
+        flagged = _flagged([(0, t) for t in tensors], non_finite_flags(tensors))
     changes: dict[int, dict[str, object]] = {}
     for position, tensor in values:
-        info = completed.nodes[position].tensor
+        info = graph.nodes[position].tensor
         if id(tensor) in flagged and (info is None or info.stats is None):
             changes[position] = {"tensor": describe_tensor(tensor, options.preview_limit)}
-    return _with_changes(completed, changes)
+    return _with_changes(graph, changes)
+
+
+def _flagged(values: _Values, flags: Sequence[bool]) -> set[int]:
+    """The ids of the tensors of ``values`` (distinct, in order) that ``flags`` flags."""
+    tensors = _distinct(t for _, t in values)
+    return {id(t) for t, bad in zip(tensors, flags, strict=True) if bad}
 
 
 def _with_changes(
@@ -133,30 +191,11 @@ def _with_changes(
     return dataclasses.replace(graph, nodes=tuple(nodes))
 
 
-def _flagged(walk: AutogradWalk, known: Mapping[_OutputKey, torch.Tensor]) -> set[int]:
-    """The ids of the tensors at hand that hold a NaN or an Inf."""
-    leaves = leaf_tensors(walk)
-    storages = {_storage(t): t for t in leaves}
-    storages.pop(0, None)
-    own: list[torch.Tensor] = [*leaves]
-    derived: list[torch.Tensor] = []  # views of a leaf: weight.t(), saved by every Linear
-    for tensor in _distinct([*walk.outputs, *known.values()]):
-        (derived if _storage(tensor) in storages else own).append(tensor)
-    flagged = _ids(own, non_finite_flags(own))
-    # A view holds its leaf's values: it can hold a NaN only where the leaf does.
-    suspects = [t for t in derived if id(storages[_storage(t)]) in flagged]
-    return flagged | _ids(suspects, non_finite_flags(suspects))
-
-
 def _storage(tensor: torch.Tensor) -> int:
     """Where ``tensor``'s values live (0: nowhere to share, a meta or sparse tensor)."""
     if tensor.is_meta or tensor.layout != torch.strided:
         return 0
     return int(tensor.untyped_storage().data_ptr())
-
-
-def _ids(tensors: Sequence[torch.Tensor], flags: Sequence[bool]) -> set[int]:
-    return {id(t) for t, bad in zip(tensors, flags, strict=True) if bad}
 
 
 def _op_changes(
@@ -176,11 +215,6 @@ def _op_changes(
         if source is not None:
             change["source"] = source
     return change
-
-
-def leaf_tensors(walk: AutogradWalk) -> list[torch.Tensor]:
-    """The leaf tensors of ``walk`` (each once), in its order."""
-    return _distinct(fn.variable for fn in walk.fns if hasattr(fn, "variable"))
 
 
 def _replaced(node: Node, changes: Mapping[str, object]) -> Node:

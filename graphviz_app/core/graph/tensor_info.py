@@ -7,7 +7,8 @@ a tensor alive and stays a few hundred bytes whatever the tensor's size.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -115,6 +116,32 @@ def non_finite_flags(tensors: Sequence[torch.Tensor]) -> list[bool]:
         for k in suspects:
             flags[checked[k]] = not bool(torch.isfinite(tensors[checked[k]].detach()).all())
     return flags
+
+
+def non_finite_flags_soon(tensors: Sequence[torch.Tensor]) -> Callable[[], list[bool]]:
+    """:func:`non_finite_flags` started on a thread of its own; call what it returns to
+    wait for the flags. Torch reads the values without holding the GIL, so the check
+    overlaps whatever the caller does meanwhile that does not need the GIL either
+    (waiting for Graphviz, above all)."""
+    outcome: list[list[bool] | BaseException] = []
+
+    def check() -> None:
+        try:
+            outcome.append(non_finite_flags(tensors))
+        except BaseException as exc:  # raised where the caller waits
+            outcome.append(exc)
+
+    thread = threading.Thread(target=check, name="non-finite check", daemon=True)
+    thread.start()
+
+    def wait() -> list[bool]:
+        thread.join()
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    return wait
 
 
 def _may_hold_non_finite(t: torch.Tensor) -> bool:
