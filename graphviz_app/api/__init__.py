@@ -2,21 +2,39 @@
 
 ``draw`` (a :class:`Drawing`), ``walkthrough`` (a :class:`Walkthrough`) and ``watch``
 (a :class:`Watch`) need no Qt; ``show`` opens the desktop window and imports Qt only
-when it is called. ``graphviz_app`` hands these names on lazily.
+when it is called. ``graphviz_app`` hands these names on lazily, and so does this
+package: ``graphviz_app.draw`` imports the drawing module alone, not the window's
+session or the walk-through's pages.
 """
 
-from graphviz_app.api.drawing import Drawing, draw
-from graphviz_app.api.show import show
-from graphviz_app.api.walkthrough import Walkthrough, walkthrough
-from graphviz_app.api.watch import Watch, WatchRecord, watch
+from __future__ import annotations
 
-__all__ = [
-    "Drawing",
-    "Walkthrough",
-    "Watch",
-    "WatchRecord",
-    "draw",
-    "show",
-    "walkthrough",
-    "watch",
-]
+import importlib
+from typing import Any
+
+#: The public names and the module that defines each (imported when first used).
+_NAMES = {
+    "Drawing": "drawing",
+    "draw": "drawing",
+    "show": "show",
+    "Walkthrough": "walkthrough",
+    "walkthrough": "walkthrough",
+    "Watch": "watch",
+    "WatchRecord": "watch",
+    "watch": "watch",
+}
+
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name: str) -> Any:
+    module = _NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'graphviz_app.api' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"graphviz_app.api.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_NAMES))

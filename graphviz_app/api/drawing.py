@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -25,7 +25,6 @@ from graphviz_app.api.tensors import (
     parameter_names,
     user_frame,
 )
-from graphviz_app.core.autograd.backward import record_gradients
 from graphviz_app.core.autograd.capture import CaptureOptions
 from graphviz_app.core.autograd.live import capture_live_soon
 from graphviz_app.core.graph.collapse import module_types, modules_at_depth, visible_graph
@@ -35,8 +34,11 @@ from graphviz_app.core.layout.engine import GraphvizEngine, find_engine
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.layout.svg import graph_svg, picture_layout, to_svg
 from graphviz_app.core.runtime.gc_pause import gc_paused
-from graphviz_app.core.stepping.state import grad_marks
 from graphviz_app.io.export import format_for, render, write_atomic
+
+if TYPE_CHECKING:
+    from graphviz_app.core.autograd.backward import BackwardTrace
+    from graphviz_app.core.graph.walk import AutogradWalk
 
 
 def svg_element(svg: str) -> str:
@@ -128,6 +130,12 @@ class Drawing:
         return f"<Drawing: {len(self.graph.nodes)} nodes, {len(self.graph.edges)} edges>"
 
 
+def _record_gradients(walk: AutogradWalk) -> BackwardTrace:
+    from graphviz_app.core.autograd.backward import record_gradients  # only with gradients
+
+    return record_gradients(walk)
+
+
 class Settling:
     """A drawing's graphs (captured, drawn) while its leaves are checked for NaN and Inf
     on a thread: known at once but for the leaves' marks; :meth:`settle` waits for the
@@ -213,12 +221,16 @@ def draw(
     pending: Callable[[], AutogradGraph] | None = with_leaves
     if grads:  # the gradients' marks are laid out with the graph: settle it first
         graph, pending = with_leaves(), None
-    trace = record_gradients(walk) if grads else None
+    trace = _record_gradients(walk) if grads else None
     del walk  # the live grad_fn handles: nothing below needs them
     norms = trace.grad_norms() if trace is not None else None
     view = visible_graph(graph, collapsed, (), types, norms)
-    fills, lines = grad_marks(trace, view.graph, view) if trace is not None else ({}, {})
-    marks = Marks(fills=fills, extra_lines=lines)
+    marks = Marks()
+    if trace is not None:
+        from graphviz_app.core.stepping.state import grad_marks  # only with gradients
+
+        fills, lines = grad_marks(trace, view.graph, view)
+        marks = Marks(fills=fills, extra_lines=lines)
 
     def redraw(final: AutogradGraph) -> AutogradGraph:
         return visible_graph(final, collapsed, (), types, norms).graph
