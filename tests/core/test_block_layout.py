@@ -94,23 +94,29 @@ def assert_correct_layout(graph: AutogradGraph, layout: GraphLayout) -> None:
             assert -1 <= x <= layout.width + 1 and -1 <= y <= layout.height + 1
 
 
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The DOT texts given to Graphviz during the test."""
+    texts: list[str] = []
+    real_run = GraphvizEngine.run_many
+
+    def counting_run(
+        self: GraphvizEngine, dot_texts: list[str], *args: object, **kwargs: object
+    ) -> list[bytes]:
+        texts.extend(dot_texts)
+        return real_run(self, dot_texts, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(GraphvizEngine, "run_many", counting_run)
+    return texts
+
+
 def test_repeated_blocks_are_found_and_laid_out_once(
-    engine: GraphvizEngine, monkeypatch: pytest.MonkeyPatch
+    engine: GraphvizEngine, runs: list[str]
 ) -> None:
     graph, style = stack_graph(), GraphStyle()
     blocks = find_blocks(graph, style)
     assert sorted(b.module for b in blocks) == [f"blocks.{i}" for i in range(8)]
     assert len({b.signature for b in blocks}) == 1
-    runs: list[str] = []
-    real_run = GraphvizEngine.run_many
-
-    def counting_run(
-        self: GraphvizEngine, texts: list[str], *args: object, **kwargs: object
-    ) -> list[bytes]:
-        runs.extend(texts)
-        return real_run(self, texts, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(GraphvizEngine, "run_many", counting_run)
     layout = layout_graph(graph, style, engine, whole_below=0)
     assert len(runs) == 2 and runs[0].count("digraph") == 1  # one kind, then the rest
     assert_correct_layout(graph, layout)
@@ -137,20 +143,10 @@ def test_every_instance_of_a_kind_has_the_same_shape(engine: GraphvizEngine, ran
 
 
 def test_small_graphs_and_graphs_without_clusters_are_laid_out_whole(
-    engine: GraphvizEngine, monkeypatch: pytest.MonkeyPatch
+    engine: GraphvizEngine, runs: list[str]
 ) -> None:
     assert find_blocks(stack_graph(depth=2), GraphStyle()) == []
     assert find_blocks(stack_graph(), GraphStyle(clusters=False)) == []
-    runs: list[str] = []
-    real_run = GraphvizEngine.run_many
-
-    def counting_run(
-        self: GraphvizEngine, texts: list[str], *args: object, **kwargs: object
-    ) -> list[bytes]:
-        runs.extend(texts)
-        return real_run(self, texts, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(GraphvizEngine, "run_many", counting_run)
     graph = stack_graph()  # blocks, but few nodes: as quick to lay out whole
     assert find_blocks(graph, GraphStyle()) and len(graph.nodes) < WHOLE_LAYOUT_NODES
     layout = layout_graph(graph, GraphStyle(), engine)

@@ -64,6 +64,7 @@ from graphviz_app.core.layout.ports import (
     point_offset,
     port_box,
     port_ref,
+    straight,
 )
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.cancel import CancelToken
@@ -97,6 +98,11 @@ def layout_graph(
     top = _TopLevel(graph, style, blocks, kinds)
     outer = compute_layout(top.dot(), engine, timeout, cancel)
     return top.compose(outer)
+
+
+def forget_block_kinds() -> None:
+    """Empty the process's cache of laid-out kinds (a benchmark's first picture)."""
+    _BLOCK_CACHE.clear()
 
 
 # ----------------------------------------------------------------- laying out the kinds
@@ -389,10 +395,3 @@ def _instance_route(route: str, rename: Mapping[str, str], module: str) -> str:
 def _straight(source: NodeBox, target: NodeBox) -> EdgePath:
     start, end = (source.x, source.y + source.height / 2), (target.x, target.y - target.height / 2)
     return EdgePath("", source.id, target.id, straight(start, end), end)
-
-
-def straight(start: Point, end: Point) -> tuple[Point, Point, Point, Point]:
-    """A straight cubic Bezier from ``start`` to ``end``."""
-    (x0, y0), (x1, y1) = start, end
-    third = ((x1 - x0) / 3, (y1 - y0) / 3)
-    return (start, (x0 + third[0], y0 + third[1]), (x0 + 2 * third[0], y0 + 2 * third[1]), end)

@@ -54,3 +54,7 @@ class LayoutCache(Generic[V]):
         self._items.move_to_end(key)
         while len(self._items) > self._capacity:
             self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        self._items.clear()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from graphviz_app.core.graph.collapse import LAYOUT_HARD_CAP, LayoutTooLargeError, VisibleGraph
 from graphviz_app.core.graph.records import AutogradGraph, Edge, module_prefixes
-from graphviz_app.core.layout.block_layout import layout_graph, straight
+from graphviz_app.core.layout.block_layout import layout_graph
 from graphviz_app.core.layout.cache import LayoutCache
 from graphviz_app.core.layout.dot import (
     PX_PER_PT,
@@ -33,6 +33,7 @@ from graphviz_app.core.layout.dot import (
     edge_id,
 )
 from graphviz_app.core.layout.engine import GraphvizEngine
+from graphviz_app.core.layout.ports import straight
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.cancel import CancelToken
 

@@ -199,7 +199,7 @@ def join(parts: Sequence[EdgePath], vertical: bool) -> EdgePath:
         points[-2] = _turned(points[-2], points[-1], points[-4], vertical)
         gap = math.dist(points[-1], following[0])
         if gap > SNAP_PX:  # not expected: the parts do not meet; keep the edge whole
-            points += list(_straight_piece(points[-1], following[0]))[1:]
+            points += list(straight(points[-1], following[0]))[1:]
         else:  # a port is on whole points and an entry point a hair inside the border
             following[0] = points[-1]
         following[1] = _turned(following[1], following[0], following[3], vertical)
@@ -219,7 +219,8 @@ def _turned(control: Point, joint: Point, far: Point, vertical: bool) -> Point:
     return (moved[0], moved[1])
 
 
-def _straight_piece(start: Point, end: Point) -> tuple[Point, Point, Point, Point]:
+def straight(start: Point, end: Point) -> tuple[Point, Point, Point, Point]:
+    """A straight cubic Bezier from ``start`` to ``end``."""
     (x0, y0), (x1, y1) = start, end
-    dx, dy = (x1 - x0) / 3, (y1 - y0) / 3
-    return (start, (x0 + dx, y0 + dy), (x0 + 2 * dx, y0 + 2 * dy), end)
+    third = ((x1 - x0) / 3, (y1 - y0) / 3)
+    return (start, (x0 + third[0], y0 + third[1]), (x0 + 2 * third[0], y0 + 2 * third[1]), end)
