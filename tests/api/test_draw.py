@@ -136,6 +136,42 @@ def test_nan_and_inf_are_marked_even_without_values() -> None:
     assert sqrt.tensor is not None and sqrt.tensor.stats.nan_count == 1
 
 
+@pytest.mark.parametrize("first", ["svg", "graph"])
+def test_a_parameter_holding_nan_is_marked_in_the_graph_and_the_picture(first: str) -> None:
+    """Parameters are checked on a thread while the picture is laid out: a NaN or an
+    Inf found there still marks the parameter in the graph and in the picture (laid
+    out again with the longer labels), whichever is asked for first."""
+    net = Net()
+    with torch.no_grad():
+        net.fc2.weight[0, 0] = float("nan")
+        net.fc1.bias[1] = float("inf")
+    drawing = graphviz_app.draw(net(torch.randn(5, 4)).sum(), model=net)
+    text = html.unescape(drawing.svg) if first == "svg" else ""
+    marked = {
+        n.leaf_name or f"{n.name} {n.module}": (n.tensor.stats.nan_count, n.tensor.stats.inf_count)
+        for n in drawing.graph.nodes
+        if n.tensor is not None and n.tensor.stats is not None
+    }
+    assert marked["fc2.weight"] == (1, 0) and marked["fc1.bias"] == (0, 1)
+    assert "fc1.weight" not in marked and "fc2.bias" not in marked
+    text = text or html.unescape(drawing.svg)
+    assert "!! 1 NaN, 0 Inf" in text and "!! 0 NaN, 1 Inf" in text
+
+
+def test_a_view_of_a_parameter_holding_nan_is_marked_too() -> None:
+    w = torch.randn(3, 4, requires_grad=True)
+    x = torch.randn(4, 3, requires_grad=True)
+    with torch.no_grad():
+        w[0, 0] = float("nan")
+    drawing = graphviz_app.draw((w.t() * x).sum(), params={"w": w, "x": x})
+    t = next(n for n in drawing.graph.nodes if n.name == "TBackward0")  # w.t(), saved by mul
+    assert t.tensor is not None and t.tensor.stats is not None and t.tensor.stats.nan_count == 1
+    clean = torch.randn(3, 4, requires_grad=True)
+    drawing = graphviz_app.draw((clean.t() * x).sum(), params={"w": clean, "x": x})
+    t = next(n for n in drawing.graph.nodes if n.name == "TBackward0")
+    assert t.tensor is not None and t.tensor.stats is None and t.tensor.shape == (4, 3)
+
+
 def test_depth_collapses_modules_and_rankdir_is_passed_on() -> None:
     net = Net()
     loss = net(torch.randn(2, 4)).sum()

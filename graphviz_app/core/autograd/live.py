@@ -94,6 +94,7 @@ def capture_live_soon(
         flagged = _flagged(leaf_values, leaf_flags())
         # A view holds its leaf's values: it can hold a NaN only where the leaf does.
         suspects = [(p, t) for p, t in views if storages[_storage(t)] in flagged]
+        flagged |= _flagged(suspects, non_finite_flags(_distinct(t for _, t in suspects)))
         return _marked(marked, leaf_values + suspects, options, flagged)
 
     return walk, marked, with_leaves
