@@ -23,7 +23,14 @@ from graphviz_app.core.autograd.chain_rule import explain_step
 from graphviz_app.core.autograd.forward import forward_and_capture
 from graphviz_app.core.health.check import diagnose
 from graphviz_app.core.health.report import HealthReport
-from graphviz_app.core.layout.style import NON_FINITE_COLOR, grad_fills
+from graphviz_app.core.layout.style import (
+    NON_FINITE_COLOR,
+    GraphStyle,
+    grad_fills,
+    node_label_lines,
+    value_line,
+)
+from graphviz_app.core.stepping.state import edge_labels, grad_marks, step_caption
 
 Fn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -183,3 +190,37 @@ def test_nodes_that_received_nan_or_inf_are_filled_red_when_colouring_by_gradien
     assert math.isnan(norms[by_name["AccumulateGrad"]])  # w's gradient is NaN
     fills = grad_fills(norms)
     assert fills[by_name["SumBackward0"]] == fills[by_name["AccumulateGrad"]] == NON_FINITE_COLOR
+
+
+class SqrtOfZeros(nn.Module):
+    """A (16, 16) output whose backward goes Inf (sqrt at 0) then NaN (x 0), and a
+    forward value that is NaN (log of -1)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 16, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.fc(x)
+        return torch.sqrt(h * 0) + torch.log(-h * h - 1).nan_to_num() * 0
+
+
+def test_nan_and_inf_counts_read_the_same_everywhere() -> None:
+    """``--grads`` labels, the stepper's edge labels and captions, node labels and the
+    report all say ``256 NaN, 0 Inf`` (``export --grads`` said ``NaN 256 Inf 0``)."""
+    model = SqrtOfZeros()
+    run = forward_and_capture(model, (torch.ones(16, 4),), lambda out, x: out.sum())
+    trace = record_backward(run.walk)
+    texts = list(grad_marks(trace, run.graph)[1].values())
+    for step in trace.steps:
+        texts += [text for _, text in edge_labels(run.graph, step)]
+        texts.append(step_caption(run.graph, step, len(trace.steps)))
+    log = next(n for n in run.graph.nodes if n.name == "LogBackward0")
+    assert log.tensor is not None
+    texts += [value_line(log.tensor), *node_label_lines(log, GraphStyle())]
+    counted = [t for t in texts if "NaN" in t or "Inf" in t]
+    assert any("256 NaN, 0 Inf" in t for t in counted), texts
+    assert any("0 NaN, 256 Inf" in t for t in counted), texts
+    assert not any(re.search(r"(NaN|Inf) \d", t) for t in counted), counted
+    report = diagnose(forward_and_capture(model, (torch.ones(16, 4),)), model, "m").report
+    assert report.first_nan is not None and "256 NaN, 0 Inf" in report.first_nan.sent

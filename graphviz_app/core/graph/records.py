@@ -50,6 +50,11 @@ class TensorStats:
         """True when the tensor holds a NaN or an infinity."""
         return self.nan_count > 0 or self.inf_count > 0
 
+    @property
+    def non_finite_text(self) -> str:
+        """``16 NaN, 0 Inf``: the one wording of the counts, wherever they are shown."""
+        return f"{self.nan_count} NaN, {self.inf_count} Inf"
+
 
 @dataclass(frozen=True)
 class TensorInfo:

@@ -154,7 +154,7 @@ def _words(info: TensorInfo | None) -> str:
         return "[" + ", ".join(f"{v:.4g}" for v in info.preview) + "]"
     stats = info.stats
     if stats.has_non_finite:
-        return f"{info.shape_text} with {stats.nan_count} NaN, {stats.inf_count} Inf"
+        return f"{info.shape_text} with {stats.non_finite_text}"
     return f"{info.shape_text} with norm {stats.norm:.4g}"
 
 

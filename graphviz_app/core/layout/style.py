@@ -90,7 +90,7 @@ def node_label_lines(node: Node, style: GraphStyle) -> list[str]:
         lines.append(shape_line(node.tensor))
     stats = node.tensor.stats if node.tensor is not None else None
     if stats is not None and stats.has_non_finite:
-        lines.append(f"!! {stats.nan_count} NaN, {stats.inf_count} Inf")  # always shown
+        lines.append(f"!! {stats.non_finite_text}")  # always shown
     elif style.show_values and node.tensor is not None and stats is not None:
         lines.append(value_line(node.tensor))
     return lines
@@ -160,7 +160,7 @@ def value_line(info: TensorInfo) -> str:
     if stats is None:
         return "values unavailable"
     if stats.has_non_finite:
-        return f"NaN {stats.nan_count} Inf {stats.inf_count}"
+        return stats.non_finite_text
     return f"mean {stats.mean:.3g} norm {stats.norm:.3g}"
 
 
@@ -247,5 +247,5 @@ def grad_text(info: TensorInfo) -> str:
     if stats.numel <= SMALL_GRAD and info.preview:
         return "[" + ", ".join(f"{v:.3g}" for v in info.preview) + "]"
     if stats.has_non_finite:
-        return f"{info.shape_text} NaN {stats.nan_count} Inf {stats.inf_count}"
+        return f"{info.shape_text} {stats.non_finite_text}"
     return f"{info.shape_text} |g|={stats.norm:.3g}"

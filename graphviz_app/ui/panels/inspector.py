@@ -125,7 +125,7 @@ def _saved_table(saved: tuple[SavedValue, ...]) -> str:
         if 0 in info.shape:  # e.g. batch norm's saved batch statistics in eval mode
             summary = "empty (no elements)"
         if stats is not None and stats.has_non_finite:
-            summary = f"<span class='error'>{stats.nan_count} NaN, {stats.inf_count} Inf</span>"
+            summary = f"<span class='error'>{stats.non_finite_text}</span>"
         preview = ", ".join(f"{v:.3g}" for v in info.preview[:SAVED_PREVIEW])
         if preview and (info.preview_truncated or len(info.preview) > SAVED_PREVIEW):
             preview += ", ..."
@@ -188,7 +188,7 @@ def _tensor_table(info: TensorInfo) -> str:
             rows.append(
                 (
                     "<b class='error'>non-finite</b>",
-                    f"<b class='error'>{stats.nan_count} NaN, {stats.inf_count} Inf</b>",
+                    f"<b class='error'>{stats.non_finite_text}</b>",
                 )
             )
         shown = info.preview[:INSPECTOR_PREVIEW]
