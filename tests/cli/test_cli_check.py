@@ -4,6 +4,7 @@ on built-ins and on model files that are not part of the app."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -105,6 +106,20 @@ def test_json_for_a_model_file_whose_nan_appears_only_in_backward(tmp_path: Path
     assert first_inf["node"] == "SqrtBackward0" and first_nan["node"] == "PowBackward0"
     assert first_nan["source"]["line"] == 12 and first_nan["source"]["file"].endswith("norms.py")
     assert data["forward_origin"] is None  # the loss is finite
+
+
+def test_json_and_text_count_the_first_nan_s_step_alike(tmp_path: Path) -> None:
+    """The text's "step 4 of 11" is the JSON's ``"step": 4`` (it said 3: an index)."""
+    model = _write(tmp_path, "norms.py", NAN_ONLY_IN_BACKWARD)
+    text = run_cli("check", model).stdout
+    _, data = _json(model)
+    for key, title in (("first_inf", "First Inf"), ("first_nan", "First NaN")):
+        match = re.search(rf"{title} in backward: step (\d+) of (\d+)", text)
+        assert match, text
+        origin = data[key]
+        assert isinstance(origin, dict) and origin["step"] == int(match[1])
+        assert 1 <= origin["step"] <= data["steps"] == int(match[2])  # type: ignore[operator]
+        assert "index" not in origin
 
 
 def test_json_for_a_model_file_with_a_detached_branch(tmp_path: Path) -> None:

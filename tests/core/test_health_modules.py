@@ -136,6 +136,7 @@ def test_nan_norms_are_strict_json() -> None:
     text = report_json(check(model, X))
     data = json.loads(text)
     assert data["modules"][0]["grad_norm"] == "NaN"
+    assert data["forward_origin"]["step"] is None  # the forward made it: no backward step
     jsonschema.validate(data, report_schema())
 
 

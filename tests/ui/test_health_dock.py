@@ -84,7 +84,7 @@ def test_jump_to_first_nan_steps_to_mul_and_shows_inf_times_zero(qtbot, window) 
     assert window.stepper.result is not None  # the checked pass is the one shown
     assert part.jump_nan_action.isEnabled() and part.jump_inf_action.isEnabled()
     qtbot.mouseClick(part.panel.jump_nan_button, Qt.MouseButton.LeftButton)
-    assert window.stepper.index == report.first_nan.step
+    assert window.stepper.index == report.first_nan.index
     assert window.scene.selected_node_id() == report.first_nan.node_id
     chain = window.stepper_panel.chain_view.toPlainText()
     assert "[inf, inf, 0.2387, 0.2387] x [0, 0," in chain
@@ -92,7 +92,7 @@ def test_jump_to_first_nan_steps_to_mul_and_shows_inf_times_zero(qtbot, window) 
     _shot(window, "health-nan-window")
     _shot(part.panel, "health-nan-dock")
     part.jump_inf_action.trigger()
-    assert window.stepper.index == report.first_inf.step
+    assert window.stepper.index == report.first_inf.index
     assert "1 / 0 = inf" in window.stepper_panel.chain_view.toPlainText() or (
         "[0.5, 0.5] / [0, " in window.stepper_panel.chain_view.toPlainText()
     )
@@ -208,7 +208,7 @@ def test_a_script_is_checked_at_the_call_it_is_paused_at(qtbot, window) -> None:
     assert "bad_second_call.py, backward call 2" in part.panel.browser.toPlainText()
     assert part.jump_nan_action.isEnabled() and part.jump_inf_action.isEnabled()
     part.jump_nan_action.trigger()
-    assert window.stepper.index == report.first_nan.step
+    assert window.stepper.index == report.first_nan.index
     assert window.scene.selected_node_id() == report.first_nan.node_id
     assert "inf x 0 = nan: the NaN starts here" in window.stepper_panel.chain_view.toPlainText()
     part.panel.browser.anchorClicked.emit(QUrl(f"node:{report.first_inf.node_id}"))

@@ -78,7 +78,7 @@ def first_in_forward(graph: AutogradGraph) -> NonFiniteOrigin | None:
     )
     return NonFiniteOrigin(
         kind=kind,
-        step=-1,
+        index=-1,
         node_id=node.id,
         node=node.name,
         op=node.op,
@@ -98,7 +98,7 @@ def _origin(
     sent = [g for g in step.grad_inputs if g is not None and _count(g, kind)]
     return NonFiniteOrigin(
         kind=kind,
-        step=step.index,
+        index=step.index,
         node_id=node.id,
         node=node.name,
         op=node.op,

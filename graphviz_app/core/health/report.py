@@ -15,13 +15,14 @@ NAN, INF = "nan", "inf"
 class NonFiniteOrigin:
     """The first node whose backward (or forward) produced a NaN or an Inf.
 
-    ``step`` is its index among the recorded backward steps (-1 for a forward
-    origin); ``received`` and ``sent`` describe the gradients around it, ``cause``
-    says in words how a finite input gave a non-finite output.
+    ``index`` is its index among the recorded backward steps (-1 for a forward
+    origin); :attr:`step` counts from 1, as the report's text and the JSON say it.
+    ``received`` and ``sent`` describe the gradients around it, ``cause`` says in
+    words how a finite input gave a non-finite output.
     """
 
     kind: str  # NAN or INF
-    step: int
+    index: int
     node_id: str
     node: str  # its class, e.g. SqrtBackward0
     op: str | None  # the forward op that made it
@@ -31,6 +32,11 @@ class NonFiniteOrigin:
     received: str
     sent: str
     cause: str
+
+    @property
+    def step(self) -> int | None:
+        """The backward step as the report counts them, from 1 (None: the forward)."""
+        return self.index + 1 if self.index >= 0 else None
 
     @property
     def word(self) -> str:

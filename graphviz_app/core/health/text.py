@@ -22,6 +22,11 @@ def report_json_dict(report: HealthReport) -> dict[str, Any]:
     """The report as plain JSON data (see ``report_schema.json``)."""
     data = asdict(report)
     data["backward_error"] = report.backward_error or None
+    for key in ("first_inf", "first_nan", "forward_origin"):
+        origin = getattr(report, key)
+        if origin is not None:  # the step as the text says it: from 1, null for forward
+            data[key].pop("index")
+            data[key] = {"step": origin.step, **data[key]}
     for activation, record in zip(data["activations"], report.activations, strict=True):
         activation["dead_fraction"] = record.dead_fraction
     return {
@@ -66,7 +71,7 @@ def report_text(report: HealthReport) -> str:
 
 def origin_lines(title: str, origin: NonFiniteOrigin, steps: int) -> list[str]:
     """Where a NaN/Inf started: the node, its forward line, the numbers, the cause."""
-    at = f"step {origin.step + 1} of {steps}, " if origin.step >= 0 else ""
+    at = f"step {origin.step} of {steps}, " if origin.step is not None else ""
     lines = [f"{title}: {at}{origin.node} ({origin.node_id})"]
     forward = ", ".join(p for p in (origin.op, origin.module and f"module {origin.module}") if p)
     if forward:
@@ -75,7 +80,7 @@ def origin_lines(title: str, origin: NonFiniteOrigin, steps: int) -> list[str]:
         lines.append(f"  forward line: {source_text(origin.source)}")
     if origin.received:
         lines.append(f"  received: {origin.received}")
-    lines.append(f"  sent: {origin.sent}" if origin.step >= 0 else f"  value: {origin.sent}")
+    lines.append(f"  sent: {origin.sent}" if origin.index >= 0 else f"  value: {origin.sent}")
     lines.append(f"  why: {origin.cause}")
     return lines
 

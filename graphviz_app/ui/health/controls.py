@@ -169,7 +169,7 @@ class HealthControls(QObject):
         if origin is None or not self._stepping_checked_pass():
             self.window.status.showMessage(STALE if origin else "None was found.", MESSAGE_MS)
             return
-        self.window.stepper.go_to(origin.step, follow=True)
+        self.window.stepper.go_to(origin.index, follow=True)
         self.go_to(origin.node_id)
         self.window.backward_dock.show()
         self.window.backward_dock.raise_()  # the chain-rule panel: the numbers that made it

@@ -50,7 +50,7 @@ def _verdict(report: HealthReport) -> str:
 
 def origin_html(title: str, origin: NonFiniteOrigin, steps: int) -> str:
     """Where a NaN or Inf started: the node (a link), its forward line, numbers, cause."""
-    at = f" at step {origin.step + 1} of {steps}" if origin.step >= 0 else ""
+    at = f" at step {origin.step} of {steps}" if origin.step is not None else ""
     lines = [f"{_node_link(origin.node_id, origin.node)}{at}"]
     forward = ", ".join(p for p in (origin.op, origin.module and f"in {origin.module}") if p)
     if forward:
@@ -62,7 +62,7 @@ def origin_html(title: str, origin: NonFiniteOrigin, steps: int) -> str:
         lines.append(f"<span title='{escape(source.file)}'>{escape(where)}</span>{code}")
     if origin.received:
         lines.append(f"received <tt>{escape(origin.received)}</tt>")
-    sent = "sent" if origin.step >= 0 else "value"
+    sent = "sent" if origin.index >= 0 else "value"
     lines.append(f"{sent} <tt>{escape(origin.sent)}</tt>")
     lines.append(f"<i>why</i>: {escape(origin.cause)}")
     return f"<h4 style='color:{PROBLEM_COLOUR}'>{escape(title)}</h4><p>{'<br>'.join(lines)}</p>"
