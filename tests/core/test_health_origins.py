@@ -127,7 +127,7 @@ def test_sqrt_at_zero_makes_the_inf_and_the_next_mul_the_nan() -> None:
     assert report.first_inf is not None and report.first_nan is not None
     assert report.first_inf.node == "SqrtBackward0"
     assert report.first_nan.node == "MulBackward0"
-    assert report.first_inf.step < report.first_nan.step
+    assert report.first_inf.index < report.first_nan.index
     assert "infinite at x = 0" in report.first_inf.cause
     assert report.first_nan.cause.startswith("inf x 0")
 

@@ -183,7 +183,7 @@ def test_the_first_nan_is_the_node_and_line_anomaly_mode_names(
     assert (first.source.file, first.source.line) == (str(SCRIPTS / name), anomaly["line"])
     assert report.forward_origin is None  # the loss is finite: NaN only in backward
     assert report.first_inf is not None and report.first_inf.node == "SqrtBackward0"
-    assert report.first_inf.step < first.step
+    assert report.first_inf.index < first.index
     assert not report.healthy
 
 
