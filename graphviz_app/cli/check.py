@@ -1,8 +1,9 @@
 """``graphviz-app check``: the gradient health report of a model, for a terminal or CI.
 
-A script (a ``.py`` whose own code calls backward) runs as ``python FILE`` would, its
-output on stderr (stdout is the report's), up to its ``--backward-call`` (the first by
-default): the report is about that very call, gathered as it ran.
+Stdout is the report's alone: whatever the model's code prints (a model file, a class
+file, a script) goes to stderr. A script (a ``.py`` whose own code calls backward)
+runs as ``python FILE`` would, up to its ``--backward-call`` (the first by default):
+the report is about that very call, gathered as it ran.
 
 Exit status: 0 when the check found nothing wrong, 1 when it found a problem (a
 NaN/Inf in backward, a parameter cut off, a vanishing or exploding module, dead
@@ -17,7 +18,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from graphviz_app.cli.model_code import within_time_limit
+from graphviz_app.cli.model_code import prints_to_stderr, within_time_limit
 from graphviz_app.cli.requests import load_request
 from graphviz_app.core.health.report import HealthReport
 from graphviz_app.core.health.settings import HealthSettings
@@ -33,7 +34,8 @@ HEALTHY, PROBLEM, USAGE = 0, 1, 2
 def run(args: argparse.Namespace) -> int:
     """Load the model, run forward and a recorded backward, print the report."""
     try:
-        report = _check(args)
+        with prints_to_stderr():  # the model's own prints: stdout is the report's
+            report = _check(args)
     except USER_ERRORS as exc:
         print(f"graphviz-app: error: {user_message(exc)}", file=sys.stderr)
         return USAGE

@@ -163,3 +163,37 @@ def test_a_forward_that_raises_exits_2_naming_the_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "forward raised RuntimeError" in done.stderr
     assert "running" in done.stderr  # said first that the file's code runs
+
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+@pytest.mark.parametrize(
+    ("model", "printed"),
+    [
+        (
+            DATA / "classes" / "chatty_net.py",
+            ("chatty: imported", "number of parameters: 212", "chatty: forward (1, 8)",
+             "chatty: forward, said to fd 1"),
+        ),
+        (
+            DATA / "models" / "chatty_model.py",
+            ("chatty model: imported", "chatty model: building", "chatty model: loss"),
+        ),
+    ],
+    ids=["class-file", "model-file"],
+)  # fmt: skip
+def test_what_the_model_prints_goes_to_stderr_so_json_stays_parseable(
+    model: Path, printed: tuple[str, ...]
+) -> None:
+    """nanoGPT prints "number of parameters: 123.69M" as it is built: ``check --json >
+    health.json`` must still be JSON (prints at import, in __init__, in forward, in the
+    loss, and straight to file descriptor 1)."""
+    done = run_cli("check", str(model), "--json")
+    data = json.loads(done.stdout)
+    jsonschema.validate(data, report_schema())
+    for line in printed:
+        assert line in done.stderr and line not in done.stdout
+    text = run_cli("check", str(model))
+    assert text.stdout.startswith(data["model"])
+    assert not any(line in text.stdout for line in printed)
