@@ -13,6 +13,7 @@ from graphviz_app.core.autograd.forward import LossFn
 from graphviz_app.core.health.check import diagnose
 from graphviz_app.core.health.settings import HealthSettings
 from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.training.state import training_values_kept
 from graphviz_app.session.protocol import SessionSteps
 from graphviz_app.session.results import BackwardResult
 from graphviz_app.session.results import HealthResult as HealthResult  # handed on
@@ -35,13 +36,15 @@ def check_health(
     style: GraphStyle | None = None,
 ) -> HealthResult:
     """Forward on the subject's inputs (the new current run), then the check; with
-    ``style``, the picture too. ``.grad`` is left as it was."""
-    run = steps.capture_step(subject.inputs, subject.loss)
-    start = time.perf_counter()
-    diagnosis = steps.timed(
-        "gradient health", lambda: diagnose(run, subject.model, subject.name, settings)
-    )
-    seconds = time.perf_counter() - start
+    ``style``, the picture too. The model is left exactly as it was: ``.grad`` and
+    buffers (batch norm's running statistics, which its forward in train mode moves)."""
+    with training_values_kept(subject.model, keep_grads=False):  # diagnose keeps .grad
+        run = steps.capture_step(subject.inputs, subject.loss)
+        start = time.perf_counter()
+        diagnosis = steps.timed(
+            "gradient health", lambda: diagnose(run, subject.model, subject.name, settings)
+        )
+        seconds = time.perf_counter() - start
     trace = diagnosis.trace
     backward = BackwardResult(trace, run.graph, seconds) if trace is not None else None
     picture = steps.picture(style) if style is not None else None

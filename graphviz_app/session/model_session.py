@@ -28,7 +28,7 @@ from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.runtime.cancel import CancelToken
 from graphviz_app.core.runtime.devices import list_devices, made_on
 from graphviz_app.core.training.losses import TrainingError
-from graphviz_app.core.training.state import TrainingState
+from graphviz_app.core.training.state import TrainingState, training_values_kept
 from graphviz_app.core.training.trainer import TrainRecord, TrainSettings
 from graphviz_app.io.loaders import load_model
 from graphviz_app.io.model_file import LoadedModel
@@ -150,11 +150,15 @@ class ModelSession:
 
     def forward(self) -> AutogradGraph:
         """Run forward on the open model under the recorder and capture its graph (a
-        script's graph is the one its backward call differentiated: not run again)."""
+        script's graph is the one its backward call differentiated: not run again).
+
+        A look changes nothing: buffers (batch norm's running statistics and count)
+        are as they were afterwards, also on a user's live model (``show()``)."""
         loaded = self._require_loaded()
         if self.scripts.active and self.run is not None:
             return self.run.graph
-        return self.capture_step(loaded.inputs, loaded.loss_fn).graph
+        with training_values_kept(loaded.model, keep_grads=False):
+            return self.capture_step(loaded.inputs, loaded.loss_fn).graph
 
     def capture_step(self, inputs: tuple[torch.Tensor, ...], loss: LossFn | None) -> ForwardRun:
         """Forward on ``inputs`` and capture, timed; it becomes the current run."""

@@ -58,3 +58,37 @@ def test_a_finished_graph_shows_its_recorded_backward_or_says_why_not(
     session.adopt(live_graph(graph, "drawing"), GraphStyle())
     with pytest.raises(RuntimeError, match="keeps none"):
         session.backward()
+
+
+def _with_batch_norm() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 1))
+
+
+def _state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Everything a look must leave alone: parameters, buffers, gradients."""
+    grads = {f"{n}.grad": p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    return {k: v.detach().clone() for k, v in model.state_dict().items()} | grads
+
+
+def _same(model: nn.Module, before: dict[str, torch.Tensor]) -> bool:
+    now = _state(model)
+    return now.keys() == before.keys() and all(torch.equal(now[k], before[k]) for k in now)
+
+
+def test_looking_at_a_live_model_leaves_it_exactly_as_it_was(engine: GraphvizEngine) -> None:
+    """show(model=model, inputs=x) and Check gradient health run forward in train mode:
+    batch norm's running statistics and num_batches_tracked must not move (they did,
+    0 -> 1 on opening, -> 2 after the check). A training step the user asks for does."""
+    model = _with_batch_norm()
+    model(torch.randn(16, 4)).sum().backward()  # the user's own .grad, kept too
+    before = _state(model)
+    session = ModelSession(engine)
+    session.adopt(live_model(model, torch.randn(16, 4)), GraphStyle())
+    assert _same(model, before)
+    result = session.check_health(style=GraphStyle())
+    assert result.report.healthy and _same(model, before)
+    session.forward()  # the window's refresh
+    assert _same(model, before) and int(model[1].num_batches_tracked) == 1
+    session.train_one(TrainSettings(lr=0.1), GraphStyle())
+    assert int(model[1].num_batches_tracked) == 2  # training is the user's own ask

@@ -108,3 +108,24 @@ def test_without_a_display_show_says_so_instead_of_aborting(monkeypatch) -> None
     a = torch.tensor(1.0, requires_grad=True)
     with pytest.raises(RuntimeError, match="no display"):
         graphviz_app.show(a * 2, block=False)
+
+
+def test_the_windows_own_looks_leave_the_users_batch_norm_alone(qtbot, shown) -> None:  # type: ignore[no-untyped-def]
+    """Opening the window and Check gradient health run forward in train mode on the
+    user's model: num_batches_tracked went 0 -> 1 -> 2 and running_mean moved."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 1))
+    before = copy.deepcopy(model.state_dict())
+    window = _open(qtbot, shown, model=model, inputs=torch.randn(16, 4))
+
+    def unchanged() -> bool:
+        now = model.state_dict()
+        return all(torch.equal(now[k], v) for k, v in before.items())
+
+    assert unchanged() and int(model[1].num_batches_tracked) == 0
+    health = window.parts["HealthControls"]
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        health.check_action.trigger()
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    assert health.report is not None and unchanged()
+    assert all(p.grad is None for p in model.parameters())
