@@ -116,8 +116,13 @@ def _add_check_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
         help="check a model's gradients: first Inf/NaN, cut-off parameters, vanishing "
         "and exploding gradients, dead ReLUs",
         description="Run the model's forward pass and a recorded backward (no window) and "
-        "report where gradients go wrong. A script (a .py that calls backward itself) runs "
-        "as python FILE would, its prints on stderr, and the report is about its own "
+        "report where gradients go wrong. Backward starts from the loss, seeded with 1; a "
+        "model without a loss has each output seeded with 1 / its size, as "
+        "output.mean().backward() would. Vanishing and exploding are judged on each "
+        "module's gradient RMS: vanishing next to the largest module's, exploding next "
+        "to max(1, |loss|), so a sum loss is judged as its mean. Whatever the model's "
+        "code prints goes to stderr: stdout is the report's. A script (a .py that calls "
+        "backward itself) runs as python FILE would, and the report is about its own "
         "--backward-call. Exit status: 0 healthy, 1 a problem was found, 2 usage error "
         "(bad options, a model file that does not load or whose forward raises, a script "
         "that never reaches the call: nothing was checked).",
@@ -157,8 +162,9 @@ _COUNT = _checked(int, lambda v: v >= 1, "a whole number of at least 1")
 _THRESHOLDS = (
     ("--vanishing", "vanishing_ratio", _POSITIVE, "R",
      "flag a module whose gradient RMS is below this fraction of the largest module's"),
-    ("--exploding", "exploding_norm", _POSITIVE, "NORM",
-     "flag a module whose gradient norm is above this"),
+    ("--exploding", "exploding_ratio", _POSITIVE, "R",
+     "flag a module whose gradient RMS is above R times max(1, |loss|); a model "
+     "without a loss is seeded with the mean of its outputs, as output.mean() would"),
     ("--growth", "growth_factor", _FACTOR, "F",
      "flag norms that grow by this factor per layer, from the output layers back"),
     ("--growth-layers", "growth_layers", _COUNT, "N", "... for this many layers in a row"),

@@ -139,7 +139,7 @@ def test_json_of_a_healthy_model_lists_its_modules() -> None:
 def test_thresholds_are_flags() -> None:
     assert run_cli("check", "two_layer_net", "--exploding", "1e-6").returncode == 1
     status, data = _json("two_layer_net", "--exploding", "1e-6", "--vanishing", "0.5")
-    assert status == 1 and data["settings"]["exploding_norm"] == 1e-6  # type: ignore[index]
+    assert status == 1 and data["settings"]["exploding_ratio"] == 1e-6  # type: ignore[index]
 
 
 @pytest.mark.parametrize(
@@ -197,3 +197,15 @@ def test_what_the_model_prints_goes_to_stderr_so_json_stays_parseable(
     text = run_cli("check", str(model))
     assert text.stdout.startswith(data["model"])
     assert not any(line in text.stdout for line in printed)
+
+
+def test_a_fresh_gpt_without_targets_is_healthy_checked_as_its_mean() -> None:
+    """karpathy's nanoGPT model.py, no flags but its size: seeding all 50,304 logits
+    with ones called every c_attn, c_proj, c_fc, wte and wpe exploding (exit 1)."""
+    gpt = ("--class", "GPT", "--args", "GPTConfig(n_layer=2, n_head=4, n_embd=128)")
+    done = run_cli("check", str(DATA / "classes" / "nanogpt_model.py"), *gpt, "--json")
+    data = json.loads(done.stdout)
+    jsonschema.validate(data, report_schema())
+    assert done.returncode == 0 and data["problems"] == [], data["problems"]
+    assert data["seed"]["kind"] == "mean" and "(1, 1, 50304)" in data["seed"]["text"]
+    assert "number of parameters: 6.84M" in done.stderr  # its print, not in the JSON

@@ -93,3 +93,22 @@ def test_nothing_checked_exits_2_with_one_message(
     assert done.stdout == ""
     errors = [line for line in done.stderr.splitlines() if line.startswith("graphviz-app: error")]
     assert len(errors) == 1 and said in errors[0]
+
+
+def test_the_polynomial_tutorial_s_sum_loss_is_healthy() -> None:
+    """Gradients of 1e4 and more beside a loss of 2e5 (a sum over 2,000 points): an
+    absolute limit of 1000 called all four coefficients exploding."""
+    status, data, _ = check_json("polynomial_sum_loss.py")
+    assert status == 0 and data["problems"] == []
+    seed = data["seed"]
+    assert isinstance(seed, dict) and seed["kind"] == "loss" and seed["value"] > 1e4
+    assert max(m["grad_norm"] for m in data["modules"]) > 1e4  # type: ignore[union-attr]
+
+
+def test_a_call_with_its_own_gradient_is_checked_as_it_was_seeded() -> None:
+    status, data, _ = check_json("nonscalar_backward.py")
+    seed = data["seed"]
+    assert status == 0 and isinstance(seed, dict) and seed["kind"] == "given"
+    assert "(1, 10)" in seed["text"] and "sum(gradient * output)" in seed["text"]
+    status, data, _ = check_json("nonscalar_backward.py", "--backward-call", "2")
+    assert status == 0 and data["seed"]["kind"] == "loss"  # type: ignore[index]

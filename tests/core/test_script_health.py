@@ -306,7 +306,7 @@ def test_the_report_comes_from_the_call_shown_and_leaves_grad_alone() -> None:
         shown = session.backward()
         grad = session.scripts.current.runner.module.globals["w"].grad.clone()  # type: ignore[union-attr]
         result = session.check_health()
-        again = session.check_health(HealthSettings(exploding_norm=1.0))
+        again = session.check_health(HealthSettings(exploding_ratio=1.0))
         assert result.backward is shown and result.picture is None  # the call's own pass
         assert torch.equal(session.scripts.current.runner.module.globals["w"].grad, grad)  # type: ignore[union-attr]
         assert result.report.healthy and not again.report.healthy  # thresholds apply anew

@@ -173,10 +173,10 @@ def test_a_wrong_threshold_is_said_and_nothing_runs(qtbot, window) -> None:  # t
     assert not window.controller.busy
     assert "A threshold is wrong" in part.panel.browser.toPlainText()
     assert part.panel.thresholds.isVisible()
-    part.panel.thresholds.fields["exploding_norm"].setText("1e-9")
+    part.panel.thresholds.fields["exploding_ratio"].setText("1e-9")
     part.panel.thresholds.fields["dead_fraction"].setText("0.5")
     _check(qtbot, window, part)
-    assert not part.report.healthy and part.report.settings.exploding_norm == 1e-9
+    assert not part.report.healthy and part.report.settings.exploding_ratio == 1e-9
 
 
 def test_a_check_that_cannot_run_says_why_in_the_dock(qtbot, window, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -28,7 +28,7 @@ from graphviz_app.core.health.parameters import (
     leaf_nodes,
     parameter_findings,
 )
-from graphviz_app.core.health.report import INF, NAN, ActivationHealth, HealthReport
+from graphviz_app.core.health.report import INF, NAN, ActivationHealth, HealthReport, RootSeed
 from graphviz_app.core.health.settings import HealthSettings
 
 ONE_SAMPLE_NOTE = (
@@ -44,7 +44,8 @@ class HealthEvidence:
     says why); ``activations`` the ReLUs measured before it ran (not yet judged dead);
     ``params`` what each checked parameter's gradient from this backward was, and
     ``norms`` the norms of those that got one; ``forward`` what forward noted that
-    explains a missing gradient; ``forward_order`` the modules in the order they ran.
+    explains a missing gradient; ``forward_order`` the modules in the order they ran;
+    ``seed`` how the roots were seeded, and the scalar that backward differentiated.
     """
 
     graph: AutogradGraph
@@ -55,6 +56,7 @@ class HealthEvidence:
     forward: ForwardFacts
     forward_order: tuple[str, ...]
     backward_error: str = ""
+    seed: RootSeed | None = None
 
 
 def assemble_report(
@@ -66,7 +68,8 @@ def assemble_report(
     activations = judge_dead(evidence.activations, settings)
     flowing = output_gradients(graph, trace) if trace is not None else {}
     node_ids = {name: node.id for name, node in leaf_nodes(graph).items()}
-    facts = ModuleFacts(evidence.forward_order, node_ids, flowing)
+    scale = evidence.seed.scale if evidence.seed is not None else 1.0
+    facts = ModuleFacts(evidence.forward_order, node_ids, flowing, scale)
     return HealthReport(
         model=name,
         settings=settings,
@@ -79,6 +82,7 @@ def assemble_report(
         activations=activations,
         backward_error=evidence.backward_error,
         notes=_notes(activations),
+        seed=evidence.seed if trace is not None else None,
     )
 
 

@@ -32,6 +32,7 @@ from graphviz_app.core.health.check import norm64
 from graphviz_app.core.health.modules import ParamNorms
 from graphviz_app.core.health.parameters import ForwardFacts, leaf_nodes
 from graphviz_app.core.health.report import ActivationHealth
+from graphviz_app.core.health.seeds import call_seed
 
 
 @dataclass
@@ -52,6 +53,7 @@ def check_call(
     trained = names.trained()
     cuts = resolve_cuts(forward.cuts, trained)
     checked = _checked(call, trained)
+    seed = call_seed(call.roots, call.seeds)  # before the call: as the user seeded it
     arrivals = _Arrivals(checked)
     measured: list[tuple[ActivationHealth, ...]] = []
 
@@ -77,6 +79,7 @@ def check_call(
         norms=kept,
         forward=ForwardFacts(cuts, frozenset(forward.modules_run)),
         forward_order=forward.modules_run + _leaf_order(recorded.graph, names.leaves),
+        seed=seed,
     )
     return CheckedCall(recorded, evidence)
 

@@ -1,7 +1,9 @@
 """Run the gradient health check on one forward pass: a recorded backward, then the report.
 
 :func:`diagnose` measures the ReLUs (before backward frees what they saved), records a
-backward from the run's roots with every parameter's ``.grad`` cleared, reads the
+backward from the run's roots with every parameter's ``.grad`` cleared (a scalar loss
+seeded with 1; a model without one, each output with 1 / its size, as
+``output.mean()`` would: :mod:`~graphviz_app.core.health.seeds`), reads the
 parameters' gradients and hands what it found to the report's assembly
 (:mod:`~graphviz_app.core.health.assemble`). ``.grad`` is given back as it was
 afterwards: checking does not change what training would do next.
@@ -24,6 +26,7 @@ from graphviz_app.core.health.assemble import HealthEvidence, assemble_report, s
 from graphviz_app.core.health.modules import ParamNorms
 from graphviz_app.core.health.parameters import ForwardFacts, ParamState
 from graphviz_app.core.health.report import HealthReport
+from graphviz_app.core.health.seeds import mean_seeds, model_seed
 from graphviz_app.core.health.settings import HealthSettings
 from graphviz_app.core.runtime.failures import HealthError as HealthError  # handed on
 
@@ -50,13 +53,15 @@ def diagnose(
             "no gradients to check. Open it with its values to check its gradients."
         )
     activations = measure_relus(run.walk, run.graph)  # before backward frees them
+    seeds = mean_seeds(run.walk.outputs)  # a loss: 1; outputs without a loss: their mean
+    seed = model_seed(run.walk.outputs, seeds)
     with fresh_grads(params.values()):
-        trace, error = _backward(run)
+        trace, error = _backward(run, seeds)
         norms = {n: _norms(n, p) for n, p in params.items() if p.grad is not None}
     states, found = states_and_norms({n: p.requires_grad for n, p in params.items()}, norms)
     facts = ForwardFacts(run.cuts, frozenset(run.modules_run), _feeds_outputs(run, params, states))
     evidence = HealthEvidence(
-        run.graph, trace, activations, states, found, facts, run.modules_run, error
+        run.graph, trace, activations, states, found, facts, run.modules_run, error, seed
     )
     return Diagnosis(trace, assemble_report(name, evidence, settings))
 
@@ -74,9 +79,9 @@ def fresh_grads(params: Iterable[torch.Tensor]) -> Iterator[None]:
             p.grad = grad
 
 
-def _backward(run: ForwardRun) -> tuple[BackwardTrace | None, str]:
+def _backward(run: ForwardRun, seeds: list[torch.Tensor]) -> tuple[BackwardTrace | None, str]:
     try:
-        return record_backward(run.walk), ""
+        return record_backward(run.walk, seeds), ""
     except BackwardError as exc:
         return None, exc.summary
 

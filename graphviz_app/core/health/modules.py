@@ -1,12 +1,15 @@
 """Gradient norms per module, with vanishing and exploding ones flagged.
 
-A module's norm is that of all its own parameters' gradients together (its
-``weight`` and ``bias``): vanishing and exploding are judged on it, since it is what
-the optimizer steps with. Modules are ordered as forward ran them, so that reading
-them backwards follows the gradient from the output layers to the input layers; the
-gradient that flows back into each module's output is what grows layer by layer when
-gradients explode (in a plain linear chain the parameters' norms stay level: the
-activations shrink as much as the flowing gradient grows).
+A module's norm is that of all its own parameters' gradients together (its ``weight``
+and ``bias``), and its RMS that norm over the square root of their number of values,
+so that a bias and a 50,304 x 768 embedding compare fairly: vanishing is judged on the
+RMS next to the largest module's, exploding on the RMS next to the loss's scale
+(``max(1, |loss|)``: a sum over N samples scales both alike). Modules are ordered as
+forward ran them, so that reading them backwards follows the gradient from the output
+layers to the input layers; the gradient that flows back into each module's output is
+what grows layer by layer when gradients explode (in a plain linear chain the
+parameters' norms stay level: the activations shrink as much as the flowing gradient
+grows).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class ModuleFacts:
     forward_order: Sequence[str]
     node_ids: Mapping[str, str]
     output_grads: Mapping[str, float]
+    loss_scale: float = 1.0  # max(1, |loss|): see RootSeed.scale
 
 
 def module_gradients(
@@ -66,7 +70,7 @@ def module_gradients(
     rank = {module: i for i, module in enumerate(facts.forward_order)}
     ordered = sorted(groups, key=lambda m: rank.get(m, len(rank)))
     modules = [_module(m, groups[m], facts) for m in ordered]
-    return _flag(modules, settings)
+    return _flag(modules, settings, facts.loss_scale)
 
 
 def output_gradients(graph: AutogradGraph, trace: BackwardTrace) -> dict[str, float]:
@@ -95,12 +99,21 @@ def _module(module: str, params: list[ParamNorms], facts: ModuleFacts) -> Module
     )
 
 
-def _flag(modules: list[ModuleGradient], settings: HealthSettings) -> tuple[ModuleGradient, ...]:
+def _flag(
+    modules: list[ModuleGradient], settings: HealthSettings, scale: float
+) -> tuple[ModuleGradient, ...]:
     finite = [m for m in modules if math.isfinite(m.grad_norm)]
-    largest = max(finite, key=lambda m: m.grad_rms, default=None)
     reasons: dict[str, list[tuple[str, str]]] = {m.module: [] for m in modules}
+    limit = settings.exploding_ratio * scale
     for m in finite:
-        reasons[m.module] += _level(m, largest, settings)
+        if m.grad_rms > limit:
+            reasons[m.module].append((EXPLODING, _exploding_text(m, settings, limit)))
+    # vanishing next to the largest module that is not itself exploding: beside a
+    # runaway module, every sound one would look vanishing
+    sound = [m for m in finite if not reasons[m.module]]
+    largest = max(sound, key=lambda m: m.grad_rms, default=None)
+    for m in sound:
+        reasons[m.module] += _vanishing(m, largest, settings)
     for run in growing_runs(modules, settings):
         first, last = _flowing(run[0]), _flowing(run[-1])
         factor = (last / first) ** (1 / (len(run) - 1))
@@ -113,14 +126,18 @@ def _flag(modules: list[ModuleGradient], settings: HealthSettings) -> tuple[Modu
     return tuple(_with_flags(m, reasons[m.module]) for m in modules)
 
 
-def _level(
+def _exploding_text(module: ModuleGradient, settings: HealthSettings, limit: float) -> str:
+    return (
+        f"gradient RMS {module.grad_rms:.3g} is above {limit:.4g} "
+        f"({settings.exploding_ratio:g} x max(1, |loss|)): exploding"
+    )
+
+
+def _vanishing(
     module: ModuleGradient, largest: ModuleGradient | None, settings: HealthSettings
 ) -> list[tuple[str, str]]:
-    """Exploding (above the absolute limit) or vanishing (tiny next to the largest)."""
-    norm, rms = module.grad_norm, module.grad_rms
-    if norm > settings.exploding_norm:
-        text = f"gradient norm {norm:.3g} is above {settings.exploding_norm:g}: exploding"
-        return [(EXPLODING, text)]
+    """Vanishing: an RMS tiny next to the largest sound module's."""
+    rms = module.grad_rms
     if largest is not None and 0 < rms < settings.vanishing_ratio * largest.grad_rms:
         share = rms / largest.grad_rms
         text = (

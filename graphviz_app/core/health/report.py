@@ -3,6 +3,7 @@ written as JSON)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from graphviz_app.core.graph.records import SourceLocation
@@ -49,6 +50,33 @@ class NonFiniteOrigin:
         if self.source is not None:
             parts.append(self.source.short)
         return f"{self.node} ({', '.join(parts)})" if parts else self.node
+
+
+#: How the checked backward's roots were seeded (see :mod:`~graphviz_app.core.health.seeds`).
+LOSS = "loss"  # scalar roots, seeded with 1
+MEAN = "mean"  # roots with several values, each seeded with 1 / its size (the check's)
+GIVEN = "given"  # the seeds the user's own call gave (gradient=, grad_outputs=)
+
+
+@dataclass(frozen=True)
+class RootSeed:
+    """The seeds of the checked backward, in words, and the scalar they differentiate.
+
+    ``value`` is ``sum((seed * root).sum())`` over the roots: the loss for a scalar
+    loss (NaN when it cannot be told, as on the meta device); ``text`` says it for a
+    person.
+    """
+
+    kind: str
+    value: float
+    text: str
+
+    @property
+    def scale(self) -> float:
+        """``max(1, |value|)``, what a module's gradient RMS is compared with to call it
+        exploding: a loss summed over N samples makes it and every gradient N times
+        larger alike (1 when the value is not finite: the NaN/Inf findings say why)."""
+        return max(1.0, abs(self.value)) if math.isfinite(self.value) else 1.0
 
 
 #: Why a parameter got no gradient (or only zeros), as JSON codes.
@@ -149,6 +177,7 @@ class HealthReport:
     activations: tuple[ActivationHealth, ...] = ()
     backward_error: str = ""
     notes: tuple[str, ...] = ()
+    seed: RootSeed | None = None  # how backward was seeded (None: it did not run)
 
     def problems(self) -> tuple[str, ...]:
         """One line per problem, most telling first (empty when healthy)."""

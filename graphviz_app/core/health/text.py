@@ -15,7 +15,7 @@ from typing import Any
 from graphviz_app.core.graph.records import SourceLocation, finite_json
 from graphviz_app.core.health.report import HealthReport, ModuleGradient, NonFiniteOrigin
 
-SCHEMA_ID = "graphviz-app/check/1"
+SCHEMA_ID = "graphviz-app/check/2"
 
 
 def report_json_dict(report: HealthReport) -> dict[str, Any]:
@@ -54,6 +54,8 @@ def report_text(report: HealthReport) -> str:
     problems = report.problems()
     verdict = "healthy" if not problems else f"{len(problems)} problem(s) found"
     lines = [f"{report.model}: {verdict} ({report.steps} backward steps recorded)"]
+    if report.seed is not None:
+        lines.append(f"Backward seeded: {report.seed.text}")
     if report.backward_error:
         lines += ["", f"Backward failed: {report.backward_error}"]
     for title, origin in (

@@ -23,6 +23,8 @@ NODE_SCHEME, PARAM_SCHEME = "node", "param"
 def report_html(report: HealthReport, link: str = "#0056a0") -> str:
     """The whole report: a verdict, then each section that has something to say."""
     parts = [_verdict(report)]
+    if report.seed is not None:
+        parts.append(f"<p>Backward seeded: {escape(report.seed.text)}.</p>")
     if report.backward_error:
         parts.append(f"<h4>Backward failed</h4><p>{escape(report.backward_error)}</p>")
     for title, origin in (

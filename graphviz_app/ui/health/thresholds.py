@@ -12,7 +12,9 @@ from graphviz_app.core.health.settings import HealthSettings
 LABELS = {
     "vanishing_ratio": ("vanishing below", "a module's gradient RMS below this fraction of "
                         "the largest module's is vanishing"),
-    "exploding_norm": ("exploding above", "a module's .grad norm above this is exploding"),
+    "exploding_ratio": ("exploding above", "a module's gradient RMS above this many times "
+                        "max(1, |loss|) is exploding (a model without a loss is seeded "
+                        "as output.mean() would be)"),
     "growth_factor": ("growth per layer", "the gradient flowing back growing by this "
                       "factor per layer..."),
     "growth_layers": ("for layers", "... this many layers in a row is exploding"),
