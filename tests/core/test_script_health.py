@@ -222,7 +222,7 @@ def test_a_detached_plain_leaf_says_where_it_was_detached() -> None:
     assert found["encoder.bias"].source is not None
     assert found["encoder.bias"].source.text == "features = encoder(x).detach()"
     gate = found["gate"]  # a plain leaf, used only through .detach()
-    assert gate.detail.startswith("cut off at detach() at detached_branch.py:17")
+    assert gate.detail.startswith("cut off at gate.detach() at detached_branch.py:17")
     assert gate.source is not None
     assert gate.source.text == "prediction = head(features * gate.detach())"
 
@@ -234,7 +234,8 @@ def test_a_detached_branch_is_reported_at_every_call(call: int) -> None:
     report = checked("detached_branch.py", call).report
     assert {p.name for p in report.cut_off} == {"encoder.weight", "encoder.bias", "gate"}
     assert {p.detail.split(":")[0] for p in report.parameters} == {
-        "cut off at detach() at detached_branch.py"
+        "cut off at encoder(x).detach() at detached_branch.py",
+        "cut off at gate.detach() at detached_branch.py",
     }
 
 

@@ -120,20 +120,20 @@ def test_clicking_an_entry_selects_and_centres_its_node(qtbot, window) -> None: 
         (
             "detached_branch",
             (
-                "gate.weight: cut off at detach()",
+                "gate.weight: cut off at torch.sigmoid(self.gate(x)).detach()",
                 "aux_head.bias: unused in forward: module aux_head never ran",
             ),
             "log_temperature",
-            "cut off at item()",
+            "cut off at self.log_temperature.exp().item()",
         ),
         (
             "detached_branch.py",  # a script: its own call, a plain leaf among them
             (
-                "encoder.weight: cut off at detach() at detached_branch.py:16",
-                "gate: cut off at detach() at detached_branch.py:17",
+                "encoder.weight: cut off at encoder(x).detach() at detached_branch.py:16",
+                "gate: cut off at gate.detach() at detached_branch.py:17",
             ),
             "gate",
-            "cut off at detach()",
+            "cut off at gate.detach()",
         ),
     ],
     ids=["model", "script"],

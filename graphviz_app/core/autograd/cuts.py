@@ -10,7 +10,9 @@ parameter with no gradient can be explained by the line of code that cut it off.
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -57,13 +59,15 @@ class CutPoint:
     params: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        """``detach() at model.py:12 (in head)`` or ``linear under torch.no_grad() ...``."""
+        """``fake.detach() at gan.py:18 (in head)`` (``detach()`` when the line does not
+        tell which tensor) or ``linear under torch.no_grad() ...``."""
         if self.kind == NO_GRAD:
             what = f"{self.op} under torch.no_grad()"
         elif self.kind == INFERENCE_MODE:
             what = f"{self.op} under torch.inference_mode()"
         else:
-            what = self.kind
+            receiver = cut_receiver(self.kind, self.source)
+            what = f"{receiver}{self.kind}" if receiver else self.kind
         where = f" at {self.source.short}" if self.source else ""
         inside = f" (in {self.module})" if self.module else ""
         return f"{what}{where}{inside}"
@@ -109,6 +113,32 @@ class CutRecorder:
         kind = INFERENCE_MODE if torch.is_inference_mode_enabled() else NO_GRAD
         self._seen.update(id(t) for t in tensors)
         self.raw.append((kind, op, where[0], where[1], tensors))
+
+
+#: A cutting call's method name, to find what it was called on in the source line.
+_METHODS = {"detach()": "detach", "detach_()": "detach_", ".data": "data", "item()": "item"}
+_METHODS |= {"tolist()": "tolist", "numpy()": "numpy"}
+RECEIVER_CHARS = 40  # a longer expression is not repeated in the report
+
+
+def cut_receiver(kind: str, source: SourceLocation | None) -> str:
+    """``fake.`` for ``critic(fake.detach())``: what the cutting call was made on, with
+    its dot, when the line holds exactly one such call ("" when it does not tell)."""
+    method = _METHODS.get(kind)
+    if method is None or source is None or not source.text:
+        return ""
+    text = source.text.strip()
+    try:
+        found = [
+            ast.unparse(node.value)
+            for node in ast.walk(ast.parse(text))
+            if isinstance(node, ast.Attribute) and node.attr == method
+        ]
+    except SyntaxError:  # a line of a statement that goes on: the plain names in it
+        found = re.findall(rf"([A-Za-z_][\w.]*)\.{method}\b", text)
+    if len(found) != 1 or len(found[0]) > RECEIVER_CHARS:
+        return ""
+    return found[0] if kind.startswith(".") else f"{found[0]}."
 
 
 def in_optimizer_step() -> bool:
