@@ -6,8 +6,11 @@ runs as ``python FILE`` would, up to its ``--backward-call`` (the first by defau
 the report is about that very call, gathered as it ran.
 
 Exit status: 0 when the check found nothing wrong, 1 when it found a problem (a
-NaN/Inf in backward, a parameter cut off, a vanishing or exploding module, dead
-ReLUs, a backward that raised), 2 when nothing could be checked: a usage error
+NaN/Inf in backward, a parameter cut off or with an exactly-0 gradient, a vanishing or
+exploding module, dead ReLUs, a backward that raised; a cut the check sees is intended,
+a GAN's generator behind ``fake.detach()`` with its own optimizer, and uses whose
+gradients cancel exactly, a WGAN critic's last bias, are listed but are not problems),
+2 when nothing could be checked: a usage error
 (argparse's own), a model file that does not load, a forward that raises.
 """
 

@@ -123,7 +123,11 @@ def _add_check_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
         "to max(1, |loss|), so a sum loss is judged as its mean. Whatever the model's "
         "code prints goes to stderr: stdout is the report's. A script (a .py that calls "
         "backward itself) runs as python FILE would, and the report is about its own "
-        "--backward-call. Exit status: 0 healthy, 1 a problem was found, 2 usage error "
+        "--backward-call. A parameter cut off (detach, no_grad) is a problem unless the "
+        "check sees it is intended: in a script's call, another of its optimizers "
+        "trains it (a GAN's generator in the critic's step); an exactly-0 gradient is one "
+        "unless the gradients of several uses cancel (a WGAN critic's last bias). "
+        "Exit status: 0 healthy, 1 a problem was found, 2 usage error "
         "(bad options, a model file that does not load or whose forward raises, a script "
         "that never reaches the call: nothing was checked).",
     )

@@ -112,3 +112,16 @@ def test_a_call_with_its_own_gradient_is_checked_as_it_was_seeded() -> None:
     assert "(1, 10)" in seed["text"] and "sum(gradient * output)" in seed["text"]
     status, data, _ = check_json("nonscalar_backward.py", "--backward-call", "2")
     assert status == 0 and data["seed"]["kind"] == "loss"  # type: ignore[index]
+
+
+def test_a_gan_s_discriminator_step_exits_0_with_its_intended_cut_listed() -> None:
+    """The generator cut off at fake.detach() in the discriminator's step is true and
+    said, but opt_g trains it: not a problem (it was exit status 1)."""
+    status, data, _ = check_json("gan_critic_step.py")
+    assert status == 0 and data["problems"] == []
+    cut = [p for p in data["parameters"] if p["expected"]]  # type: ignore[union-attr,index]
+    assert len(cut) == 4
+    assert all("fake.detach() at gan_critic_step.py:21" in p["detail"] for p in cut)
+    text = run_cli("check", str(SCRIPTS / "gan_critic_step.py")).stdout
+    assert text.startswith("gan_critic_step.py, backward call 1: healthy")
+    assert "intended in GAN-style training? opt_g trains it" in text

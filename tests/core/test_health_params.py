@@ -10,8 +10,17 @@ import pytest
 import torch
 from torch import nn
 
+from graphviz_app.core.autograd.cuts import NO_GRAD, CutPoint
 from graphviz_app.core.autograd.forward import LossFn, forward_and_capture
+from graphviz_app.core.graph.records import AutogradGraph, SourceLocation
 from graphviz_app.core.health.check import diagnose
+from graphviz_app.core.health.parameters import (
+    MAYBE_INTENDED,
+    TENSOR_CUTS,
+    ForwardFacts,
+    ParamState,
+    parameter_findings,
+)
 from graphviz_app.core.health.report import (
     CUT,
     FROZEN,
@@ -207,3 +216,69 @@ def test_a_backward_that_raises_is_the_problem_not_its_parameters() -> None:
     assert report.steps == 0 and report.first_nan is None
     assert [p.name for p in report.parameters] == ["unused.weight", "unused.bias"]
     assert report.problems()[0].startswith("backward failed:")
+
+
+@pytest.mark.parametrize(
+    ("kind", "line", "said"),
+    [
+        ("detach()", "loss_fake = criterion(D(fake.detach()), zeros)", "fake.detach()"),
+        ("detach()", "codes = encoder(torch.randn(16, 4)).detach()",
+         "encoder(torch.randn(16, 4)).detach()"),
+        ("detach()", "out = torch.cat([a.detach(),", "a.detach()"),  # a statement going on
+        ("detach()", "pair = (a.detach(), b.detach())", "detach()"),  # which one: not said
+        (".data", "w.data -= lr * w.grad", "w.data"),
+        ("item()", "t = self.log_t.exp().item()", "self.log_t.exp().item()"),
+        ("detach()", "x = " + "f(" * 30 + "y" + ")" * 30 + ".detach()", "detach()"),  # long
+    ],
+)  # fmt: skip
+def test_a_cut_names_what_was_detached_when_its_line_tells(kind: str, line: str, said: str) -> None:
+    source = SourceLocation("gan.py", 21, "<module>", line)
+    assert CutPoint(kind, kind, None, source).describe() == f"{said} at gan.py:21"
+
+
+class Critic(nn.Module):
+    """One linear critic scoring two batches: its bias adds to both scores alike."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.score = nn.Linear(3, 1)
+
+    def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        return self.score(fake).mean() - self.score(real).mean()
+
+
+def test_a_bias_whose_two_uses_cancel_is_explained_where_they_sum() -> None:
+    torch.manual_seed(0)
+    model, fake, real = Critic(), torch.randn(8, 3), torch.randn(8, 3)
+    model(fake, real).backward()
+    assert model.score.bias.grad is not None and float(model.score.bias.grad) == 0.0  # torch
+    model.zero_grad()
+    run = forward_and_capture(model, (fake, real), lambda out, *inputs: out)
+    report = diagnose(run, model, "critic").report
+    (finding,) = report.parameters
+    assert finding.name == "score.bias" and finding.reason == ZERO
+    assert finding.at_node == finding.node_id  # summed at its own AccumulateGrad
+    assert "2 uses (from AddmmBackward0 and AddmmBackward0) cancel" in finding.detail
+    assert "root" not in finding.detail
+    assert finding.expected and not finding.is_problem  # the loss's form: listed
+    assert report.healthy, report.problems()
+
+
+@pytest.mark.parametrize(
+    ("kind", "optimizer", "expected"),
+    [("detach()", "opt_g", True), (NO_GRAD, "opt_g", True), ("detach()", None, False),
+     ("item()", "opt_g", False), ("float()", "opt_g", False)],
+)  # fmt: skip
+def test_only_a_tensor_cut_that_another_optimizer_trains_past_is_expected(
+    kind: str, optimizer: str | None, expected: bool
+) -> None:
+    """A Python number (``item()``) is never a GAN's cut, even with an optimizer."""
+    cut = CutPoint(kind, "mm", None, SourceLocation("gan.py", 21, "<module>", "x"), ("w",))
+    facts = ForwardFacts((cut,), trained_elsewhere={"w": optimizer} if optimizer else None)
+    graph = AutogradGraph(nodes=(), edges=(), roots=())
+    state = ParamState("w", requires_grad=True, grad_is_none=True)
+    (finding,) = parameter_findings(graph, None, (state,), facts)
+    assert finding.reason == CUT and finding.expected is expected
+    assert finding.is_problem is not expected
+    assert ("opt_g trains it" in finding.detail) is expected
+    assert finding.detail.endswith(MAYBE_INTENDED) is (kind in TENSOR_CUTS and not expected)

@@ -22,7 +22,8 @@ from torch import nn
 
 from graphviz_app.core.autograd.cuts import NO_GRAD, resolve_cuts
 from graphviz_app.core.autograd.recorder import ForwardRecorder
-from graphviz_app.core.health.report import CUT, HealthReport
+from graphviz_app.core.health.parameters import MAYBE_INTENDED
+from graphviz_app.core.health.report import CUT, ZERO, HealthReport
 from graphviz_app.core.health.settings import HealthSettings
 from graphviz_app.io.load_errors import ModelFileError
 from graphviz_app.io.request import LoadRequest
@@ -203,6 +204,9 @@ def test_the_call_before_the_bad_one_is_healthy() -> None:
         # The generator's step goes back through a graph built before the critic's call.
         ("critic_then_generator.py", 2, {"encoder.weight", "encoder.bias"}),
         ("critic_then_generator.py", 4, {"encoder.weight", "encoder.bias"}),
+        ("gan_critic_step.py", 1, {"generator.0.weight", "generator.0.bias",
+                                   "generator.2.weight", "generator.2.bias"}),
+        ("gan_critic_step.py", 2, set()),
     ],
 )  # fmt: skip
 def test_cut_off_parameters_are_those_whose_grad_is_none_after_the_plain_call(
@@ -211,10 +215,53 @@ def test_cut_off_parameters_are_those_whose_grad_is_none_after_the_plain_call(
     plain = plain_call(SCRIPTS / name, call, tmp_path)
     report = checked(name, call).report
     assert {p.name for p in report.cut_off} == set(plain["grad_none"]) == cut  # type: ignore[arg-type]
-    assert {p.reason for p in report.cut_off} == {CUT}
+    assert {p.reason for p in report.cut_off} == ({CUT} if cut else set())
     lines = (SCRIPTS / name).read_text().splitlines()
     for finding in report.cut_off:  # each names the line that detached it
         assert finding.source is not None and "detach()" in lines[finding.source.line - 1]
+
+
+def test_a_critic_step_s_detach_is_intended_and_a_cancelled_bias_says_where(
+    tmp_path: Path,
+) -> None:
+    """critic(fake.detach()).mean() - critic(torch.randn(...)).mean(): opt_g trains the
+    generator and holds none of the critic's parameters, so its cut at fake.detach()
+    is the intended one (listed, not a problem); the encoder, in no optimizer, stays a
+    problem. The critic's last bias gets +1 from one use and -1 from the other: exactly
+    0 (torch's own), summed at its own AccumulateGrad (it was "the gradient given to the
+    root is 0"): the loss's form, listed, not a problem."""
+    report = checked("critic_then_generator.py", 1).report
+    found = {p.name: p for p in report.parameters}
+    generator = [p for name, p in found.items() if name.startswith("generator.")]
+    assert len(generator) == 4 and not any(p.is_problem for p in generator)
+    for finding in generator:
+        assert finding.expected and finding.detail.startswith(
+            "cut off at fake.detach() at critic_then_generator.py:18: intended in GAN-style "
+            "training? opt_g trains it"
+        )
+    encoder = found["encoder.bias"]
+    assert encoder.is_problem and not encoder.expected and encoder.detail.endswith(MAYBE_INTENDED)
+    assert "encoder(torch.randn(16, 4)).detach()" in encoder.detail
+    bias = found["critic.2.bias"]
+    plain = plain_call(SCRIPTS / "critic_then_generator.py", 1, tmp_path)
+    assert plain["norms"]["critic.2.bias"] == 0.0  # type: ignore[index]  # torch's own
+    assert bias.reason == ZERO and bias.at_node == bias.node_id is not None
+    assert "2 uses (from AddmmBackward0 and AddmmBackward0) cancel" in bias.detail
+    assert "root" not in bias.detail and bias.expected and not bias.is_problem
+    problems = {line.split(":")[0] for line in report.problems()}
+    assert problems == {"encoder.weight", "encoder.bias"}
+
+
+def test_a_gan_s_discriminator_step_is_healthy_its_generator_cut_listed() -> None:
+    report = checked("gan_critic_step.py", 1).report
+    assert report.healthy, report.problems()
+    assert {p.name for p in report.parameters if p.expected} == {
+        "generator.0.weight",
+        "generator.0.bias",
+        "generator.2.weight",
+        "generator.2.bias",
+    }
+    assert checked("gan_critic_step.py", 2).report.healthy  # the generator's own step
 
 
 def test_a_detached_plain_leaf_says_where_it_was_detached() -> None:

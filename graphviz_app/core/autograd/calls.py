@@ -32,11 +32,14 @@ class Variables:
     parameters (its parameters are ``fc1.weight``), the variable name when several
     models have parameters (``G.fc1.weight``, ``D.fc1.weight``) and for models
     without any (a loss module: ``criterion``). ``leaves`` are tensors that require
-    grad and belong to no model (``w1``, ``b``). Holds live objects: worker side only.
+    grad and belong to no model (``w1``, ``b``); ``optimizers`` the user's optimizers
+    (``opt_g``), which tell whose parameters another backward trains. Holds live
+    objects: worker side only.
     """
 
     models: dict[str, torch.nn.Module] = field(default_factory=dict)
     leaves: dict[str, torch.Tensor] = field(default_factory=dict)
+    optimizers: dict[str, torch.optim.Optimizer] = field(default_factory=dict)
 
     def module_paths(self) -> dict[int, str]:
         """id of every module (roots and their submodules) -> its dotted path."""
@@ -95,6 +98,7 @@ def find_variables(
     scopes = [f.f_locals for f in frames] + [f.f_globals for f in frames] + list(extra_scopes)
     modules: list[tuple[str, torch.nn.Module]] = []
     leaves: dict[str, torch.Tensor] = {}
+    optimizers: dict[str, torch.optim.Optimizer] = {}
     seen: set[int] = set()
     for scope in _unique(scopes):
         for name, value in list(scope.items()):
@@ -107,7 +111,12 @@ def find_variables(
             elif issubclass(kind, torch.Tensor) and value.requires_grad and value.is_leaf:
                 leaves[name] = value
                 seen.add(id(value))
-    return _arrange(modules, leaves)
+            elif issubclass(kind, torch.optim.Optimizer):
+                optimizers[name] = value
+                seen.add(id(value))
+    variables = _arrange(modules, leaves)
+    variables.optimizers = optimizers
+    return variables
 
 
 def _unique(scopes: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:

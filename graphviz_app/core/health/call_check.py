@@ -21,7 +21,7 @@ import torch
 
 from graphviz_app.core.autograd.calls import RecordedCall, Variables, record_call
 from graphviz_app.core.autograd.capture import CaptureOptions
-from graphviz_app.core.autograd.cuts import resolve_cuts
+from graphviz_app.core.autograd.cuts import CutPoint, resolve_cuts
 from graphviz_app.core.autograd.intercept import BackwardCall
 from graphviz_app.core.autograd.recorder import ForwardNotes
 from graphviz_app.core.graph.records import AutogradGraph
@@ -71,17 +71,40 @@ def check_call(
     norms = {n: arrivals.norms_of(n, t, own.get(n)) for n, t in checked.items()}
     found = {n: norm for n, norm in norms.items() if norm is not None}
     states, kept = states_and_norms({n: t.requires_grad for n, t in checked.items()}, found)
+    elsewhere = trained_elsewhere(names.optimizers, cuts, trained, set(found))
     evidence = HealthEvidence(
         graph=recorded.graph,
         trace=recorded.trace,
         activations=measured[0] if measured else (),
         params=states,
         norms=kept,
-        forward=ForwardFacts(cuts, frozenset(forward.modules_run)),
+        forward=ForwardFacts(cuts, frozenset(forward.modules_run), trained_elsewhere=elsewhere),
         forward_order=forward.modules_run + _leaf_order(recorded.graph, names.leaves),
         seed=seed,
     )
     return CheckedCall(recorded, evidence)
+
+
+def trained_elsewhere(
+    optimizers: Mapping[str, torch.optim.Optimizer],
+    cuts: tuple[CutPoint, ...],
+    params: Mapping[str, torch.Tensor],
+    reached: set[str],
+) -> dict[str, str]:
+    """Cut-off parameter -> the user's optimizer that holds it and none of the
+    parameters this call gave a gradient (``reached``): it steps on another backward's
+    gradients, so the cut is the usual intended one (the critic's step of a GAN cuts
+    the generator off at ``fake.detach()``; ``opt_g`` trains it)."""
+    reached_ids = {id(params[n]) for n in reached if n in params}
+    owners: dict[str, str] = {}
+    for name, optimizer in optimizers.items():
+        held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+        if held & reached_ids:
+            continue
+        for param in (p for cut in cuts for p in cut.params if p in params):
+            if id(params[param]) in held:
+                owners.setdefault(param, name)
+    return owners
 
 
 def _checked(call: BackwardCall, trained: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

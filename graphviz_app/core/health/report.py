@@ -94,7 +94,11 @@ class ParameterFinding:
     """A parameter whose ``.grad`` stayed None or zero, and the reason found on the graph.
 
     ``node_id`` is its AccumulateGrad node when the graph has one; ``at_node`` the node
-    where its gradient stopped (sent None or zero) when one is known.
+    where its gradient stopped (sent None or zero, or where contributions cancelled)
+    when one is known. ``expected``: the check sees a legitimate reason, so it is
+    listed but not a problem: a cut another of the script's optimizers trains past (a
+    GAN's generator in the critic's step), or non-zero gradients of several uses that
+    cancel exactly (a WGAN critic's last bias).
     """
 
     name: str
@@ -104,11 +108,13 @@ class ParameterFinding:
     node_id: str | None = None
     at_node: str | None = None
     source: SourceLocation | None = None
+    expected: bool = False
 
     @property
     def is_problem(self) -> bool:
-        """A frozen parameter (``requires_grad=False``) is listed, not a problem."""
-        return self.reason != FROZEN
+        """A frozen parameter (``requires_grad=False``), or an ``expected`` one, is
+        listed, not a problem."""
+        return self.reason != FROZEN and not self.expected
 
 
 VANISHING, EXPLODING, GROWING = "vanishing", "exploding", "growing"
