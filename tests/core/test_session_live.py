@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -11,6 +13,7 @@ from graphviz_app.core.autograd.live import capture_live
 from graphviz_app.core.layout.engine import GraphvizEngine
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.core.training.losses import TrainingError
+from graphviz_app.core.training.state import training_values_kept
 from graphviz_app.core.training.trainer import TrainSettings
 from graphviz_app.session import ModelSession
 from graphviz_app.session.live import live_graph, live_model, live_tensors
@@ -92,3 +95,23 @@ def test_looking_at_a_live_model_leaves_it_exactly_as_it_was(engine: GraphvizEng
     assert _same(model, before) and int(model[1].num_batches_tracked) == 1
     session.train_one(TrainSettings(lr=0.1), GraphStyle())
     assert int(model[1].num_batches_tracked) == 2  # training is the user's own ask
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_a_graph_captured_while_buffers_are_kept_backpropagates_as_torch_does(train: bool) -> None:
+    """Batch norm saves its running statistics for backward: putting them back after
+    the look must neither make that backward raise (a moved version counter) nor change
+    its gradients; torch's own backward on a twin is the oracle."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.Linear(8, 1)).double()
+    model.train(train)
+    twin = copy.deepcopy(model)
+    x, w = torch.randn(16, 3, dtype=torch.float64), torch.randn(16, 1, dtype=torch.float64)
+    before = {n: b.clone() for n, b in model.named_buffers()}
+    with training_values_kept(model, keep_grads=False):
+        out = model(x)
+    (out * w).sum().backward()
+    (twin(x) * w).sum().backward()
+    for mine, theirs in zip(model.parameters(), twin.parameters(), strict=True):
+        assert mine.grad is not None and torch.equal(mine.grad, theirs.grad)
+    assert all(torch.equal(b, before[n]) for n, b in model.named_buffers())

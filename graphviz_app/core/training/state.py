@@ -144,10 +144,26 @@ def training_values_kept(model: torch.nn.Module, keep_grads: bool) -> Iterator[N
         for name, grad in grads.items():
             param = named[name]
             param.grad = grad.to(param.device, param.dtype) if grad is not None else None
-        with torch.no_grad():
-            for name, buffer in model.named_buffers():
-                if name in buffers:
-                    buffer.copy_(buffers[name])
+        _restore_buffers(model, buffers)
+
+
+def _restore_buffers(model: torch.nn.Module, kept: dict[str, torch.Tensor]) -> None:
+    """Put back the buffers that changed. A graph the block captured (the stepper's)
+    may have saved batch norm's running statistics for backward: a plain ``copy_``
+    would move their version counter and make that backward raise. Its backward does
+    not read them in train mode (the batch's own statistics) and eval mode does not
+    change them, so they are written around autograd; any other buffer with ``copy_``,
+    so a graph that did use its new value raises rather than computes with the old."""
+    norms = {
+        n for n, m in model.named_modules() if isinstance(m, torch.nn.modules.batchnorm._NormBase)
+    }
+    with torch.no_grad():
+        for name, buffer in model.named_buffers():
+            old = kept.get(name)
+            if old is None or torch.equal(buffer, old.to(buffer.device, buffer.dtype)):
+                continue
+            target = buffer.data if name.rpartition(".")[0] in norms else buffer
+            target.copy_(old)
 
 
 def _cpu_copy(tensor: torch.Tensor | None) -> torch.Tensor | None:
