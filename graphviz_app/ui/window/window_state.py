@@ -7,8 +7,8 @@ by :mod:`graphviz_app.ui.window.appearance` when chosen), and the last folder (d
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabBar
 
 GEOMETRY_KEY, STATE_KEY, ENGINE_KEY = "geometry", "window_state", "engine"
 STATE_VERSION = 2  # bump when docks change, so an old layout is not half-applied
@@ -32,6 +32,11 @@ def restore_window(window: QMainWindow, settings: QSettings) -> None:
     state = settings.value(STATE_KEY)
     if state is not None:
         window.restoreState(state, STATE_VERSION)
+    # Qt makes a dock tab bar per tabify; one made before the window's first layout
+    # and replaced since (a tabbed dock hidden, this restore) is never hidden by Qt and
+    # showed as a second, stale bar. The first layout shows again the bars in use.
+    for bar in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        bar.hide()
 
 
 def save_window(window: QMainWindow, settings: QSettings) -> None:
