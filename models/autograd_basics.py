@@ -9,7 +9,8 @@ backward writes `.grad`. The root is
 again: backward freed the graph's saved tensors after the first pass, so PyTorch
 refuses ("backward through the graph a second time"). Turn on Run > Retain graph,
 press F5 for a new graph and F6 twice: now the second pass runs, and `w`'s `.grad`
-doubles: gradients accumulate until something (`optimizer.zero_grad()`) clears them.
+(End, then click `w`) doubles: gradients accumulate until something
+(`optimizer.zero_grad()`) clears them.
 
 **Question.** Why does PyTorch accumulate into `.grad` instead of overwriting it?
 """

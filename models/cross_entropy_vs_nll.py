@@ -5,8 +5,8 @@ and `F.nll_loss(F.log_softmax(...))`. Both roots end in
 [NllLossBackward0](node:NllLossBackward0) after [LogSoftmaxBackward0](node:LogSoftmaxBackward0):
 cross-entropy is literally the composition.
 
-**Try.** Press F6 and compare, in the inspector, the gradients the two `LogSoftmaxBackward0`
-nodes send to the logits: they are equal.
+**Try.** Press F6, then End (the finished pass), and compare, in the inspector, the
+gradients the two `LogSoftmaxBackward0` nodes send to the logits: they are equal.
 
 **Question.** Why do classifiers output logits instead of probabilities?
 """

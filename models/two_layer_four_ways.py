@@ -16,7 +16,7 @@ squared-error loss; the four losses are stacked and summed.
    `TBackward0` (`Linear` computes `x @ W.T`); the ReLU is a
    [ReluBackward0](node:ReluBackward0).
 
-**Try.** Press F6, then click `autograd.w1`, `custom.w1` and `sequential.0.weight`:
+**Try.** Press F6, then End, and click `autograd.w1`, `custom.w1` and `sequential.0.weight`:
 their `.grad after` norms are equal (the hand-written backward gives the same numbers
 too). Ctrl+T trains a step: SGD moves the three autograd versions identically, so their
 gradients stay equal step after step, while `manual`'s weights are buffers, not

@@ -6,7 +6,8 @@ computes `x @ W.T + b` in one `addmm`. Cross-entropy is two nodes:
 [LogSoftmaxBackward0](node:LogSoftmaxBackward0) then [NllLossBackward0](node:NllLossBackward0).
 
 **Try.** Press F6 and step with the Right key: the gradient starts at the loss and
-reaches the weights last. Click [fc1.weight](node:fc1.weight) to see its `.grad`.
+reaches the weights last. At the end (End), click [fc1.weight](node:fc1.weight) to see its
+`.grad`.
 
 **Question.** Why does `TBackward0` appear, when the model never calls `.t()`?
 """

@@ -9,8 +9,8 @@ exactly `y.backward(gradient=V)`: [MulBackward0](node:MulBackward0) sends `V` it
 [TanhBackward0](node:TanhBackward0), the node that made `y`. With `V = (0, 1, 0)`,
 [x](node:x)'s `.grad` is row 1 of the Jacobian: how output 1 moves with each input.
 
-**Try.** Press F6, then click MulBackward0: the chain-rule panel shows `sent to input 0
-= [0, 1, 0]`, that is `V`. End, then click `x`: `.grad after` is `V^T J`, the numbers
+**Try.** Press F6, then Right: MulBackward0 runs, and the chain-rule panel shows `sent to
+input 0 = [0, 1, 0]`, that is `V`. End, then click `x`: `.grad after` is `V^T J`, the numbers
 `torch.autograd.functional.vjp(model, x, V)` returns. A model without a loss is seeded
 with ones (`v = (1, 1, 1)`): the gradient of `y.sum()`. In a copy of this file set
 `V = (1, 0, 0)`, then `(0, 0, 1)`: three backwards give the three rows of `J`.

@@ -4,10 +4,11 @@
     python -m tools.screenshots --model two_layer_net --out /tmp/shots
 
 Each shot opens the model in a fresh MainWindow (settings in a temporary file, so
-yours are untouched), runs and records backward, selects a parameter node and saves
-``window.grab()``. The "backward" shot stops halfway through the pass on the residual
-CNN; the "training" shot trains 20 steps first and shows the Training dock; the
-"health" shot checks ``nan_in_backward``'s gradient health and jumps to the first NaN.
+yours are untouched), runs and records backward (F6), goes to its last step (End: every
+gradient in), selects a parameter node and saves ``window.grab()``. The "backward" shot
+stops halfway through the pass on the residual CNN; the "training" shot trains 20 steps
+first and shows the Training dock; the "health" shot checks ``nan_in_backward``'s
+gradient health and jumps to the first NaN.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def shoot(name: str, model: str, node: str, target: Path) -> None:
         else:
             wait_for(window.controller.backward_ready, window.run.backward_action.trigger)
         if name != "health":
+            window.stepper.go_to(window.stepper.step_count - 1)  # End: every gradient is in
             chosen = next(n for n in window.result.visible.nodes if n.title == node)  # type: ignore[union-attr]
             window.scene.select_node(chosen.id)
         if name == "backward":

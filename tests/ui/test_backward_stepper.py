@@ -20,9 +20,24 @@ def states(window: MainWindow) -> dict[str, StepState]:
     return {key: item.step_state for key, item in window.scene.nodes.items()}
 
 
+def test_backward_opens_on_its_first_step_so_right_walks_it(qtbot, stepped: MainWindow) -> None:
+    """The lessons say "press F6 and step with Right": F6 lands on step 1."""
+    steps = stepped.stepper.result.trace.steps
+    assert stepped.stepper.index == 0
+    assert states(stepped)[steps[0].node_id] is StepState.CURRENT
+    assert stepped.stepper_panel.label.text().startswith(f"Step 1/{len(steps)}:")
+    assert "End: the finished pass" in stepped.stepper_panel.label.text()
+    stepped.view.setFocus()
+    qtbot.keyClick(stepped.view, Qt.Key.Key_Right)
+    assert stepped.stepper.index == 1 and "End:" not in stepped.stepper_panel.label.text()
+    qtbot.keyClick(stepped.view, Qt.Key.Key_End)
+    assert stepped.stepper.index == len(steps) - 1
+
+
 def test_backward_records_every_node_and_ends_with_all_done(stepped: MainWindow) -> None:
     graph = stepped.result.graph
     assert stepped.stepper.step_count == len(graph.nodes) - len(graph.roots)
+    stepped.stepper.go_to(stepped.stepper.step_count - 1)  # End
     final = states(stepped)
     last = stepped.stepper.result.trace.steps[-1].node_id
     assert final[last] is StepState.CURRENT
@@ -32,6 +47,8 @@ def test_backward_records_every_node_and_ends_with_all_done(stepped: MainWindow)
 def test_stepping_with_keys_moves_the_current_node(qtbot, stepped: MainWindow) -> None:
     steps = stepped.stepper.result.trace.steps
     stepped.view.setFocus()
+    qtbot.keyClick(stepped.view, Qt.Key.Key_End)
+    assert stepped.stepper.index == len(steps) - 1
     qtbot.keyClick(stepped.view, Qt.Key.Key_Home)
     assert stepped.stepper.index == 0
     assert states(stepped)[steps[0].node_id] is StepState.CURRENT
@@ -56,6 +73,7 @@ def test_the_current_node_labels_the_gradients_it_sends(stepped: MainWindow) -> 
 
 
 def test_gradient_colours_legend_and_inspector(stepped: MainWindow) -> None:
+    stepped.stepper.go_to(stepped.stepper.step_count - 1)  # End: every gradient is in
     assert stepped.legend.isVisible() and stepped.legend.ramp is not None
     leaf = next(n for n in stepped.result.graph.nodes if n.leaf_name == "fc1.weight")
     item = stepped.scene.nodes[leaf.id]
@@ -205,3 +223,16 @@ def test_train_step_shows_the_steps_graph_gradients_and_loss(qtbot, window: Main
     message = window.status.currentMessage()  # one short line per step; the dock says more
     assert message.startswith("Step 2: loss ")
     assert all(loss > 0 for loss in losses)
+
+
+def test_vector_jacobian_lesson_f6_then_right_shows_v_sent_on(qtbot, window: MainWindow) -> None:
+    """The lesson's "Press F6, then Right": MulBackward0 runs and sends V = (0, 1, 0)."""
+    with qtbot.waitSignal(window.picture_shown, timeout=WAIT_MS):
+        window.open_model(resolve_model("vector_jacobian"))
+    assert "Press F6, then Right" in window.lesson.toPlainText()
+    with qtbot.waitSignal(window.controller.backward_ready, timeout=WAIT_MS):
+        window.run.backward_action.trigger()
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Right)
+    text = window.stepper_panel.chain_view.toPlainText()
+    assert text.startswith("MulBackward0") and "sent to input 0 = [0, 1, 0]" in text

@@ -109,6 +109,7 @@ def test_colour_by_dtype_module_and_value(qtbot, window: MainWindow) -> None:
 def test_backward_colours_by_gradient_and_the_box_follows_the_menu(qtbot, window) -> None:
     open_and_wait(qtbot, window)
     backward_and_wait(qtbot, window)
+    window.stepper.go_to(window.stepper.step_count - 1)  # End: every node has its gradient
     appearance = window.appearance
     assert appearance.mode is ColourMode.GRADIENT
     assert appearance.colour_actions[ColourMode.GRADIENT].isEnabled()
@@ -210,6 +211,8 @@ def test_inspector_saved_tensors_help_extras_and_histograms(qtbot, window) -> No
     )
     assert not window.histograms.grads.isVisible()
     backward_and_wait(qtbot, window)
+    assert not window.histograms.grads.isVisible()  # step 1: backward has not reached it
+    window.stepper.go_to(window.stepper.step_count - 1)  # End
     grads = window.histograms.grads
     step = window.stepper.step_for(weight.id)
     assert grads.isVisible() and grads.histogram == step.leaf_grad_after.histogram

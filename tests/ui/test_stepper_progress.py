@@ -133,6 +133,7 @@ def test_edge_gradient_labels_are_not_drawn_when_unreadable(stepped: MainWindow)
 
 
 def test_a_node_coloured_by_gradient_keeps_its_kind_as_a_stripe(stepped: MainWindow) -> None:
+    stepped.stepper.go_to(stepped.stepper.step_count - 1)  # End: fc1.weight has its gradient
     leaf = next(n for n in stepped.result.graph.nodes if n.leaf_name == "fc1.weight")
     item = stepped.scene.nodes[leaf.id]
     assert item.fill_color() != item.theme.kind_fill[leaf.kind]  # by gradient now

@@ -65,9 +65,14 @@ class RunControls(QObject):
         self.train_settings = TrainSettings()
         #: Set by the Training dock: Ctrl+T then trains with the dock's settings and plots.
         self.train_handler: Callable[[], None] | None = None
+        #: The next recorded pass opens on its first step (the user ran it to step
+        #: through it: F6, a script's call); other passes show their end.
+        self._walk_next = False
         self.set_model_open(False)
         window.controller.trained.connect(self._on_controller_trained)
         window.controller.backward_ready.connect(self._on_controller_backward_ready)
+        window.controller.failed.connect(self._on_controller_failed)
+        window.controller.cancelled.connect(self._on_controller_failed)
 
     def _make_actions(self) -> None:
         self.forward_action = make_action(
@@ -147,8 +152,17 @@ class RunControls(QObject):
     def _on_forward_triggered(self) -> None:
         self.window.controller.forward(self.window.style_options)
 
+    def walk_next_pass(self) -> None:
+        """Open the next recorded pass on its first step, so Right walks it (End: the
+        finished pass). A training step's or the health check's pass shows its end."""
+        self._walk_next = True
+
     def _on_backward_triggered(self) -> None:
+        self.walk_next_pass()
         self.window.controller.backward(self.retain_action.isChecked())
+
+    def _on_controller_failed(self, *args: object) -> None:
+        self._walk_next = False
 
     def _on_train_triggered(self) -> None:
         if self.train_handler is not None:
@@ -179,7 +193,8 @@ class RunControls(QObject):
 
     def _on_controller_backward_ready(self, result: BackwardResult) -> None:
         stepper = self.window.stepper
-        stepper.show_result(result)
+        stepper.show_result(result, at_start=self._walk_next)
+        self._walk_next = False
         self.window.refresh_inspector()
         self.window.status.showMessage(
             f"Backward recorded: {stepper.step_count} steps in {result.seconds * 1000:.0f} ms",

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from graphviz_app.core.autograd.backward import BackwardStep
 
 READABLE_TEXT_PX = 9.0  # stepping zooms in until labels are at least this tall
+START_HINT = "   (Right: next step; End: the finished pass)"
 
 
 class StepperPanel(QWidget):
@@ -159,12 +160,14 @@ class BackwardStepper(QObject):
         """How many steps the recorded pass has (0 when none is recorded)."""
         return len(self.result.trace.steps) if self.result else 0
 
-    def show_result(self, result: BackwardResult) -> None:
-        """Take a new recorded pass and show its last step (everything done)."""
+    def show_result(self, result: BackwardResult, at_start: bool = False) -> None:
+        """Take a new recorded pass and show its first step (``at_start``: a pass the
+        user runs to step through it, Right walks it) or its last (everything done: a
+        pass recorded for the gradients it left, such as a training step's)."""
         self.result = result
         self.panel.set_step_count(self.step_count)
         self._enable_actions()
-        self.go_to(self.step_count - 1)
+        self.go_to(0 if at_start else self.step_count - 1)
 
     def clear(self) -> None:
         """Forget the recorded pass (a new forward made a new graph)."""
@@ -324,7 +327,8 @@ class BackwardStepper(QObject):
         edges = self.scene.edges
         labels = [(edges[edge], text) for edge, text in shown.labels if edge in edges]
         place_labels(labels, (item.sceneBoundingRect() for item in self.scene.nodes.values()))
-        self.panel.label.setText(shown.caption)
+        hint = START_HINT if self.index == 0 and self.step_count > 1 else ""
+        self.panel.label.setText(shown.caption + hint)
         accent = self.legend.theme.link
         current = self.result.trace.steps[self.index]
         self.panel.chain_view.setHtml(chain_rule_html(self.result.graph, current, accent))

@@ -192,6 +192,7 @@ class ScriptControls(QObject):
         if result.picture is not None:
             self.window.controller.picture_ready.emit(result.picture)
         if result.backward is not None:
+            self.window.run.walk_next_pass()  # the call's pass, from its first step
             self.window.controller.backward_ready.emit(result.backward)
         self._show_state()
         if result.state.status == "failed":
