@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import itertools
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QResizeEvent, QWheelEvent
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QStyle, QWidget
 
 MIN_SCALE = 0.02
 MAX_SCALE = 8.0
@@ -66,6 +66,7 @@ class GraphView(QGraphicsView):
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)
+        self.place_overlays()  # the viewport's scroll moved its child widgets too
         self.viewport_changed.emit()
 
     def current_scale(self) -> float:
@@ -122,13 +123,40 @@ class GraphView(QGraphicsView):
             self._fit_rect(rect.adjusted(-80, -80, 80, 80), max_scale=2.0)
 
     def reveal(self, rect: QRectF, min_scale: float) -> None:
-        """Bring ``rect`` (scene coordinates) into view; first zoom in to ``min_scale``
-        around it when the view is zoomed out further (labels would not be drawn)."""
+        """Bring ``rect`` (scene coordinates) into view, clear of the corner overlays;
+        first zoom in to ``min_scale`` around it when the view is zoomed out further
+        (labels would not be drawn)."""
         if self.current_scale() < min_scale:
             self.zoom_by(min_scale / self.current_scale())
-            self.centerOn(rect.center())
+            super().centerOn(rect.center())
         else:
             self.ensureVisible(rect, REVEAL_MARGIN, REVEAL_MARGIN)
+        self.keep_clear(rect)
+
+    def centerOn(self, *target: object) -> None:  # type: ignore[override]
+        """Qt's centerOn; centring on an item (a node the user asked for: a link, a
+        find hit, a jump) also keeps it out from under the overview map and legends."""
+        super().centerOn(*target)  # type: ignore[arg-type]
+        if len(target) == 1 and isinstance(target[0], QGraphicsItem):
+            self.keep_clear(target[0].sceneBoundingRect())
+
+    def keep_clear(self, rect: QRectF) -> None:
+        """Scroll so that ``rect`` (scene coordinates) is under no shown corner overlay,
+        by the shortest move that leaves it on screen; the scrollable area grows when
+        the graph's edge is in the way (a node at the bottom under the overview map)."""
+        self.place_overlays()
+        on_screen = self.mapFromScene(rect).boundingRect()
+        obstacles = [w.geometry() for w, _ in self._overlays if not w.isHidden()]
+        # The scroll bars that a grown scrollable area brings shift the overlays in.
+        gap = OVERLAY_GAP + self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        shift = clear_shift(on_screen, obstacles, self.viewport().rect(), gap)
+        if shift is None or shift == (0, 0):
+            return
+        scale = self.current_scale()
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        moved = visible.translated(-shift[0] / scale, -shift[1] / scale)
+        self.setSceneRect(self.sceneRect().united(moved))
+        super().centerOn(moved.center())
 
     def _fit_rect(self, rect: QRectF, max_scale: float) -> None:
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
@@ -136,7 +164,7 @@ class GraphView(QGraphicsView):
             self.zoom_by(max_scale / self.current_scale())
         elif self.current_scale() < MIN_SCALE:
             self.zoom_by(MIN_SCALE / self.current_scale())
-        self.centerOn(rect.center())
+        super().centerOn(rect.center())
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
@@ -179,3 +207,25 @@ def clear_fit(
             if scale > best[0]:
                 best = (scale, (left, top, right_m, bottom_m))
     return best
+
+
+def clear_shift(
+    node: QRect, obstacles: list[QRect], area: QRect, gap: int = OVERLAY_GAP
+) -> tuple[int, int] | None:
+    """The smallest move (dx, dy), in pixels, that takes ``node`` out from under every
+    obstacle, ``gap`` pixels clear, while keeping it inside ``area``: (0, 0) when it is
+    clear already, None when no move beside or above/below one obstacle does."""
+    hit = [o for o in obstacles if o.intersects(node)]
+    if not hit:
+        return (0, 0)
+    moves = []
+    for o in hit:
+        moves += [(o.left() - gap - node.right() - 1, 0), (o.right() + gap - node.left() + 1, 0)]
+        moves += [(0, o.top() - gap - node.bottom() - 1), (0, o.bottom() + gap - node.top() + 1)]
+    fits = [
+        (dx, dy)
+        for dx, dy in moves
+        if area.contains(node.translated(dx, dy))
+        and not any(o.intersects(node.translated(dx, dy)) for o in obstacles)
+    ]
+    return min(fits, key=lambda m: abs(m[0]) + abs(m[1]), default=None)
