@@ -170,6 +170,8 @@ def test_find_results_list_next_previous_and_click(qtbot, window: MainWindow) ->
 def test_overview_map_moves_the_view_and_hides(qtbot, window: MainWindow) -> None:
     open_and_wait(qtbot, window, "residual_cnn")
     minimap = window.minimap
+    assert minimap.isVisible()  # it opens zoomed in on the output, labels readable
+    window.views.fit_action.trigger()
     assert not minimap.isVisible()  # the whole graph is on screen: no overview needed
     window.view.zoom_by(4)
     assert minimap.isVisible()

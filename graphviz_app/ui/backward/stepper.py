@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from graphviz_app.core.autograd.backward import BackwardStep
 
 READABLE_TEXT_PX = 9.0  # stepping zooms in until labels are at least this tall
+STEPPER_HEIGHT = 180  # pixels: the buttons, the step's line and a chain rule's numbers
 START_HINT = "   (Right: next step; End: the finished pass)"
 
 
@@ -71,7 +72,7 @@ class StepperPanel(QWidget):
         self.speed.setToolTip("Playback speed: steps per second")
         self.speed_label = QLabel("Speed")
         self.chain_view = QTextBrowser()
-        self.chain_view.setMaximumHeight(160)
+        self.chain_view.setMaximumHeight(120)  # a rule and its numbers; longer ones scroll
         self._lay_out()
         self.set_step_count(0)
 

@@ -59,13 +59,25 @@ MENUS = (
 TOOLBAR = (
     "files.open_action",
     "files.export_action",
+    "-",
     "views.fit_action",
     "views.zoom_in_action",
     "views.zoom_out_action",
+    "-",
     "run.forward_action",
     "run.backward_action",
     "run.train_action",
 )
+#: Shorter toolbar texts (the menus keep the whole name, the tooltips say more): at
+#: 1280 px the long ones pushed Depth and Check health into the overflow menu.
+TOOLBAR_TEXT = {
+    "files.open_action": "Open",
+    "files.export_action": "Export",
+    "views.fit_action": "Fit",
+    "views.zoom_in_action": "+",
+    "views.zoom_out_action": "\u2212",  # a minus sign, as wide as the plus
+    "run.train_action": "Train step",
+}
 
 
 def make_action(

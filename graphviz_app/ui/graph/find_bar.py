@@ -50,7 +50,7 @@ class FindBar(QWidget):
             "grad is nan | value is nan | grad > 1e3 | value < 1e-6 | max > 10 |\n"
             "module:fc1 | shape:(16, 8). Enter: next, Shift+Enter: previous."
         )
-        self.edit.setMinimumWidth(260)
+        self.edit.setMinimumWidth(200)  # beside the toolbar's buttons at 1280 px
         self.edit.setClearButtonEnabled(True)
         self.count = QLabel("")
         self.prev_button, self.next_button = QToolButton(), QToolButton()

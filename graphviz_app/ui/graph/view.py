@@ -133,10 +133,10 @@ class GraphView(QGraphicsView):
             self.ensureVisible(rect, REVEAL_MARGIN, REVEAL_MARGIN)
         self.keep_clear(rect)
 
-    def centerOn(self, *target: object) -> None:  # type: ignore[override]
+    def centerOn(self, *target: object) -> None:
         """Qt's centerOn; centring on an item (a node the user asked for: a link, a
         find hit, a jump) also keeps it out from under the overview map and legends."""
-        super().centerOn(*target)  # type: ignore[arg-type]
+        super().centerOn(*target)  # type: ignore[call-overload]
         if len(target) == 1 and isinstance(target[0], QGraphicsItem):
             self.keep_clear(target[0].sceneBoundingRect())
 

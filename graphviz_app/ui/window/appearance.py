@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QToolBar
 from graphviz_app.core.graph.records import NodeKind
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.session import BackwardResult, PictureResult
-from graphviz_app.ui.backward.stepper import BackwardStepper
+from graphviz_app.ui.backward.stepper import BackwardStepper, readable_scale
 from graphviz_app.ui.common.actions import explain_when_disabled, make_action
 from graphviz_app.ui.common.theme import PRESENTATION_FONT, SYSTEM, THEMES, Theme, ThemeManager
 from graphviz_app.ui.graph.colour_by import (
@@ -38,6 +38,11 @@ from graphviz_app.ui.panels.lesson import LessonView
 COLOUR_KEY = "colour_by"
 # Presentation mode opens no further out than this: 16 pt labels drawn at about 12 px.
 READABLE_SCALE = 0.75
+#: A fit that draws labels below this share of the stepper's readable size (9 px: about
+#: 7 px) opens zoomed in instead, when the graph at readable size covers at most
+#: SMALL_GRAPH_SCREENS viewports (the built-in lessons; not a 130-node GPT).
+CRAMPED = 0.75
+SMALL_GRAPH_SCREENS = 8.0
 
 
 class AppearanceHost(Protocol):
@@ -189,19 +194,38 @@ class Appearance(QObject):
             self._set_grad_available(False)
         self.apply_colours()
 
-    def fit_new_layout(self) -> None:
-        """Fit a newly laid-out picture. In presentation mode a fit that would shrink
-        the labels below :data:`READABLE_SCALE` zooms in on the output instead (where
-        backward starts; F still fits everything, and the overview map appears)."""
-        view, result = self.window.view, self.window.result
+    def fit_new_layout(self) -> bool:
+        """Fit a newly laid-out picture; when that leaves the labels too small to read,
+        zoom in on the output instead (where backward starts; F still fits everything,
+        and the overview map appears). Presentation mode does it below
+        :data:`READABLE_SCALE`; otherwise only for a small graph (a big model opens on
+        its overall shape). True when it zoomed in."""
+        view = self.window.view
         view.fit_all()
-        if not self.theme.presentation or view.current_scale() >= READABLE_SCALE:
-            return
+        scale = self._opening_scale()
+        if scale is None:
+            return False
+        view.zoom_by(scale / view.current_scale())
+        result = self.window.result
         roots = [n.id for n in result.visible.nodes if n.kind is NodeKind.OUTPUT] if result else []
         item = self.window.scene.nodes.get(roots[0]) if roots else None
-        target = item.sceneBoundingRect() if item is not None else view.sceneRect()
-        view.zoom_by(READABLE_SCALE / view.current_scale())
-        view.centerOn(target.center())
+        view.centerOn(item) if item is not None else view.centerOn(view.sceneRect().center())
+        return True
+
+    def _opening_scale(self) -> float | None:
+        """The zoom to open the fitted picture at, or None to keep the fit."""
+        view, nodes = self.window.view, self.window.scene.nodes
+        if self.theme.presentation:
+            return READABLE_SCALE if view.current_scale() < READABLE_SCALE else None
+        item = next(iter(nodes.values()), None)
+        if item is None:
+            return None
+        scale = readable_scale(item)  # as stepping zooms: the first Right does not jump
+        rect, size = self.window.scene.sceneRect(), view.viewport().size()
+        screens = rect.width() * rect.height() * scale**2 / max(size.width() * size.height(), 1)
+        if view.current_scale() >= scale * CRAMPED or screens > SMALL_GRAPH_SCREENS:
+            return None
+        return scale
 
     def _on_controller_backward_ready(self, result: BackwardResult) -> None:
         self._set_grad_available(True)

@@ -17,10 +17,11 @@ from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.session import BackwardResult, PictureResult
 from graphviz_app.ui.backward.run_controls import RunControls
-from graphviz_app.ui.backward.stepper import BackwardStepper, StepperPanel
+from graphviz_app.ui.backward.stepper import STEPPER_HEIGHT, BackwardStepper, StepperPanel
 from graphviz_app.ui.common.actions import (
     MENUS,
     TOOLBAR,
+    TOOLBAR_TEXT,
     Shortcut,
     explain_when_disabled,
     make_action,
@@ -43,6 +44,7 @@ from graphviz_app.ui.panels.inspector import InspectorView
 from graphviz_app.ui.panels.lesson import LessonView
 from graphviz_app.ui.panels.model_list import ModelList
 from graphviz_app.ui.script.controls import ScriptControls
+from graphviz_app.ui.training.controls import DOCK_HEIGHT as TRAINING_HEIGHT
 from graphviz_app.ui.training.controls import TrainingControls
 from graphviz_app.ui.window.appearance import Appearance
 from graphviz_app.ui.window.file_menu import FileMenu
@@ -56,6 +58,7 @@ from graphviz_app.ui.window.status import (
 from graphviz_app.ui.window.view_controls import NO_GRAPH, ViewControls
 from graphviz_app.ui.window.window_state import (
     add_panel_toggle,
+    fit_bottom_to_tab,
     restore_window,
     save_window,
     uses_system_dot,
@@ -122,6 +125,8 @@ class MainWindow(QMainWindow):
         self.opener = ModelOpener(self)
         self.health = HealthControls(self)
         self.script = ScriptControls(self, self.opener)
+        fit_bottom_to_tab(self, {self.backward_dock: STEPPER_HEIGHT, self.script.dock: 200})
+        fit_bottom_to_tab(self, {self.training.dock: TRAINING_HEIGHT})
         #: The optional parts by class name (tests look them up).
         self.parts: dict[str, object] = {
             "TrainingControls": self.training,
@@ -216,7 +221,9 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         for name in TOOLBAR:
-            toolbar.addActions(self._actions_named(name))
+            toolbar.addSeparator() if name == "-" else toolbar.addActions(self._actions_named(name))
+            if name in TOOLBAR_TEXT:
+                self._actions_named(name)[0].setIconText(TOOLBAR_TEXT[name])
         self.views.add_to_toolbar(toolbar)
         find_toolbar = self.addToolBar("Find")  # its own row in presentation mode
         find_toolbar.setObjectName("find_toolbar")
@@ -295,10 +302,10 @@ class MainWindow(QMainWindow):
         self.find_bar.set_graph(result.visible, incoming_grads(self.stepper.result))
         self.views.set_result(result)
         self.appearance.on_picture_shown(new_graph)
-        if not layout_kept:  # after the legends are set: the fit keeps clear of them
-            self.appearance.fit_new_layout()
+        # After the legends are set: the fit keeps clear of them.
+        zoomed = not layout_kept and self.appearance.fit_new_layout()
         self.minimap.refresh()
-        message = picture_message(result, opened)
+        message = picture_message(result, opened, zoomed=zoomed)
         if message:
             self.status.showMessage(message, reading_ms(message))
         self.files.export_action.setEnabled(True)

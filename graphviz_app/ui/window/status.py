@@ -24,13 +24,19 @@ def tensor_facts(graph: AutogradGraph) -> tuple[str, str]:
     return ", ".join(devices) or "no tensors", ", ".join(dtypes)
 
 
-def picture_message(result: PictureResult, opened: bool) -> str:
+ZOOMED = "Zoomed in on the output, where backward starts, so labels read: F fits it all."
+
+
+def picture_message(result: PictureResult, opened: bool, zoomed: bool = False) -> str:
     """What the status bar says about a new picture: why more is collapsed than asked,
     and, when a model was just opened, what was guessed (briefly: the Lesson panel has
-    the whole), what was folded or collapsed and what loading skipped."""
+    the whole), what was folded or collapsed and what loading skipped; ``zoomed``: that
+    it opened zoomed in rather than whole."""
     parts = [result.notice] if result.notice else []
     if opened and result.guesses:
         parts.append(guesses_message(result.guesses))
+    if zoomed:
+        parts.append(ZOOMED)
     if opened and (result.style.collapsed or result.folds):
         done = [
             _count(len(result.folds), "run of repeated blocks", "runs of repeated blocks")

@@ -52,3 +52,19 @@ def add_panel_toggle(menu: QMenu, dock: QDockWidget) -> None:
     action.setToolTip(f"Show or hide the {title} panel")
     action.setStatusTip(action.toolTip())
     menu.addAction(action)
+
+
+def fit_bottom_to_tab(window: QMainWindow, heights: dict[QDockWidget, int]) -> None:
+    """Give the bottom dock area the height of the tab brought to the front: the
+    Backward pass needs a few lines, the Training dock its form and plots; the graph
+    keeps the rest (a small screen has little to spare)."""
+
+    def follow(dock: QDockWidget, height: int, shown: bool) -> None:
+        bottom = window.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+        if shown and bottom and not dock.isFloating():
+            window.resizeDocks([dock], [height], Qt.Orientation.Vertical)
+
+    for dock, height in heights.items():
+        dock.visibilityChanged.connect(lambda shown, d=dock, h=height: follow(d, h, shown))
+        if dock.isVisible() or not dock.isHidden():
+            follow(dock, height, True)
