@@ -203,6 +203,7 @@ class ModelSession:
             layout_kind=drawing.layout_kind,
             guesses=loaded.guesses,
             resolved=loaded.resolved,
+            untrainable=_untrainable(loaded),
             script=self.scripts.state(),
         )
 
@@ -343,6 +344,11 @@ class ModelSession:
         if self.loaded is None:
             raise RuntimeError("No model is open.")
         return self.loaded
+
+
+def _untrainable(loaded: LoadedModel) -> str:
+    """Why ``loaded`` cannot train (empty when it can; a script says so itself)."""
+    return loaded.not_trainable() if isinstance(loaded, LiveModel) and not loaded.trainable else ""
 
 
 def _parameter_count(loaded: LoadedModel, graph: AutogradGraph) -> int:

@@ -73,6 +73,7 @@ class PictureResult:
     resolved: LoadRequest | None = None  # the choices it was opened with, guesses included
     script: ScriptState | None = None  # set when the file runs as a script
     opened: bool = False  # the first picture of a model just opened (its guesses are news)
+    untrainable: str = ""  # why training cannot run here (live tensors, a finished graph)
 
     @property
     def visible(self) -> AutogradGraph:

@@ -157,3 +157,20 @@ def test_the_selection_follows_its_node_into_a_graph_of_another_structure(qtbot,
     selected = window.scene.selected_node_id()
     assert graph.node(selected).leaf_name == "middle.weight" and selected != weight
     assert "middle.weight" in window.inspector.toPlainText()
+
+
+def test_actions_are_enabled_only_when_they_can_work(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    run = window.run
+    for action in (run.train_action, run.walkthrough_action, window.files.export_action):
+        assert not action.isEnabled(), action.text()
+    assert "open a model first" in run.train_action.toolTip()
+    with qtbot.waitSignal(window.picture_shown, timeout=60_000):
+        window.open_model(resolve_model("two_layer_net"))
+    assert run.train_action.isEnabled() and "Unavailable" not in run.train_action.toolTip()
+    assert not run.walkthrough_action.isEnabled()  # nothing recorded to walk through yet
+    with qtbot.waitSignal(window.controller.backward_ready, timeout=60_000):
+        run.backward_action.trigger()
+    assert run.walkthrough_action.isEnabled()
+    with qtbot.waitSignal(window.picture_shown, timeout=60_000):
+        window.open_model(resolve_model("custom_relu"))
+    assert not run.walkthrough_action.isEnabled()  # that pass was another model's

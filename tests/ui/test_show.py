@@ -56,9 +56,29 @@ def test_a_live_tensor_backward_from_the_window_fills_the_users_grad(qtbot, show
     assert torch.equal(model[0].weight.grad, expected)  # the user's own tensor
     assert window.stepper.step_count == len(window.result.graph.nodes) - 1
     training = window.parts["TrainingControls"]
+    assert window.run.walkthrough_action.isEnabled()  # a recorded pass to export now
     training.train(1)  # a tensor's graph cannot train: a message, no crash
     qtbot.waitUntil(lambda: "show(model=model, inputs=x)" in window.last_error, timeout=WAIT_MS)
     window.errors.close()
+
+
+def test_a_tensors_graph_offers_no_training_and_says_why(qtbot, shown) -> None:  # type: ignore[no-untyped-def]
+    model = _model()
+    window = _open(qtbot, shown, model(torch.randn(3, 4)).sum(), model=model)
+    training = window.parts["TrainingControls"]
+    train = window.run.train_action
+    assert not train.isEnabled() and "show(model=model, inputs=x)" in train.toolTip()
+    panel = training.panel
+    assert not panel.step_button.isEnabled() and not panel.run_button.isEnabled()
+    assert "show(model=model, inputs=x)" in panel.step_button.toolTip()
+    assert "show(model=model, inputs=x)" in panel.status.text()
+    assert not training.check_action.isEnabled()  # the gradient check trains a copy
+    assert window.run.backward_action.isEnabled()  # backward runs from the tensors
+    walkthrough = window.run.walkthrough_action
+    assert not walkthrough.isEnabled() and "run backward (F6)" in walkthrough.toolTip()
+    window = _open(qtbot, shown, model=model, inputs=torch.randn(3, 4))
+    qtbot.waitUntil(lambda: train.isEnabled(), timeout=WAIT_MS)
+    assert panel.step_button.isEnabled() and "Unavailable" not in train.toolTip()
 
 
 def test_a_model_with_inputs_trains_the_users_model_and_the_window_is_reused(

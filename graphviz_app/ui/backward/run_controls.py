@@ -15,13 +15,22 @@ from graphviz_app.io.walkthrough import RecordedPass, write_walkthrough
 from graphviz_app.session import BackwardResult, PictureResult
 from graphviz_app.session.results import ScriptState
 from graphviz_app.ui.backward.stepper import BackwardStepper
-from graphviz_app.ui.common.actions import make_action
+from graphviz_app.ui.common.actions import (
+    NO_GRAPH,
+    explain_when_disabled,
+    make_action,
+    set_available,
+)
 from graphviz_app.ui.common.dialogs import ask_folder
 from graphviz_app.ui.graph.scene import GraphScene
 from graphviz_app.ui.jobs.controller import SessionController
 
 if TYPE_CHECKING:
     from graphviz_app.session.model_session import ModelSession
+
+#: Why Train is off while a script is open (the Training dock says more).
+SCRIPT_TRAINS = "a script trains itself: Run > Next backward runs it on"
+NO_PASS = "run backward (F6) first: there is no recorded pass to export"
 
 
 class RunHost(Protocol):
@@ -105,6 +114,7 @@ class RunControls(QObject):
             "An HTML page that steps through the recorded backward pass (one vector graph,"
             " no network needed) and one SVG per step",
         )
+        explain_when_disabled(self.walkthrough_action, NO_PASS)
         self.train_action = make_action(
             self,
             "&Train one step",
@@ -114,12 +124,22 @@ class RunControls(QObject):
             "settings); the graph and the gradients of that step are shown",
         )
 
-    def set_model_open(self, is_open: bool, script: ScriptState | None = None) -> None:
+    def set_model_open(
+        self, is_open: bool, script: ScriptState | None = None, untrainable: str = ""
+    ) -> None:
         """Forward and backward need an open model. A script's forward and training are
-        its own (Next backward); Backward only runs on a graph it left without one."""
+        its own (Next backward); Backward only runs on a graph it left without one.
+        Training needs a model and inputs (``untrainable``: why this one has none)."""
         self.forward_action.setEnabled(is_open and script is None)
-        self.train_action.setEnabled(is_open and script is None)
+        why_not = NO_GRAPH if not is_open else SCRIPT_TRAINS if script else untrainable
+        set_available(self.train_action, why_not, NO_GRAPH)
         self.backward_action.setEnabled(is_open and (script is None or script.call == 0))
+        self._enable_walkthrough()
+
+    def _enable_walkthrough(self) -> None:
+        """The walk-through exports the recorded pass: only once there is one."""
+        stepper = getattr(self.window, "stepper", None)  # built after these controls
+        self.walkthrough_action.setEnabled(stepper is not None and stepper.step_count > 0)
 
     def export_walkthrough_to(self, folder: str | Path) -> None:
         """Write the recorded backward pass into ``folder``: one SVG per step and the
@@ -195,6 +215,7 @@ class RunControls(QObject):
         stepper = self.window.stepper
         stepper.show_result(result, at_start=self._walk_next)
         self._walk_next = False
+        self._enable_walkthrough()
         self.window.refresh_inspector()
         self.window.status.showMessage(
             f"Backward recorded: {stepper.step_count} steps in {result.seconds * 1000:.0f} ms",

@@ -80,6 +80,10 @@ TOOLBAR_TEXT = {
 }
 
 
+NO_GRAPH = "open a model first"
+WHY_DISABLED = "why_disabled"  # the QAction property explain_when_disabled shows
+
+
 def make_action(
     parent: QObject, text: str, slot: Callable[..., Any], shortcut: Shortcut = None, tip: str = ""
 ) -> QAction:
@@ -94,17 +98,28 @@ def make_action(
 
 
 def explain_when_disabled(action: QAction, reason: str) -> None:
-    """Keep ``reason`` in ``action``'s tooltip and status tip while it is disabled."""
+    """Keep ``reason`` in ``action``'s tooltip and status tip while it is disabled
+    (:func:`set_available` changes the reason)."""
     base = action.toolTip()
+    action.setProperty(WHY_DISABLED, reason)
 
     def update() -> None:
-        tip = base if action.isEnabled() else f"{base}. Unavailable now: {reason}"
+        why = action.property(WHY_DISABLED)
+        tip = base if action.isEnabled() else f"{base}. Unavailable now: {why}"
         if action.toolTip() != tip:  # setToolTip emits changed again
             action.setToolTip(tip)
             action.setStatusTip(tip)
 
     action.changed.connect(update)
     update()
+
+
+def set_available(action: QAction, why_not: str, fallback: str) -> None:
+    """Enable ``action`` when ``why_not`` is empty, else disable it saying ``why_not``
+    (``fallback``: the reason given once it is enabled and disabled again plainly)."""
+    action.setProperty(WHY_DISABLED, why_not or fallback)
+    action.setEnabled(not why_not)
+    action.changed.emit()  # the reason may change while the action stays disabled
 
 
 def menu_named(window: QMainWindow, title: str) -> QMenu:

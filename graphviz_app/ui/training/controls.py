@@ -8,13 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import (
-    QFrame,
-    QScrollArea,
-    QSplitter,
-    QTabWidget,
-    QWidget,
-)
+from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QTabWidget, QWidget
 
 from graphviz_app.core.gradcheck.results import GradcheckReport
 from graphviz_app.core.graph.records import NodeKind
@@ -27,6 +21,7 @@ from graphviz_app.session import (
     StepResult,
     TrainRunResult,
 )
+from graphviz_app.ui.backward.run_controls import SCRIPT_TRAINS
 from graphviz_app.ui.common.actions import make_action, menu_named
 from graphviz_app.ui.training.device_controls import DevicePanel
 from graphviz_app.ui.training.dock import RUNNING, TrainingPanel
@@ -50,7 +45,7 @@ CHECK_TIP = (
     "(the selected parameter, or all)"
 )
 CHECKING = "A gradient check is running: wait for it or cancel it (Esc)"
-SCRIPT = "a script trains itself: Run > Next backward runs it on (its steps are plotted here)"
+SCRIPT = f"{SCRIPT_TRAINS} (its steps are plotted here)"
 
 
 class TrainingControls(QObject):
@@ -78,7 +73,7 @@ class TrainingControls(QObject):
         self._where = ("cpu", "float32")  # the open model's device and dtype
         self._switching = False  # a switch is queued or running
         self._checking = False  # a gradient check is queued or running
-        self._script = False  # a script is open: it trains itself
+        self._blocked = ""  # why the open graph cannot train (a script, live tensors)
         self._build_dock()
         self._build_actions()
         self._connect()
@@ -317,8 +312,8 @@ class TrainingControls(QObject):
         reason = ""
         if self.window.result is None:
             reason = "open a model first"
-        elif self._script:
-            reason = SCRIPT
+        elif self._blocked:
+            reason = self._blocked
         elif self._runs:
             reason = RUNNING
         elif self._checking:
@@ -350,13 +345,15 @@ class TrainingControls(QObject):
         result = self.window.result
         if result is None:
             return
-        self._script = result.script is not None
-        self.panel.set_model_open(not self._script, SCRIPT if self._script else "")
+        self._blocked = SCRIPT if result.script is not None else result.untrainable
+        self.panel.set_model_open(not self._blocked, self._blocked)
         self._update_availability()
         if result.model_path != self._model_path:
             self._on_new_model(result)
-        if self._script:
+        if result.script is not None:
             self.panel.status.setText(f"A script is open: {SCRIPT}.")
+        elif self._blocked:
+            self.panel.status.setText(self._blocked)
 
     def _on_new_model(self, result: PictureResult) -> None:
         """Forget every result of the previous model: plots, the last step, the

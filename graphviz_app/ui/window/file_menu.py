@@ -11,12 +11,11 @@ from PySide6.QtWidgets import QMainWindow
 
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.session import PictureResult
-from graphviz_app.ui.common.actions import explain_when_disabled, make_action
+from graphviz_app.ui.common.actions import NO_GRAPH, explain_when_disabled, make_action
 from graphviz_app.ui.common.dialogs import ask_export_target, ask_model_file
 from graphviz_app.ui.graph.scene import GraphScene
 from graphviz_app.ui.jobs.controller import SessionController
 from graphviz_app.ui.jobs.worker import ExportRequest
-from graphviz_app.ui.window.view_controls import NO_GRAPH
 from graphviz_app.ui.window.window_state import remember_engine
 
 

@@ -20,6 +20,7 @@ from graphviz_app.ui.backward.run_controls import RunControls
 from graphviz_app.ui.backward.stepper import STEPPER_HEIGHT, BackwardStepper, StepperPanel
 from graphviz_app.ui.common.actions import (
     MENUS,
+    NO_GRAPH,
     TOOLBAR,
     TOOLBAR_TEXT,
     Shortcut,
@@ -55,7 +56,7 @@ from graphviz_app.ui.window.status import (
     picture_message,
     reading_ms,
 )
-from graphviz_app.ui.window.view_controls import NO_GRAPH, ViewControls
+from graphviz_app.ui.window.view_controls import ViewControls
 from graphviz_app.ui.window.window_state import (
     add_panel_toggle,
     fit_bottom_to_tab,
@@ -288,7 +289,7 @@ class MainWindow(QMainWindow):
             self.stepper.clear()
         else:
             self.stepper.reapply()
-        self.run.set_model_open(True, result.script)
+        self.run.set_model_open(True, result.script, result.untrainable)
         if selected in self.scene.nodes:
             self.scene.select_node(selected)
         self.refresh_inspector()  # the new graph's node, or nothing for another model

@@ -14,13 +14,12 @@ from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMainWindow, QTool
 
 from graphviz_app.core.graph.collapse import module_paths, modules_at_depth
 from graphviz_app.session import PictureResult
-from graphviz_app.ui.common.actions import Shortcut, explain_when_disabled, make_action
+from graphviz_app.ui.common.actions import NO_GRAPH, Shortcut, explain_when_disabled, make_action
 from graphviz_app.ui.graph.find_bar import FindBar
 from graphviz_app.ui.graph.minimap import Minimap
 from graphviz_app.ui.graph.view import GraphView
 
 ALL_LEVELS = -1
-NO_GRAPH = "open a model first"
 
 
 class ViewHost(Protocol):
