@@ -53,8 +53,8 @@ class Watch(Protocol):
 class LiveView:
     """The notebook output a watch updates in place."""
 
-    def __init__(self, watch: Watch, handle: Any) -> None:
-        self.watch, self.handle = watch, handle
+    def __init__(self, watch: Watch, handle: Any, cell: object = None) -> None:
+        self.watch, self.handle, self.cell = watch, handle, cell
         self.last = time.monotonic()
 
     def refresh(self, force: bool = False) -> None:
@@ -62,19 +62,46 @@ class LiveView:
         now = time.monotonic()
         if force or now - self.last >= REFRESH_S:
             self.last = now
-            self.handle.update(self.watch)
+            self.handle.update(_Picture(self.watch))
+
+    def in_this_cell(self) -> bool:
+        """True while the cell that opened the view runs: the watch it shows as the
+        cell's result (``w.start()`` last) would be the same picture twice."""
+        return self.cell is not None and _cell() == self.cell
+
+
+class _Picture:
+    """What the view displays: the watch's HTML (the watch itself may show as text)."""
+
+    def __init__(self, watch: Watch) -> None:
+        self.watch = watch
+
+    def _repr_html_(self) -> str:
+        return watch_html(self.watch)
+
+    def __repr__(self) -> str:
+        return repr(self.watch)
+
+
+def _shell() -> Any:
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None else None
+
+
+def _cell() -> object:
+    """The running cell's number (None outside IPython)."""
+    return getattr(_shell(), "execution_count", None)
 
 
 def open_view(watch: Watch) -> LiveView | None:
     """Show ``watch`` in the running notebook (None outside a Jupyter kernel)."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
+    shell = _shell()
     if shell is None or not hasattr(shell, "kernel"):
         return None
     from IPython.display import display
 
-    handle = display(watch, display_id=True)  # type: ignore[no-untyped-call]
-    return LiveView(watch, handle) if handle is not None else None
+    handle = display(_Picture(watch), display_id=True)  # type: ignore[no-untyped-call]
+    return LiveView(watch, handle, _cell()) if handle is not None else None
 
 
 def watch_html(watch: Watch) -> str:

@@ -258,10 +258,13 @@ class Watch:
                 logger.exception("the notebook view of %s could not be updated", self.name)
 
     # --- display ---------------------------------------------------------------------
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str | None:
+        """The plots and the latest graph; as plain text (its repr) in the cell whose
+        live view shows them already, so that the picture appears once."""
         from graphviz_app.api.live_view import watch_html
 
-        return watch_html(self)
+        view = self._view
+        return None if view is not None and view.in_this_cell() else watch_html(self)
 
     def __repr__(self) -> str:
         state = "active" if self.active else "stopped"

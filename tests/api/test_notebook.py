@@ -44,6 +44,16 @@ with gv.watch(model) as run:
 assert [r.grad_norms for r in run.records] == norms
 print("recorded", len(run.records), "steps")
 """
+STARTED = """
+started = gv.watch(model)
+started.start()
+"""  # the cell's result is the watch its live view shows already
+LATER = """
+for step in range(2):
+    model(torch.randn(16, 4)).pow(2).mean().backward()
+started.stop()
+started
+"""
 NO_QT = "print('qt modules:', sorted(m for m in sys.modules if m.startswith('PySide6')))"
 NETWORK = re.compile(r"""(src|href)\s*=\s*["']?(https?:)?//|<script[^>]+src=|<link |@import""")
 
@@ -51,7 +61,10 @@ NETWORK = re.compile(r"""(src|href)\s*=\s*["']?(https?:)?//|<script[^>]+src=|<li
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     folder = tmp_path_factory.mktemp("notebook")
-    cells = [nbformat.v4.new_code_cell(code) for code in (SETUP, DRAW, WALKTHROUGH, WATCH, NO_QT)]
+    cells = [
+        nbformat.v4.new_code_cell(code)
+        for code in (SETUP, DRAW, WALKTHROUGH, WATCH, NO_QT, STARTED, LATER)
+    ]
     notebook = nbformat.v4.new_notebook(cells=cells)
     client = nbclient.NotebookClient(
         notebook,
@@ -104,3 +117,16 @@ def test_no_qt_was_imported_and_the_saved_notebook_keeps_it_all(executed) -> Non
     assert "qt modules: []" in "".join(o.get("text", "") for o in _outputs(notebook, 4))
     saved = json.loads(Path(path).read_text())
     assert saved["cells"][2]["outputs"][-1]["data"]["text/html"]
+
+
+def test_a_watch_shows_its_picture_once_per_cell(executed) -> None:  # type: ignore[no-untyped-def]
+    notebook, _ = executed
+    outputs = _outputs(notebook, 5)
+    pictures = [o for o in outputs if "text/html" in o.get("data", {})]
+    assert len(pictures) == 1 and pictures[0].output_type == "display_data"  # the live view
+    result = [o for o in outputs if o.output_type == "execute_result"]
+    assert (
+        len(result) == 1 and "<Watch Sequential: 0 steps, active>" in result[0].data["text/plain"]
+    )
+    later = _data(notebook, 6, "text/html")  # asked for in a later cell: the picture
+    assert "2 steps" in later and "(stopped)" in later
