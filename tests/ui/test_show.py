@@ -8,7 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 import torch
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QEvent, QSettings
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QApplication, QToolTip
 from torch import nn
 
 import graphviz_app
@@ -81,9 +83,7 @@ def test_a_tensors_graph_offers_no_training_and_says_why(qtbot, shown) -> None: 
     assert panel.step_button.isEnabled() and "Unavailable" not in train.toolTip()
 
 
-def test_a_model_with_inputs_trains_the_users_model_and_the_window_is_reused(
-    qtbot, shown
-) -> None:  # type: ignore[no-untyped-def]
+def test_a_model_with_inputs_trains_the_users_model_and_the_window_is_reused(qtbot, shown) -> None:  # type: ignore[no-untyped-def]
     model = _model()
     before = copy.deepcopy(model)
     window = _open(qtbot, shown, model=model, inputs=torch.randn(16, 4))
@@ -113,9 +113,7 @@ def test_a_watched_loop_feeds_the_windows_graph_and_plots(qtbot, shown) -> None:
     assert "(watched)" in window.result.model_name
     assert plots.losses == [r.loss for r in run.records]
     assert window.stepper.step_count == len(run.trace.steps)  # the last step's backward
-    assert plots.grad_norms["0.weight"] == [
-        (r.step, r.grad_norms["0.weight"]) for r in run.records
-    ]
+    assert plots.grad_norms["0.weight"] == [(r.step, r.grad_norms["0.weight"]) for r in run.records]
     ratios = [r.update_ratios["2.bias"] for r in run.records]
     assert [v for _, v in plots.ratios["2.bias"]] == pytest.approx(ratios)
 
@@ -149,3 +147,25 @@ def test_the_windows_own_looks_leave_the_users_batch_norm_alone(qtbot, shown) ->
     qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
     assert health.report is not None and unchanged()
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_a_long_status_message_is_cut_at_a_word_with_the_rest_in_its_tooltip(qtbot, shown) -> None:  # type: ignore[no-untyped-def]
+    window = _open(qtbot, shown, torch.tensor(2.0, requires_grad=True) * 3)
+    window.resize(900, 600)
+    status = window.status
+    qtbot.waitUntil(lambda: status.width() == 900 and status.model_label.x() < 900)
+    message = "Step 12 of your loop: loss 0.25. " * 6
+    status.showMessage(message)
+    room = status.message_room()
+    assert room.right() < status.model_label.x()  # clear of the permanent labels
+    cut = status.shown_message()
+    assert cut.endswith("\u2026") and message.startswith(cut[:-1])
+    assert status.fontMetrics().horizontalAdvance(cut) <= room.width()
+    point = room.center()
+    QApplication.sendEvent(
+        status, QHelpEvent(QEvent.Type.ToolTip, point, status.mapToGlobal(point))
+    )
+    assert QToolTip.text() == message
+    QToolTip.hideText()
+    status.showMessage("Backward recorded: 3 steps in 2 ms")
+    assert status.shown_message() == status.currentMessage()  # room enough: as it is

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QStatusBar, QToolButton, QWidget
+from PySide6.QtCore import QEvent, QRect, Qt, QTimer
+from PySide6.QtGui import QAction, QHelpEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QStatusBar,
+    QToolButton,
+    QToolTip,
+    QWidget,
+)
 
 from graphviz_app.core.graph.records import AutogradGraph, NodeKind
 from graphviz_app.session import PictureResult
 
 MESSAGE_MS = 8000
+MESSAGE_GAP = 6  # pixels between the message and the bar's edge or the permanent labels
 BUSY_DELAY_MS = 200  # a job shorter than this never flashes the busy bar
 
 
@@ -104,15 +113,7 @@ class AppStatusBar(QStatusBar):
         self.progress.setMaximumWidth(140)
         self.cancel_button = QToolButton()
         self.cancel_button.setDefaultAction(cancel_action)
-        for widget in (
-            self.model_label,
-            self.device_label,
-            self.count_label,
-            self.engine_label,
-            self.time_label,
-            self.progress,
-            self.cancel_button,
-        ):
+        for widget in self._permanent():
             self.addPermanentWidget(widget)
         self.set_busy(False, "")
 
@@ -170,6 +171,43 @@ class AppStatusBar(QStatusBar):
     def show_job_time(self, seconds: float) -> None:
         """How long the last job took."""
         self.time_label.setText(f"last job {seconds * 1000:.0f} ms")
+
+    # --- a message longer than its room: elided, whole in the tooltip -------------
+    def message_room(self) -> QRect:
+        """Where the message is drawn: left of the permanent widgets shown."""
+        shown = [w.x() for w in self._permanent() if w.isVisible()]
+        right = min(shown, default=self.width()) - MESSAGE_GAP
+        return QRect(MESSAGE_GAP, 0, max(right - MESSAGE_GAP, 0), self.height())
+
+    def shown_message(self) -> str:
+        """The message as drawn: cut at a word's end with "…" when it is too long (Qt
+        cut it off mid-letter under the permanent labels on a narrow window)."""
+        room = self.message_room().width()
+        return self.fontMetrics().elidedText(
+            self.currentMessage(), Qt.TextElideMode.ElideRight, room
+        )
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        message, shown = self.currentMessage(), self.shown_message()
+        if message and shown != message:  # paint over Qt's cut text
+            painter, room = QPainter(self), self.message_room()
+            cover = room.adjusted(0, 0, MESSAGE_GAP - 1, 0)  # all of Qt's text
+            painter.fillRect(cover, self.palette().window())
+            align = Qt.AlignmentFlag.AlignLeading | Qt.AlignmentFlag.AlignVCenter
+            painter.drawText(room, int(align | Qt.TextFlag.TextSingleLine), shown)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            message = self.currentMessage()
+            if self.message_room().contains(event.pos()) and self.shown_message() != message:
+                QToolTip.showText(event.globalPos(), message, self)
+                return True
+        return super().event(event)
+
+    def _permanent(self) -> tuple[QWidget, ...]:
+        labels = (self.model_label, self.device_label, self.count_label, self.engine_label)
+        return (*labels, self.time_label, self.progress, self.cancel_button)
 
 
 class ErrorReporter:
