@@ -106,3 +106,40 @@ def test_play_advances_and_pauses(page) -> None:  # type: ignore[no-untyped-def]
     tab.click('[data-act="play"]')
     assert tab.inner_text('[data-act="play"]') == "Play"
     assert not errors
+
+
+def _sizes(tab) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """The graph's drawn width, its size in points (zoom 1), the pane's width, the zoom."""
+    return tab.evaluate(
+        """() => {
+      const root = document.querySelector('.gvw'), svg = root.querySelector('.gvw-graph svg');
+      return {drawn: svg.getBoundingClientRect().width, natural: svg.width.baseVal.value,
+        pane: root.querySelector('.gvw-graph').clientWidth, zoom: Number(root.dataset.zoom)};
+    }"""
+    )
+
+
+def test_the_graph_opens_fitted_to_the_page_and_zooms(page) -> None:  # type: ignore[no-untyped-def]
+    tab, errors = page
+    tab.set_viewport_size({"width": 1600, "height": 900})
+    tab.reload()
+    first = _sizes(tab)  # a small graph: grown to the pane (up to 1.6x), not left tiny
+    assert first["drawn"] == pytest.approx(first["natural"] * first["zoom"], abs=1)
+    assert first["zoom"] > 1 and first["drawn"] <= first["pane"]
+    assert first["drawn"] >= min(first["pane"] - 4, 1.6 * first["natural"] - 1)
+    tab.click('[data-act="in"]')
+    assert _sizes(tab)["zoom"] == pytest.approx(first["zoom"] * 1.25, abs=0.002)
+    tab.focus(".gvw")
+    tab.keyboard.press("-")
+    tab.keyboard.press("-")
+    assert _sizes(tab)["zoom"] == pytest.approx(first["zoom"] / 1.25, abs=0.002)
+    assert tab.inner_text(".gvw-zoom") == f"{round(_sizes(tab)['zoom'] * 100)}%"
+    tab.click('[data-act="fit"]')
+    assert _sizes(tab)["zoom"] == pytest.approx(first["zoom"], abs=0.002)
+    tab.set_viewport_size({"width": 700, "height": 700})  # fitted: it follows the page
+    tab.wait_for_function(f"Number(document.querySelector('.gvw').dataset.zoom) < {first['zoom']}")
+    narrow = _sizes(tab)
+    assert narrow["zoom"] >= 0.6 and narrow["drawn"] <= max(
+        narrow["pane"], 0.6 * narrow["natural"] + 1
+    )
+    assert not errors

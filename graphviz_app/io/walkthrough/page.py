@@ -18,6 +18,10 @@ from graphviz_app.core.layout.style import STEP_CURRENT_COLOR, STEP_DONE_COLOR, 
 from graphviz_app.io.walkthrough.svg import BADGE_RADIUS, CURRENT_WIDTH, LABEL_SIZE
 
 PLAY_MS = 700  # one step per 0.7 s while playing
+# The graph opens scaled to the pane's width, within these bounds: a small graph grows
+# to at most FIT_MAX x its size (no giant boxes), a wide one shrinks to FIT_MIN at most
+# (labels stay readable; it scrolls sideways). +, - and Ctrl+wheel zoom from there.
+FIT_MIN, FIT_MAX = 0.6, 1.6
 
 
 def fragment_html(title: str, svg: str, data: dict[str, Any]) -> str:
@@ -33,6 +37,8 @@ def fragment_html(title: str, svg: str, data: dict[str, Any]) -> str:
             "radius": BADGE_RADIUS,
             "label": LABEL_SIZE,
             "playMs": PLAY_MS,
+            "fitMin": FIT_MIN,
+            "fitMax": FIT_MAX,
         }
     )
     return (
@@ -49,6 +55,7 @@ def page_html(title: str, svg: str, data: dict[str, Any]) -> str:
     """A self-contained HTML document holding the walk-through."""
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}: backward walk-through</title></head>\n"
         f"<body>\n{fragment_html(title, svg, data)}\n</body></html>\n"
     )
@@ -64,7 +71,10 @@ _FRAGMENT = """<div class="gvw" id="__ID__" tabindex="0">
 <button type="button" data-act="next" title="Step forward (Right)">&#x25B6;</button>
 <button type="button" data-act="last" title="Last step (End)">&#x25B6;|</button>
 <input type="range" class="gvw-slider" min="0" max="0" value="0" aria-label="step">
-<button type="button" data-act="fit" title="Fit the graph to the width, or show it 1:1">1:1</button>
+<button type="button" data-act="out" title="Zoom out (-; Ctrl+wheel)">&#x2212;</button>
+<button type="button" data-act="fit" title="Fit the graph to the page's width (0)">Fit</button>
+<button type="button" data-act="in" title="Zoom in (+; Ctrl+wheel)">+</button>
+<span class="gvw-zoom"></span>
 </div>
 <div class="gvw-caption"></div>
 <div class="gvw-main">
@@ -87,9 +97,10 @@ _STYLE = """
 #ID .gvw-slider { flex: 1; min-width: 120px; }
 #ID .gvw-caption { font-family: monospace; margin: 4px 0; min-height: 1.3em; }
 #ID .gvw-main { display: flex; gap: 8px; align-items: flex-start; }
-#ID .gvw-graph { flex: 3; overflow: auto; max-height: 70vh; border: 1px solid #eee; }
-#ID .gvw-graph svg { display: block; height: auto; }
-#ID .gvw-graph.fit svg { max-width: 100%; }
+#ID .gvw-graph { flex: 3; min-width: 0; overflow: auto; max-height: 80vh;
+  border: 1px solid #eee; }
+#ID .gvw-graph svg { display: block; }
+#ID .gvw-zoom { min-width: 3.5em; color: #555; }
 #ID .gvw-side { flex: 2; min-width: 220px; max-width: 420px; }
 #ID .gvw-rule-title { font-weight: bold; }
 #ID .gvw-rule-header { color: #555; margin: 2px 0; }
@@ -167,6 +178,21 @@ _SCRIPT = r"""(function () {
       graph.scrollLeft += box.left - view.left - (view.width - box.width) / 2;
     }
   }
+  // Graphviz sizes the SVG in points; zoom 1 is that size, in CSS pixels.
+  var natural = {w: svg.width.baseVal.value || 1, h: svg.height.baseVal.value || 1};
+  var zoom = 1, fitting = true;
+  function fitZoom() {
+    var room = graph.clientWidth - 2;
+    return room > 0 ? Math.max(K.fitMin, Math.min(K.fitMax, room / natural.w)) : 1;
+  }
+  function zoomTo(z, fit) {
+    zoom = Math.max(0.1, Math.min(5, z));
+    fitting = !!fit;
+    svg.style.width = natural.w * zoom + "px";
+    svg.style.height = natural.h * zoom + "px";
+    text(".gvw-zoom", Math.round(zoom * 100) + "%");
+    root.setAttribute("data-zoom", zoom.toFixed(3));
+  }
   function text(selector, value) { root.querySelector(selector).textContent = value; }
   function show(i) {
     if (!steps.length) { return; }
@@ -209,10 +235,8 @@ _SCRIPT = r"""(function () {
     first: function () { show(0); }, prev: function () { show(index - 1); },
     next: function () { show(index + 1); }, last: function () { show(steps.length - 1); },
     play: play,
-    fit: function (e) {
-      var fit = graph.classList.toggle("fit");
-      e.target.textContent = fit ? "1:1" : "Fit";
-    }
+    fit: function () { zoomTo(fitZoom(), true); },
+    "in": function () { zoomTo(zoom * 1.25); }, out: function () { zoomTo(zoom / 1.25); }
   };
   Array.prototype.forEach.call(root.querySelectorAll("[data-act]"), function (b) {
     b.addEventListener("click", function (e) { acts[b.getAttribute("data-act")](e); });
@@ -221,7 +245,8 @@ _SCRIPT = r"""(function () {
   slider.addEventListener("input", function () { show(Number(slider.value)); });
   root.addEventListener("keydown", function (e) {
     var keys = {ArrowRight: acts.next, ArrowLeft: acts.prev, Home: acts.first,
-      End: acts.last, " ": play};
+      End: acts.last, " ": play, "+": acts["in"], "=": acts["in"], "-": acts.out,
+      "0": acts.fit};
     if (keys[e.key]) { e.preventDefault(); keys[e.key](e); }
   });
   if (data.legend) {
@@ -238,6 +263,12 @@ _SCRIPT = r"""(function () {
     });
     legend.appendChild(ends);
   }
-  graph.classList.add("fit");
+  graph.addEventListener("wheel", function (e) {
+    if (!e.ctrlKey) { return; }
+    e.preventDefault();
+    zoomTo(zoom * (e.deltaY < 0 ? 1.1 : 1 / 1.1));
+  }, {passive: false});
+  window.addEventListener("resize", function () { if (fitting) { acts.fit(); } });
+  acts.fit();
   show(0);
 })();"""
