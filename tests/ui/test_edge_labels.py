@@ -41,3 +41,17 @@ def test_with_no_clear_spot_the_first_is_used(qtbot) -> None:  # type: ignore[no
     edge = _edge("e", (0, 0), (0, 100))
     place_labels([(edge, "(3) |g|=1")], [QRectF(-1000, -1000, 3000, 3000)])
     assert edge.label_at == SPOTS[0]
+
+
+def test_labels_of_parallel_edges_between_close_nodes_do_not_overlap(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # x * x: two short edges from MulBackward0 to x's AccumulateGrad, 30 px apart:
+    # no spot is clear of both boxes, but the two labels must not sit on each other.
+    edges = [_edge(f"e{i}", (140 + 12 * i, 0), (140 + 12 * i, 30)) for i in range(2)]
+    texts = ["[1, 2]", "[1, 2]"]
+    boxes = [QRectF(60, -40, 180, 40), QRectF(60, 30, 180, 40)]
+    place_labels(list(zip(edges, texts, strict=True)), boxes)
+    first, second = (
+        edge.label_rect(t, edge.label_at) for edge, t in zip(edges, texts, strict=True)
+    )
+    assert not first.intersects(second)
+    assert all(edge.label == text for edge, text in zip(edges, texts, strict=True))
