@@ -39,8 +39,9 @@ def test_the_guesses_are_said_in_the_status_bar_and_the_lesson(qtbot, window) ->
     window.status.showMessage = lambda text, ms=0: (shown.append((text, ms)), original(text, ms))[1]  # type: ignore[method-assign]
     open_trusted(qtbot, window, CLASSES / "conv_net.py")
     message = window.status.currentMessage()
-    assert message == "Guessed class Net, input (File > Change class, arguments and inputs)"
-    assert (message, 15_000) in shown  # it stays 15 s at least: long enough to read
+    guessed = "Guessed class Net, input (File > Change class, arguments and inputs)"
+    assert message.startswith(guessed)  # then, for this small net, that it opened zoomed in
+    assert any(text == message and ms >= 15_000 for text, ms in shown)  # it stays 15 s at least: long enough to read
     lesson = window.lesson.toPlainText()
     assert lesson.startswith("Opened with guesses.")
     assert "class Net (the only nn.Module no other class of the file builds)" in lesson
