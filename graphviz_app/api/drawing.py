@@ -208,16 +208,26 @@ def draw(
     tensors = as_roots(roots)
     if not tensors:
         raise ValueError("There is nothing to draw: pass the tensor(s), e.g. draw(loss).")
-    names = parameter_names(model, params)
     # NaN/Inf are marked either way; what each node saved is read only with values
     # (the picture's labels show none of it but batch norm's mode).
     options = CaptureOptions(with_values=values, saved_for_labels=not values)
-    walk, graph, with_leaves = capture_live_soon(
-        tensors, names, caller_leaves(user_frame(1)), options
-    )
-    collapsed = modules_at_depth(graph, depth) if depth is not None else frozenset()
+    leaves = caller_leaves(user_frame(1))
+    captured = capture_live_soon(tensors, parameter_names(model, params), leaves, options)
+    collapsed = modules_at_depth(captured[1], depth) if depth is not None else frozenset()
     style = GraphStyle(rankdir=rankdir, show_values=values, collapsed=collapsed)
     types = module_types(model.named_modules()) if model is not None else None
+    return _drawing(*captured, grads, (collapsed, types, style))
+
+
+def _drawing(
+    walk: AutogradWalk,
+    graph: AutogradGraph,
+    with_leaves: Callable[[], AutogradGraph],
+    grads: bool,
+    looks: tuple[frozenset[str], dict[str, str] | None, GraphStyle],
+) -> Drawing:
+    """The drawing of a captured graph, with the gradients' marks when ``grads``."""
+    collapsed, types, style = looks
     pending: Callable[[], AutogradGraph] | None = with_leaves
     if grads:  # the gradients' marks are laid out with the graph: settle it first
         graph, pending = with_leaves(), None

@@ -23,6 +23,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from importlib.abc import Loader
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -161,20 +162,15 @@ def import_file(
     if not path.is_file():
         raise ModelFileError(f"No such model file: {path}")
     tree = parse_source(path)  # empty, binary and syntax errors, with file:line
-    digest = hashlib.sha1(path.read_bytes()).hexdigest()[:12]
     mode = "_defs" if definitions_only else "_lenient" if lenient else ""
-    name = f"graphviz_app_user_model_{digest}{mode}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ModelFileError(f"{path.name} cannot be imported as a Python module.")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses and pickling look modules up by name
+    module, loader = _new_module(path, mode)
+    name = module.__name__
     try:
         if definitions_only:
             return _run_definitions(path, tree, module)
         if lenient or resume:
             return _run_leniently(path, tree, module, resume, ran)
-        spec.loader.exec_module(module)
+        loader.exec_module(module)
     except ModelFileError:
         sys.modules.pop(name, None)
         raise
@@ -191,6 +187,19 @@ def import_file(
             traceback.format_exc(),
         ) from exc
     return ImportedFile(module)
+
+
+def _new_module(path: Path, mode: str) -> tuple[ModuleType, Loader]:
+    """An empty module for ``path`` under a private, content-unique name, registered in
+    ``sys.modules`` (dataclasses and pickling look modules up by name)."""
+    digest = hashlib.sha1(path.read_bytes()).hexdigest()[:12]
+    name = f"graphviz_app_user_model_{digest}{mode}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ModelFileError(f"{path.name} cannot be imported as a Python module.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    return module, spec.loader
 
 
 def _run_definitions(path: Path, tree: ast.Module, module: ModuleType) -> ImportedFile:

@@ -98,16 +98,9 @@ def check_gradients(
     first = _Copy(model, inputs, loss, plan[0].dtype, list(sizes))
     losses, forward_s = probe_forward(first.objective)
     deterministic = repeatable(losses, plan[0].dtype)
-    run_dtypes = [step.dtype for step in plan]
-    kept = tensors_within_budget(forward_s, plan[0].dtype, run_dtypes, len(sizes), budget_s)
-    if kept < len(sizes):
-        sizes = {n: sizes[n] for n in spread(list(sizes), kept)}
+    sizes, per_param = _fit_budget(sizes, plan, forward_s, deterministic, budget_s, max_elements)
+    if len(sizes) < total:  # the copy holds only the parameters it checks
         first = _Copy(model, inputs, loss, plan[0].dtype, list(sizes))
-    per_param = elements_per_param(
-        forward_s, plan[0].dtype, run_dtypes, len(sizes), budget_s, max_elements
-    )
-    if not deterministic:
-        per_param = min(per_param, UNSTABLE_ELEMENTS)
     progress = _Progress(len(plan) * sum(min(n, per_param) for n in sizes.values()), on_progress)
     runs: list[GradcheckRun] = []
     for step in plan:
@@ -115,10 +108,35 @@ def check_gradients(
         runs.append(_run(work, step, per_param, cancel, progress))
     sampled = (per_param, max(sizes.values()), max_elements)
     report = _report(runs, losses, deterministic, forward_s, sampled, budget_s)
-    if kept < total:
-        note = tensors_text(kept, total, forward_s, budget_s)
-        report = dataclasses.replace(report, sampled=True, sampling=f"{note} {report.sampling}")
-    return report
+    return _said_tensors(report, len(sizes), total) if len(sizes) < total else report
+
+
+def _said_tensors(report: GradcheckReport, kept: int, total: int) -> GradcheckReport:
+    """``report`` saying first that only ``kept`` of ``total`` tensors were checked."""
+    note = tensors_text(kept, total, report.forward_s, report.budget_s)
+    return dataclasses.replace(report, sampled=True, sampling=f"{note} {report.sampling}")
+
+
+def _fit_budget(
+    sizes: dict[str, int],
+    plan: Sequence[_Step],
+    forward_s: float,
+    deterministic: bool,
+    budget_s: float,
+    max_elements: int,
+) -> tuple[dict[str, int], int]:
+    """The parameters checked (evenly spread when not all fit ``budget_s``) and the
+    elements of each, few when the forward is random (the check is moot then)."""
+    run_dtypes = [step.dtype for step in plan]
+    kept = tensors_within_budget(forward_s, plan[0].dtype, run_dtypes, len(sizes), budget_s)
+    if kept < len(sizes):
+        sizes = {n: sizes[n] for n in spread(list(sizes), kept)}
+    per_param = elements_per_param(
+        forward_s, plan[0].dtype, run_dtypes, len(sizes), budget_s, max_elements
+    )
+    if not deterministic:
+        per_param = min(per_param, UNSTABLE_ELEMENTS)
+    return sizes, per_param
 
 
 def _plan(dtypes: Sequence[str], wide_float32: bool) -> list[_Step]:

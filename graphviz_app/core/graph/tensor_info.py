@@ -63,18 +63,7 @@ def describe_tensor(
     if not with_values or not _has_values(t):
         return TensorInfo(**base)  # type: ignore[arg-type]
     real = _as_real(t.detach())
-    limit = max(preview_limit, 0)
-    if real.numel() <= SMALL_TENSOR:
-        # Small tensors (most of a teaching model's): one copy to Python beats the
-        # fixed overhead of several torch reductions.
-        values = [float(v) for v in real.reshape(-1).tolist()]
-        stats = stats_of_values(values)
-        preview = values[:limit]
-        counts = histogram_of_values(values, stats) if histogram else None
-    else:
-        stats = tensor_stats(real)
-        preview = [float(v) for v in leading_values(real, limit).tolist()]
-        counts = histogram_of_tensor(real, stats) if histogram else None
+    stats, preview, counts = _values_of(real, max(preview_limit, 0), histogram)
     return TensorSummary(
         **base,  # type: ignore[arg-type]
         stats=stats,
@@ -82,6 +71,21 @@ def describe_tensor(
         preview_truncated=real.numel() > len(preview),
         histogram=counts,
     )
+
+
+def _values_of(
+    real: torch.Tensor, limit: int, histogram: bool
+) -> tuple[TensorStats, list[float], Histogram | None]:
+    """Statistics, the first ``limit`` values and the histogram of a real tensor."""
+    if real.numel() <= SMALL_TENSOR:
+        # Small tensors (most of a teaching model's): one copy to Python beats the
+        # fixed overhead of several torch reductions.
+        values = [float(v) for v in real.reshape(-1).tolist()]
+        stats = stats_of_values(values)
+        return stats, values[:limit], histogram_of_values(values, stats) if histogram else None
+    stats = tensor_stats(real)
+    preview = [float(v) for v in leading_values(real, limit).tolist()]
+    return stats, preview, histogram_of_tensor(real, stats) if histogram else None
 
 
 def describe_flagging_non_finite(

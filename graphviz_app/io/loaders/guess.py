@@ -81,18 +81,15 @@ def guess_arguments(
     for param in constructor_parameters(cls):
         if param.name in filled or param.default is not inspect.Parameter.empty:
             continue
-        found = _known_value(module, param, constants)
-        choices = string_choices(param, strings or {})
-        if found is None and choices:
-            found = (choices[0], repr(choices[0]), f"its code compares it with {_listed(choices)}")
-            options[param.name] = choices[1:]
-        if found is None and size_for(param) is not None:
-            found = (size_for(param), repr(size_for(param)), "by its name")
-            by_name.append(param)
+        found, rest = _guess_one(module, param, constants, strings or {})
         if found is None:
             missing.append(param)
             continue
         value, text, why = found
+        if rest is not None:
+            options[param.name] = rest
+        if why == BY_NAME:
+            by_name.append(param)
         kwargs[param.name] = value
         texts.append(f"{param.name}={text}")
         sources.append(f"{param.name}={text} ({why})")
@@ -100,6 +97,33 @@ def guess_arguments(
     return Arguments(
         tuple(args), kwargs, text, tuple(missing), tuple(sources), tuple(by_name), options
     )
+
+
+BY_NAME = "by its name"  # the reason a size guessed from the parameter's name gives
+
+
+def _guess_one(
+    module: ModuleType,
+    param: inspect.Parameter,
+    constants: dict[str, object],
+    strings: dict[str, tuple[str, ...]],
+) -> tuple[tuple[object, str, str] | None, tuple[str, ...] | None]:
+    """One parameter's guess as (value, its text, why), or None; and, for a string the
+    class compares it with, the other strings to try after it."""
+    found = _known_value(module, param, constants)
+    if found is not None:
+        return found, None  # the file's own values never give BY_NAME as their reason
+    choices = string_choices(param, strings)
+    if choices:
+        return (
+            choices[0],
+            repr(choices[0]),
+            f"its code compares it with {_listed(choices)}",
+        ), choices[1:]
+    size = size_for(param)
+    if size is not None:
+        return (size, repr(size), BY_NAME), None
+    return None, None
 
 
 def _known_value(
