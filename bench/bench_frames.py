@@ -14,11 +14,14 @@ milliseconds.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
 
 import torch
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before PySide6 is imported
 from PySide6.QtWidgets import QApplication
 
 from bench.models import BenchModel, gpt2, gpt48, resnet50
