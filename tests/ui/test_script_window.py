@@ -64,7 +64,13 @@ def test_a_script_asks_first_then_pauses_at_its_first_backward_call(qtbot, windo
     assert script.panel.output.toPlainText() == "0 7482.3433\n"
     assert "Paused at backward call 1 (sequential_loop.py:20)" in script.panel.status.text()
     assert script.next_action.isEnabled() and script.next_action.shortcut().toString() == "F7"
-    assert not window.run.forward_action.isEnabled()  # the script runs its own forward
+    run = window.run
+    assert not run.forward_action.isEnabled()  # the script runs its own forward
+    assert not run.backward_action.isEnabled()  # ... and its own backward, recorded
+    for action in (run.forward_action, run.backward_action, run.train_action):
+        tip = action.toolTip()
+        assert "Next backward" in tip and "open a model first" not in tip
+    assert "Backward pass panel" in run.backward_action.toolTip()
     assert not window.training.panel.step_button.isEnabled()
     assert window.trust.is_trusted(path)  # asked once per file and content
 

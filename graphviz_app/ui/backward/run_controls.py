@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 
 #: Why Train is off while a script is open (the Training dock says more).
 SCRIPT_TRAINS = "a script trains itself: Run > Next backward runs it on"
+SCRIPT_RUNS = "a script runs its own forward: Run > Next backward runs it on to its next one"
+SCRIPT_BACKWARD = (
+    "the pass shown is the script's own backward call, recorded as it ran (step through "
+    "it in the Backward pass panel); Run > Next backward runs the script on to its next one"
+)
 NO_PASS = "run backward (F6) first: there is no recorded pass to export"
 
 
@@ -130,10 +135,12 @@ class RunControls(QObject):
         """Forward and backward need an open model. A script's forward and training are
         its own (Next backward); Backward only runs on a graph it left without one.
         Training needs a model and inputs (``untrainable``: why this one has none)."""
-        self.forward_action.setEnabled(is_open and script is None)
+        paused_at_call = script is not None and script.call > 0
+        set_available(self.forward_action, _why_not(is_open, script, SCRIPT_RUNS), NO_GRAPH)
         why_not = NO_GRAPH if not is_open else SCRIPT_TRAINS if script else untrainable
         set_available(self.train_action, why_not, NO_GRAPH)
-        self.backward_action.setEnabled(is_open and (script is None or script.call == 0))
+        why_not = _why_not(is_open, script if paused_at_call else None, SCRIPT_BACKWARD)
+        set_available(self.backward_action, why_not, NO_GRAPH)
         self._enable_walkthrough()
 
     def _enable_walkthrough(self) -> None:
@@ -221,3 +228,10 @@ class RunControls(QObject):
             f"Backward recorded: {stepper.step_count} steps in {result.seconds * 1000:.0f} ms",
             8000,
         )
+
+
+def _why_not(is_open: bool, script: ScriptState | None, scripted: str) -> str:
+    """Why an action cannot run: no model, or ``scripted`` while a script is open."""
+    if not is_open:
+        return NO_GRAPH
+    return scripted if script is not None else ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabBar
+from shiboken6 import isValid
 
 GEOMETRY_KEY, STATE_KEY, ENGINE_KEY = "geometry", "window_state", "engine"
 STATE_VERSION = 2  # bump when docks change, so an old layout is not half-applied
@@ -60,6 +61,8 @@ def fit_bottom_to_tab(window: QMainWindow, heights: dict[QDockWidget, int]) -> N
     keeps the rest (a small screen has little to spare)."""
 
     def follow(dock: QDockWidget, height: int, shown: bool) -> None:
+        if not isValid(window):  # docks are hidden while the closed window is destroyed
+            return
         bottom = window.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
         if shown and bottom and not dock.isFloating():
             window.resizeDocks([dock], [height], Qt.Orientation.Vertical)
