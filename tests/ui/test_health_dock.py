@@ -218,3 +218,21 @@ def test_a_script_is_checked_at_the_call_it_is_paused_at(qtbot, window) -> None:
     _next_backward(qtbot, window)  # the script runs on: the report is about an earlier call
     assert STALE in part.panel.browser.toPlainText()
     assert not part.jump_nan_action.isEnabled()
+
+
+def test_a_gan_critic_steps_detached_generator_is_listed_apart_not_as_a_problem(  # type: ignore[no-untyped-def]
+    qtbot, window
+) -> None:
+    part = _open_script(qtbot, window, "gan_critic_step.py")
+    _check_script(qtbot, window, part)
+    report = part.report
+    expected = {p.name for p in report.parameters if p.expected}
+    assert expected and all(name.startswith("generator.") for name in expected)
+    text = part.panel.browser.toPlainText()
+    assert f"Listed, not a problem ({len(expected)})" in text
+    for name in expected:  # under that heading, not under the problems' one
+        assert text.index(name) > text.index("Listed, not a problem")
+    problems = [p for p in report.parameters if p.is_problem]
+    if problems:
+        assert text.index("Parameters whose .grad stayed None") < text.index("Listed, not")
+    _shot(part.panel, "health-gan-dock")

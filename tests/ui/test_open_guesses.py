@@ -41,7 +41,8 @@ def test_the_guesses_are_said_in_the_status_bar_and_the_lesson(qtbot, window) ->
     message = window.status.currentMessage()
     guessed = "Guessed class Net, input (File > Change class, arguments and inputs)"
     assert message.startswith(guessed)  # then, for this small net, that it opened zoomed in
-    assert any(text == message and ms >= 15_000 for text, ms in shown)  # it stays 15 s at least: long enough to read
+    # It stays 15 s at least: long enough to read.
+    assert any(text == message and ms >= 15_000 for text, ms in shown)
     lesson = window.lesson.toPlainText()
     assert lesson.startswith("Opened with guesses.")
     assert "class Net (the only nn.Module no other class of the file builds)" in lesson

@@ -17,6 +17,7 @@ from graphviz_app.core.health.report import (
 )
 
 PROBLEM_COLOUR, HEALTHY_COLOUR = "#d55e00", "#009e73"  # Okabe-Ito vermillion, bluish green
+QUIET_COLOUR = "#808080"  # listed, not a problem: readable on light and dark themes
 NODE_SCHEME, PARAM_SCHEME = "node", "param"
 
 
@@ -71,12 +72,23 @@ def origin_html(title: str, origin: NonFiniteOrigin, steps: int) -> str:
 
 
 def _parameters(findings: tuple[ParameterFinding, ...]) -> str:
-    if not findings:
-        return ""
-    rows = "".join(
-        f"<li>{_param_link(p)}: {escape(p.detail)}</li>" for p in findings
-    )  # fmt: skip
-    return f"<h4>Parameters whose .grad stayed None or zero ({len(findings)})</h4><ul>{rows}</ul>"
+    """Problems first; frozen and expected ones (a GAN's other network) listed apart,
+    in grey, so that they do not read as problems."""
+    problems = [p for p in findings if p.is_problem]
+    listed = [p for p in findings if not p.is_problem]
+    html = ""
+    if problems:
+        title = f"Parameters whose .grad stayed None or zero ({len(problems)})"
+        html += f"<h4 style='color:{PROBLEM_COLOUR}'>{title}</h4>{_param_rows(problems)}"
+    if listed:
+        title = f"Listed, not a problem ({len(listed)}): .grad None or zero for a reason"
+        html += f"<h4 style='color:{QUIET_COLOUR}'>{title}</h4>{_param_rows(listed)}"
+    return html
+
+
+def _param_rows(findings: list[ParameterFinding]) -> str:
+    rows = "".join(f"<li>{_param_link(p)}: {escape(p.detail)}</li>" for p in findings)
+    return f"<ul>{rows}</ul>"
 
 
 def _param_link(finding: ParameterFinding) -> str:
