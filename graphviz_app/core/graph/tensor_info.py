@@ -19,10 +19,14 @@ from graphviz_app.core.graph.records import Histogram as Histogram  # handed on:
 DEFAULT_PREVIEW = 64
 HISTOGRAM_BINS = 24
 #: Values a histogram counts at most: a bigger tensor is sampled at an even stride
-#: (counting all of a 1M-value tensor costs ~12 ms, ten times its statistics).
-HISTOGRAM_SAMPLE = 16_384
+#: (counting all of a 1M-value tensor costs ~12 ms, ten times its statistics; 4,096
+#: values, ~170 a bin, cost 19 us where 16,384 cost 62: a ResNet-50 backward describes
+#: 500 gradients).
+HISTOGRAM_SAMPLE = 4_096
 CANCELLATION = 1e-3  # variance / mean^2 below which std is recomputed directly
-SMALL_TENSOR = 256  # up to this many elements, statistics are computed in Python
+#: Up to this many elements, statistics are computed in Python: measured crossover ~40
+#: (16 values: 14 us in Python, 22 in torch; 256 values: 100 us against 25).
+SMALL_TENSOR = 32
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,10 @@ def _values_of(
         return stats, values[:limit], histogram_of_values(values, stats) if histogram else None
     stats = tensor_stats(real)
     preview = [float(v) for v in leading_values(real, limit).tolist()]
-    return stats, preview, histogram_of_tensor(real, stats) if histogram else None
+    if not histogram:
+        return stats, preview, None
+    bins = bins_for(stats.numel - stats.nan_count - stats.inf_count)  # as the Python path
+    return stats, preview, histogram_of_tensor(real, stats, bins)
 
 
 def describe_flagging_non_finite(
