@@ -7,6 +7,8 @@ consent, for a class or an architecture, or offer a structure-only load.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from graphviz_app.core.runtime.failures import plain_text
 
 
@@ -51,3 +53,20 @@ class StateDictMismatchError(ModelFileError):
 
 class InputSpecError(ModelFileError):
     """An input spec (``1x3x32x32:float32``) could not be parsed."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message (its type's name when it has none), without
+    terminal escape codes."""
+    text = plain_text(str(exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def where_in(path: Path, exc: BaseException) -> str:
+    """`` (at model.py:12)``: the deepest frame of the traceback in the user's file."""
+    tb, line = exc.__traceback__, 0
+    while tb is not None:
+        if Path(tb.tb_frame.f_code.co_filename) == path:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f" (at {path.name}:{line})" if line else ""

@@ -31,9 +31,8 @@ from typing import Any
 import torch
 
 from graphviz_app.core.autograd.forward import as_input_tuple
-from graphviz_app.core.runtime.failures import plain_text
 from graphviz_app.core.runtime.user_code import ABORTS, describe_abort
-from graphviz_app.io.load_errors import ModelFileError, ModelTooLargeError
+from graphviz_app.io.load_errors import ModelFileError, ModelTooLargeError, first_line, where_in
 from graphviz_app.io.python_source import (
     Statement,
     is_definition,
@@ -183,7 +182,7 @@ def import_file(
     except Exception as exc:  # a user's file may raise anything while importing
         sys.modules.pop(name, None)
         raise ModelFileError(
-            f"Importing {path.name} raised {type(exc).__name__}: {exc}{_where(exc, path)}",
+            f"Importing {path.name} raised {type(exc).__name__}: {exc}{where_in(path, exc)}",
             traceback.format_exc(),
         ) from exc
     return ImportedFile(module)
@@ -317,7 +316,7 @@ def _import_failure(path: Path, exc: BaseException) -> str:
     """What importing ``path`` did instead of finishing, in words."""
     if isinstance(exc, ABORTS):
         return f"Importing {path.name} {describe_abort(exc)}: the file tried to end the program."
-    raised = f"{type(exc).__name__}: {first_line(exc)}{_where(exc, path)}"
+    raised = f"{type(exc).__name__}: {first_line(exc)}{where_in(path, exc)}"
     return f"Importing {path.name} raised {raised}"
 
 
@@ -376,7 +375,7 @@ def run_user(path: Path, what: str, fn: Callable[[], Any]) -> Any:
     except Exception as exc:  # the user's code may raise anything: report, don't crash
         if isinstance(exc, RuntimeError) and any(w in str(exc) for w in _MEMORY_WORDS):
             raise _too_large(path, what, exc) from exc
-        problem = f"{type(exc).__name__}: {first_line(exc)}{_where(exc, path)}"
+        problem = f"{type(exc).__name__}: {first_line(exc)}{where_in(path, exc)}"
         details = traceback.format_exc()
         raise ModelFileError(f"{path.name}: {what} raised {problem}", details) from exc
 
@@ -389,20 +388,3 @@ def _too_large(path: Path, what: str, exc: BaseException) -> ModelTooLargeError:
         "command line).",
         traceback.format_exc(),
     )
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of ``exc``'s message (its type's name when it has none), without
-    terminal escape codes."""
-    text = plain_text(str(exc)).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _where(exc: BaseException, path: Path) -> str:
-    """`` (at model.py:12)``: the deepest frame of the traceback in the user's file."""
-    tb, line = exc.__traceback__, 0
-    while tb is not None:
-        if Path(tb.tb_frame.f_code.co_filename) == path:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return f" (at {path.name}:{line})" if line else ""

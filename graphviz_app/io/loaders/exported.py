@@ -9,11 +9,11 @@ from typing import Any
 import torch
 
 from graphviz_app.io.input_spec import TensorSpec, make_inputs
-from graphviz_app.io.load_errors import ModelFileError
+from graphviz_app.io.load_errors import ModelFileError, first_line
 from graphviz_app.io.loaders.detect import FileFormat
 from graphviz_app.io.loaders.inputs import binary_model
 from graphviz_app.io.loaders.registry import register
-from graphviz_app.io.model_file import LoadedModel, first_line
+from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.io.request import LoadRequest
 
 

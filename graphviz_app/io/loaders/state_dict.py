@@ -25,12 +25,13 @@ from graphviz_app.io.load_errors import (
     ModelFileError,
     PickleConsentError,
     StateDictMismatchError,
+    first_line,
 )
 from graphviz_app.io.loaders.detect import FileFormat
 from graphviz_app.io.loaders.inputs import binary_model
 from graphviz_app.io.loaders.python import load_python
 from graphviz_app.io.loaders.registry import register
-from graphviz_app.io.model_file import LoadedModel, first_line
+from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.io.request import LoadRequest
 
 CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model")

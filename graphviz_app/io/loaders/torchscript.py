@@ -12,11 +12,11 @@ from pathlib import Path
 
 import torch
 
-from graphviz_app.io.load_errors import ModelFileError
+from graphviz_app.io.load_errors import ModelFileError, first_line
 from graphviz_app.io.loaders.detect import FileFormat
 from graphviz_app.io.loaders.inputs import binary_model
 from graphviz_app.io.loaders.registry import register
-from graphviz_app.io.model_file import LoadedModel, first_line
+from graphviz_app.io.model_file import LoadedModel
 from graphviz_app.io.request import LoadRequest
 
 
