@@ -14,6 +14,7 @@ from graphviz_app.core.health.check import HealthError
 from graphviz_app.io.builtin import resolve_model
 from graphviz_app.session import ModelSession
 from graphviz_app.ui.health.controls import STALE, HealthControls
+from graphviz_app.ui.health.thresholds import ThresholdsForm
 
 WAIT_MS = 30_000
 SHOTS = os.environ.get("GRAPHVIZ_APP_SHOTS")  # a folder: save screenshots to look at
@@ -236,3 +237,19 @@ def test_a_gan_critic_steps_detached_generator_is_listed_apart_not_as_a_problem(
     if problems:
         assert text.index("Parameters whose .grad stayed None") < text.index("Listed, not")
     _shot(part.panel, "health-gan-dock")
+
+
+def test_the_thresholds_a_check_ran_with_are_kept_for_the_next_session(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    part = _open(qtbot, window, "two_layer_net")
+    fields = part.panel.thresholds.fields
+    fields["exploding_ratio"].setText("1e-9")
+    fields["dead_fraction"].setText("2")  # wrong: the check does not run, nothing is kept
+    part.check_action.trigger()
+    assert window.settings.value("health_thresholds/exploding_ratio") is None
+    fields["dead_fraction"].setText("0.123456789")
+    _check(qtbot, window, part)
+    later = ThresholdsForm()  # the next session's form, from the same settings
+    qtbot.addWidget(later)
+    later.restore(window.settings)
+    assert later.settings() == part.report.settings
+    assert later.settings().dead_fraction == 0.123456789  # not rounded on the way

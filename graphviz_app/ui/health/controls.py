@@ -40,6 +40,7 @@ class HealthControls(QObject):
         super().__init__(window.qt_window)
         self.window = window
         self.panel = HealthPanel()
+        self.panel.thresholds.restore(window.settings)
         self.report: HealthReport | None = None
         self._checked: PictureResult | None = None  # the picture the report is about
         self._backward: BackwardResult | None = None  # the pass it was made from
@@ -110,6 +111,7 @@ class HealthControls(QObject):
             self.panel.thresholds_button.setChecked(True)
             self.panel.show_message(f"A threshold is wrong: {exc}", problem=True)
             return
+        self.panel.thresholds.keep(self.window.settings, settings)
         self.panel.show_message(self._checking_text())
         self._show_dock()
         self._checking = True

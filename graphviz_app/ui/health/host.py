@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from PySide6.QtCore import Qt, SignalInstance
+from PySide6.QtCore import QSettings, Qt, SignalInstance
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QStatusBar, QWidget
 
 from graphviz_app.core.layout.style import GraphStyle
@@ -27,6 +27,7 @@ class HealthHost(Protocol):
     stepper: BackwardStepper
     backward_dock: QDockWidget
     inspector_dock: QDockWidget
+    settings: QSettings  # the thresholds last used are kept there
 
     @property
     def qt_window(self) -> QMainWindow:

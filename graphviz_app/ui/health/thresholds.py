@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QWidget
 
 from graphviz_app.core.health.settings import HealthSettings
 
+SETTINGS_GROUP = "health_thresholds"  # where the thresholds last used are kept
 #: HealthSettings field -> label and tooltip.
 LABELS = {
     "vanishing_ratio": ("vanishing below", "a module's gradient RMS below this fraction of "
@@ -50,3 +52,15 @@ class ThresholdsForm(QWidget):
             except ValueError:
                 raise ValueError(f"{LABELS[name][0]}: {text!r} is not a number") from None
         return HealthSettings(**values)  # type: ignore[arg-type]
+
+    def restore(self, settings: QSettings) -> None:
+        """Put back the thresholds a check last ran with (the defaults where none)."""
+        for name, edit in self.fields.items():
+            kept = settings.value(f"{SETTINGS_GROUP}/{name}")
+            if isinstance(kept, str | int | float) and str(kept).strip():
+                edit.setText(str(kept))
+
+    def keep(self, settings: QSettings, chosen: HealthSettings) -> None:
+        """Remember ``chosen`` (valid thresholds a check runs with) for the next session."""
+        for name in self.fields:
+            settings.setValue(f"{SETTINGS_GROUP}/{name}", str(getattr(chosen, name)))
