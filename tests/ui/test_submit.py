@@ -45,3 +45,29 @@ def test_a_bare_path_becomes_a_request_with_no_choices() -> None:
     request = LoadRequest.of("m.py")
     assert request == LoadRequest("m.py")
     assert LoadRequest.of(request) is request
+
+
+def test_a_cancelled_task_that_ends_anyway_does_not_report(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Inspecting a file ignores the cancel token and ends with its result: cancelled,
+    the window must not go on to open the file."""
+    controller = SessionController()
+    started, release = threading.Event(), threading.Event()
+    seen: list[object] = []
+
+    def task(session: object) -> object:
+        started.set()
+        release.wait(timeout=30)  # the user's Esc comes while this runs
+        return "inspected"
+
+    try:
+        controller.submit("Inspecting model.py", task, seen.append)
+        qtbot.waitUntil(started.is_set)
+        controller.cancel()
+        release.set()
+        qtbot.waitUntil(lambda: not controller.busy)
+        controller.submit("probe", lambda session: "next", seen.append)  # later ones do
+        qtbot.waitUntil(lambda: bool(seen) and not controller.busy)
+        assert seen == ["next"]
+    finally:
+        release.set()
+        controller.shutdown()

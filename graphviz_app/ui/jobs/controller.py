@@ -147,6 +147,9 @@ class SessionController(QObject):
         """Cancel the running job and every queued one; a job still running after
         :data:`GRACE_MS` (user code in a loop) is interrupted."""
         self._worker.skip_through = self._queued  # an int: written atomically
+        # A task that never looks at the cancel token (inspecting a file) still ends
+        # with a result: cancelled, it must not go on (open the file, ask a question).
+        self._task_callbacks.clear()
         self._stop(Interrupted)
 
     def set_time_limit(self, seconds: float) -> None:
