@@ -158,3 +158,28 @@ def test_of_several_classes_the_last_defined_is_built_and_the_others_named() -> 
         "class WiderNet (the last nn.Module defined that no other class builds; "
         "the others: Encoder, Net)"
     )
+
+
+def test_the_layer_forward_starts_with_gives_the_input(tmp_path: Path) -> None:
+    """The word language model of PyTorch's examples subclasses nn.Transformer: its
+    encoder's Linear layers are registered before the embedding its forward starts with,
+    and float inputs sized for them all fail (an embedding takes token ids)."""
+    path = tmp_path / "lm.py"
+    path.write_text(
+        "import torch\nfrom torch import nn\n"
+        "class TransformerLM(nn.Transformer):\n"
+        "    def __init__(self, ntoken, ninp):\n"
+        "        super().__init__(d_model=ninp, nhead=2, dim_feedforward=32,\n"
+        "                         num_encoder_layers=2)\n"
+        "        self.input_emb = nn.Embedding(ntoken, ninp)\n"
+        "        self.decoder = nn.Linear(ninp, ntoken)\n"
+        "    def forward(self, src):\n"
+        "        return self.decoder(self.encoder(self.input_emb(src)))\n"
+    )
+    loaded = load_model(LoadRequest(str(path)))
+    (tokens,) = loaded.inputs
+    assert tokens.dtype == torch.int64
+    ntoken = loaded.model.input_emb.num_embeddings
+    assert "from input_emb = Embedding" in "; ".join(loaded.guesses)
+    assert int(tokens.max()) < ntoken
+    assert loaded.model(*loaded.inputs).shape[-1] == ntoken  # the forward runs on it

@@ -14,7 +14,9 @@ real forward runs, with the offer of a structure-only picture.
 
 from __future__ import annotations
 
+import ast
 import inspect
+import textwrap
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -237,13 +239,45 @@ def _word(values: dict[str, Any], words: tuple[str, ...]) -> str:
 
 
 def _consumers(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
-    """Layers that take a model's input, in the order the model registered them."""
+    """Layers that may take a model's input: those ``forward`` uses first come first
+    (a subclass of ``nn.Transformer`` registers its encoder's Linear layers before the
+    ``self.input_emb`` its forward starts with), then in the order they were registered."""
     kinds = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear, nn.Embedding, nn.RNNBase, nn.RNNCellBase)
-    count = 0
-    for name, layer in model.named_modules():
-        if isinstance(layer, kinds) and count < 6:
-            count += 1
-            yield name, layer
+    layers = [(n, layer) for n, layer in model.named_modules() if isinstance(layer, kinds)]
+    mentions = _forward_mentions(model)
+    rank = {name: index for index, name in enumerate(mentions)}
+    layers.sort(key=lambda named: rank.get(named[0].split(".")[0], len(rank)))  # stable
+    yield from layers[:6]
+
+
+def _forward_mentions(model: nn.Module) -> list[str]:
+    """The ``self.<name>`` attributes ``forward`` uses, in the order it calls them
+    (``self.decoder(self.encoder(self.emb(x)))`` calls ``emb`` first); empty when the
+    source cannot be read (a compiled or generated forward)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(type(model).forward)))
+    except (OSError, TypeError, SyntaxError):
+        return []
+    order = _CallOrder()
+    order.visit(tree)
+    return list(dict.fromkeys(order.names))
+
+
+class _CallOrder(ast.NodeVisitor):
+    """Collects ``self.<name>`` in evaluation order: a call's arguments before the call."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def visit_Call(self, node: ast.Call) -> None:
+        for argument in [*node.args, *node.keywords]:
+            self.visit(argument)
+        self.visit(node.func)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        self.generic_visit(node)
+        if isinstance(node.value, ast.Name) and node.value.id == "self":
+            self.names.append(node.attr)
 
 
 def _from_layer(
