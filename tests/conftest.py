@@ -1,6 +1,8 @@
 """Test-wide settings.
 
-Qt runs offscreen (set before any Qt application exists). With
+Qt runs offscreen (set before any Qt application exists). Graphviz's disk cache is off
+(tests count Graphviz runs and must not read or fill the user's cache; its own tests
+point it at a temporary folder). With
 ``GRAPHVIZ_APP_FORBID_QT=1`` (CI runs ``tests/core`` that way) the run fails if
 anything imported PySide6: the core must work without Qt.
 """
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["GRAPHVIZ_APP_LAYOUT_CACHE"] = "off"  # subprocesses (the CLI's tests) inherit it
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
+from graphviz_app.core.layout import disk_cache
 from graphviz_app.core.runtime.cancel import Cancelled, CancelToken
 
 PURE = "graphviz-pure"
@@ -66,7 +67,29 @@ class GraphvizEngine:
         cancel: CancelToken | None = None,
     ) -> list[bytes]:
         """:meth:`run` on each text, the processes running side by side (one per core
-        is the caller's choice); outputs in the order of ``dot_texts``."""
+        is the caller's choice); outputs in the order of ``dot_texts``. An output laid
+        out before, by this process or another, comes from the disk cache
+        (:mod:`~graphviz_app.core.layout.disk_cache`)."""
+        keys = [disk_cache.cache_key(self.version, fmt, extra_args, t) for t in dot_texts]
+        outputs = [disk_cache.read(key) for key in keys]
+        missing = [i for i, output in enumerate(outputs) if output is None]
+        if missing:
+            made = self._run_processes(
+                [dot_texts[i] for i in missing], fmt, timeout, extra_args, cancel
+            )
+            for index, output in zip(missing, made, strict=True):
+                outputs[index] = output
+                disk_cache.write(keys[index], output)
+        return [output for output in outputs if output is not None]
+
+    def _run_processes(
+        self,
+        dot_texts: list[str],
+        fmt: str,
+        timeout: float,
+        extra_args: tuple[str, ...],
+        cancel: CancelToken | None,
+    ) -> list[bytes]:
         processes: list[subprocess.Popen[bytes]] = []
         try:
             for _ in dot_texts:
