@@ -21,6 +21,7 @@ from graphviz_app.core.autograd.live import capture_live
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout.dot import to_dot
 from graphviz_app.core.layout.engine import GraphvizEngine, find_engine
+from graphviz_app.core.layout.svg import graph_svg
 from graphviz_app.io.export import write_atomic
 from graphviz_app.io.walkthrough import RecordedPass, walkthrough_html, write_walkthrough
 
@@ -57,8 +58,9 @@ class Walkthrough:
 
     @cached_property
     def svg(self) -> str:
-        """Graphviz's picture of the graph (one run, made when first asked for)."""
-        return self.engine.run(self.dot, "svg").decode("utf-8")
+        """The picture of the graph as ``draw()`` and the window lay it out (repeated
+        modules once per kind), made when first asked for."""
+        return graph_svg(self.graph, engine=self.engine)
 
     @cached_property
     def html(self) -> str:

@@ -23,6 +23,7 @@ from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.layout.dot import Marks, compute_layout, to_dot
 from graphviz_app.core.layout.engine import GraphvizEngine
 from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.layout.svg import to_svg
 from graphviz_app.core.runtime.threads import configure_torch_threads
 from graphviz_app.core.stepping.state import grad_marks
 from graphviz_app.io.export import STDOUT, format_for, write_atomic
@@ -167,6 +168,7 @@ def _style(args: argparse.Namespace, graph: AutogradGraph) -> GraphStyle:
 def _export_walkthrough(session: ModelSession, picture: PictureResult, folder: Path) -> int:
     backward = session.backward()
     recorded = RecordedPass(backward.graph, backward.trace, picture.model_name, picture.view)
-    files = write_walkthrough(folder, recorded, session.engine.run(picture.dot, "svg"))
+    svg = to_svg(picture.visible, picture.layout, picture.style)  # the export's own drawing
+    files = write_walkthrough(folder, recorded, svg)
     print(f"wrote {len(files) - 1} steps and {files[-1]} ({picture.engine})")
     return 0

@@ -81,3 +81,23 @@ def test_nothing_to_write_and_foreign_svg_are_clear_errors(recorded: RecordedPas
         walkthrough_html(empty, _svg(recorded.graph))
     with pytest.raises(ValueError, match="not written by Graphviz"):
         read_graph_svg('<svg xmlns="http://www.w3.org/2000/svg"></svg>')
+
+
+def test_the_apps_own_svg_gives_its_layouts_boxes_and_edge_ids(recorded: RecordedPass) -> None:
+    """The window's and draw()'s SVG (core/layout/svg.py: block layouts, rounded boxes
+    written with relative h/v/a commands) is the walk-through's base too: each node's
+    box is the layout's, and edges carry the DOT's ids that the steps' labels name."""
+    from graphviz_app.core.layout.dot import Marks
+    from graphviz_app.core.layout.style import GraphStyle
+    from graphviz_app.core.layout.svg import PT, picture_layout, to_svg
+
+    graph = recorded.graph
+    layout = picture_layout(graph, GraphStyle(), find_engine(), Marks())
+    base = read_graph_svg(to_svg(graph, layout))
+    for node in layout.nodes:
+        box = base.boxes[node.id]
+        assert (box.left + box.right) / 2 == pytest.approx(node.x * PT, abs=0.2)
+        assert (box.bottom - box.top) == pytest.approx(node.height * PT, abs=0.2)
+    assert set(base.anchors) == {edge_id(e) for e in graph.edges}
+    page = walkthrough_html(recorded, to_svg(graph, layout))
+    assert "gv-overlay" in page and all(f'"{e.id}"' in page for e in layout.edges)

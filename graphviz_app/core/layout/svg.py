@@ -206,7 +206,7 @@ def _edge(index: int, path: EdgePath, marked: bool) -> list[str]:
     color = HIGHLIGHT_COLOR if marked else EDGE_COLOR
     width = ' stroke-width="2.5"' if marked else ""
     out = [
-        f'<g id="edge{index}" class="edge">',
+        f"<g id={quoteattr(path.id or f'edge{index}')} class=\"edge\">",  # DOT's id, as Graphviz
         f"<title>{escape(path.source)}&#45;&gt;{escape(path.target)}</title>",
     ]
     if path.points:

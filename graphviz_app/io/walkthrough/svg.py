@@ -1,6 +1,7 @@
-"""Graphviz's own SVG of a graph, read once and marked step by step.
+"""A graph's SVG, read once and marked step by step.
 
-:func:`read_graph_svg` parses the SVG that Graphviz wrote for :func:`to_dot`'s text,
+:func:`read_graph_svg` parses the SVG of a graph: the app's own (``core/layout/svg.py``,
+the window's layout) or the one Graphviz wrote for :func:`to_dot`'s text (same structure),
 gives every node's group the node's id (``id="n3"``: findable, as its label text is),
 and notes where each node's box and each edge's middle are. :func:`marked_svg` then
 draws one step's :class:`Look` on a copy: fill, the orange border of the node being
@@ -33,6 +34,8 @@ BADGE_RADIUS = 8.0
 LABEL_SIZE = 9.0
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
 _SHAPES = ("path", "polygon", "ellipse")
+_COMMAND = re.compile(r"([MmLlHhVvCcSsQqTtAaZz])([^MmLlHhVvCcSsQqTtAaZz]*)")
+_ARGUMENTS = {"M": 2, "L": 2, "H": 1, "V": 1, "C": 6, "S": 4, "Q": 4, "T": 2, "A": 7, "Z": 0}
 
 
 def _tag(name: str) -> str:
@@ -67,7 +70,7 @@ class Look:
 
 @dataclass
 class GraphSvg:
-    """A parsed Graphviz SVG with node ids, boxes and edge midpoints."""
+    """A parsed graph SVG with node ids, boxes and edge midpoints."""
 
     root: ET.Element
     boxes: dict[str, Box] = field(default_factory=dict)
@@ -79,7 +82,8 @@ class GraphSvg:
 
 
 def read_graph_svg(svg: str | bytes) -> GraphSvg:
-    """Parse Graphviz's SVG; name node groups by node id; add an empty overlay group."""
+    """Parse a graph's SVG (Graphviz's structure); name node groups by node id; add an
+    empty overlay group."""
     root = ET.fromstring(svg.encode("utf-8") if isinstance(svg, str) else svg)
     graph = root.find(_tag("g"))
     if graph is None:
@@ -222,9 +226,44 @@ def _box(shape: ET.Element) -> Box:
         cx, cy = float(shape.get("cx", 0)), float(shape.get("cy", 0))
         rx, ry = float(shape.get("rx", 0)), float(shape.get("ry", 0))
         return Box(cx - rx, cy - ry, cx + rx, cy + ry)
-    points = list(_pairs(_numbers(shape.get("d") or shape.get("points") or "")))
+    d = shape.get("d")
+    points = _path_points(d) if d is not None else list(_pairs(_numbers(shape.get("points", ""))))
     xs, ys = [p[0] for p in points] or [0.0], [p[1] for p in points] or [0.0]
     return Box(min(xs), min(ys), max(xs), max(ys))
+
+
+def _path_points(d: str) -> list[tuple[float, float]]:
+    """Every point of a path, absolute: Graphviz writes ``M`` and ``C`` with absolute
+    pairs, the app's own SVG rounded boxes with relative ``h``, ``v`` and ``a``."""
+    x = y = 0.0
+    start = (0.0, 0.0)
+    points: list[tuple[float, float]] = []
+    for command, text in _COMMAND.findall(d):
+        upper, values = command.upper(), _numbers(text)
+        base = (x, y) if command.islower() else (0.0, 0.0)
+        size = _ARGUMENTS[upper]
+        chunks = (
+            [values[i : i + size] for i in range(0, len(values) - size + 1, size)] if size else []
+        )
+        for chunk in chunks:
+            x, y = _segment_end(upper, chunk, base, (x, y))
+            points.append((x, y))
+            base = (x, y) if command.islower() else base
+            start = (x, y) if upper == "M" and len(points) == 1 else start
+        if upper == "Z":
+            x, y = start
+    return points
+
+
+def _segment_end(
+    upper: str, chunk: list[float], base: tuple[float, float], at: tuple[float, float]
+) -> tuple[float, float]:
+    """Where one segment ends (control points lie inside a box's corners)."""
+    if upper == "H":
+        return chunk[0] + base[0], at[1]
+    if upper == "V":
+        return at[0], chunk[0] + base[1]
+    return chunk[-2] + base[0], chunk[-1] + base[1]
 
 
 def _numbers(text: str) -> list[float]:

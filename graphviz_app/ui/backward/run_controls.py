@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QMainWindow, QStatusBar
 
 from graphviz_app.core.layout.style import GraphStyle
+from graphviz_app.core.layout.svg import to_svg
 from graphviz_app.core.training.settings import TrainRecord, TrainSettings
 from graphviz_app.io.walkthrough import RecordedPass, write_walkthrough
 from graphviz_app.session import BackwardResult, PictureResult
@@ -159,10 +160,12 @@ class RunControls(QObject):
             )
             return
         recorded = RecordedPass(backward.graph, backward.trace, picture.model_name, picture.view)
-        dot, target = picture.dot, Path(folder)
+        target = Path(folder)
 
         def write(session: ModelSession) -> list[Path]:
-            return write_walkthrough(target, recorded, session.engine.run(dot, "svg"))
+            # The picture on screen, as laid out there: no Graphviz run, the same drawing.
+            svg = to_svg(picture.visible, picture.layout, picture.style)
+            return write_walkthrough(target, recorded, svg)
 
         window.controller.submit("Exporting the walk-through", write, self._on_walkthrough_written)
 
