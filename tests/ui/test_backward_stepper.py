@@ -236,3 +236,10 @@ def test_vector_jacobian_lesson_f6_then_right_shows_v_sent_on(qtbot, window: Mai
     qtbot.keyClick(window.view, Qt.Key.Key_Right)
     text = window.stepper_panel.chain_view.toPlainText()
     assert text.startswith("MulBackward0") and "sent to input 0 = [0, 1, 0]" in text
+
+
+def test_before_any_pass_the_chain_rule_box_says_what_it_will_show(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    panel = window.stepper_panel
+    assert panel.chain_view.toPlainText() == ""  # no pass yet
+    assert "chain rule" in panel.chain_view.placeholderText()
+    assert "Run backward (F6)" in panel.label.text()

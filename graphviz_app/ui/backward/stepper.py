@@ -73,6 +73,10 @@ class StepperPanel(QWidget):
         self.speed_label = QLabel("Speed")
         self.chain_view = QTextBrowser()
         self.chain_view.setMaximumHeight(120)  # a rule and its numbers; longer ones scroll
+        self.chain_view.setPlaceholderText(  # before any pass: say what will be here
+            "Each step's chain rule shows here: the gradient the node receives, its local "
+            "derivative, and what it sends to its inputs (or adds into .grad)."
+        )
         self._lay_out()
         self.set_step_count(0)
 
