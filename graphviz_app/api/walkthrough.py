@@ -47,7 +47,6 @@ class Walkthrough:
 
     graph: AutogradGraph
     trace: BackwardTrace
-    dot: str
     engine: GraphvizEngine
     title: str = "autograd graph"
 
@@ -55,6 +54,11 @@ class Walkthrough:
     def steps(self) -> tuple[BackwardStep, ...]:
         """The recorded steps, in the order the engine ran them."""
         return self.trace.steps
+
+    @cached_property
+    def dot(self) -> str:
+        """The DOT text of the graph (made when first asked for)."""
+        return to_dot(self.graph)
 
     @cached_property
     def svg(self) -> str:
@@ -121,7 +125,7 @@ def walkthrough(
     seeds = [gradient] if gradient is not None else None
     trace = record_backward(walk, seeds, retain_graph=retain_graph)
     title = type(model).__name__ if model is not None else "autograd graph"
-    return Walkthrough(graph, trace, to_dot(graph), find_engine(), title)
+    return Walkthrough(graph, trace, find_engine(), title)
 
 
 def _raise_torchs_scalar_error(root: torch.Tensor) -> None:

@@ -22,6 +22,7 @@ from graphviz_app.core.autograd.backward import BackwardTrace
 from graphviz_app.core.autograd.capture import capture_walk
 from graphviz_app.core.graph.records import AutogradGraph, TensorInfo
 from graphviz_app.core.graph.walk import AutogradWalk, walk_autograd
+from graphviz_app.core.layout.dot import NodeBox
 
 with warnings.catch_warnings():
     # torchviz 0.0.3 imports distutils' LooseVersion, which warns on Python >= 3.10.
@@ -291,3 +292,13 @@ _walk: dict[str, object] = {}
 exec(PLAIN_WALK, _walk)
 #: ``leaves_and_names(roots) -> (leaf tensors, sorted node class names)``.
 leaves_and_names = _walk["leaves_and_names"]
+
+
+def box_corners(box: NodeBox) -> tuple[float, float, float, float]:
+    """A laid-out node's (left, top, right, bottom) in scene pixels."""
+    return (
+        box.x - box.width / 2,
+        box.y - box.height / 2,
+        box.x + box.width / 2,
+        box.y + box.height / 2,
+    )

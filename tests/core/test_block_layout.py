@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 import torch
+from core_helpers import box_corners
 from large_models import ResNet, TinyGPT
 from torch import nn
 
@@ -48,20 +49,12 @@ def stack_graph(depth: int = 8) -> AutogradGraph:
 
 @pytest.fixture(autouse=True)
 def _no_cached_kinds() -> None:
-    block_layout._BLOCK_CACHE._items.clear()
+    block_layout.forget_block_kinds()
 
-
-def corners(box: NodeBox) -> tuple[float, float, float, float]:
-    return (
-        box.x - box.width / 2,
-        box.y - box.height / 2,
-        box.x + box.width / 2,
-        box.y + box.height / 2,
-    )
 
 
 def on_border(point: tuple[float, float], box: NodeBox, slack: float = 3.0) -> bool:
-    left, top, right, bottom = corners(box)
+    left, top, right, bottom = box_corners(box)
     inside = left - slack <= point[0] <= right + slack and top - slack <= point[1] <= bottom + slack
     near = min(
         abs(point[0] - left), abs(point[0] - right), abs(point[1] - top), abs(point[1] - bottom)
@@ -73,8 +66,8 @@ def assert_correct_layout(graph: AutogradGraph, layout: GraphLayout) -> None:
     boxes = {b.id: b for b in layout.nodes}
     assert [b.id for b in layout.nodes] == [n.id for n in graph.nodes]
     for a, b in itertools.combinations(layout.nodes, 2):
-        la, ta, ra, ba = corners(a)
-        lb, tb, rb, bb = corners(b)
+        la, ta, ra, ba = box_corners(a)
+        lb, tb, rb, bb = box_corners(b)
         assert ra <= lb or rb <= la or ba <= tb or bb <= ta, f"{a.id} overlaps {b.id}"
     clusters = {c.id: c.rect for c in layout.clusters}
     for node in graph.nodes:
@@ -82,7 +75,7 @@ def assert_correct_layout(graph: AutogradGraph, layout: GraphLayout) -> None:
         if module is None:
             continue
         left, top, width, height = clusters[cluster_id(module)]
-        x0, y0, x1, y1 = corners(boxes[node.id])
+        x0, y0, x1, y1 = box_corners(boxes[node.id])
         assert left <= x0 and x1 <= left + width and top <= y0 and y1 <= top + height, node.id
     assert len(layout.edges) == len(graph.edges)
     for edge, path in zip(graph.edges, layout.edges, strict=True):

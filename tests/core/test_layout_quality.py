@@ -38,7 +38,7 @@ ALONG_PX = 24.0  # ...for this long
 
 @pytest.fixture(autouse=True)
 def _no_cached_kinds() -> None:
-    block_layout._BLOCK_CACHE._items.clear()
+    block_layout.forget_block_kinds()
 
 
 def bezier(piece: tuple[Point, Point, Point, Point], t: float) -> Point:

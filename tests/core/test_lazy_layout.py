@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 import torch
+from core_helpers import box_corners
 from large_models import TinyGPT
 
 from graphviz_app.core.autograd.capture import CaptureOptions
@@ -13,7 +14,7 @@ from graphviz_app.core.autograd.forward import forward_and_capture
 from graphviz_app.core.graph.collapse import VisibleGraph, modules_at_depth, visible_graph
 from graphviz_app.core.graph.records import AutogradGraph
 from graphviz_app.core.graph.repeats import detect_repeats
-from graphviz_app.core.layout.dot import GraphLayout, NodeBox, box_module, cluster_id, edge_id
+from graphviz_app.core.layout.dot import GraphLayout, box_module, cluster_id, edge_id
 from graphviz_app.core.layout.engine import GraphvizEngine
 from graphviz_app.core.layout.lazy import SPLICE_LIMIT, LazyLayouter, Placed, splice_plan
 from graphviz_app.core.layout.style import GraphStyle
@@ -30,14 +31,6 @@ def gpt_graph() -> AutogradGraph:
     return forward_and_capture(model, (idx,), None, CaptureOptions(with_values=False)).graph
 
 
-def rect(box: NodeBox) -> tuple[float, float, float, float]:
-    return (
-        box.x - box.width / 2,
-        box.y - box.height / 2,
-        box.x + box.width / 2,
-        box.y + box.height / 2,
-    )
-
 
 def assert_sound(view: VisibleGraph, layout: GraphLayout) -> None:
     """Every drawn node and edge placed once, inside the bounds, boxes apart,
@@ -45,7 +38,7 @@ def assert_sound(view: VisibleGraph, layout: GraphLayout) -> None:
     graph = view.graph
     assert sorted(b.id for b in layout.nodes) == sorted(n.id for n in graph.nodes)
     assert sorted(e.id for e in layout.edges) == sorted(edge_id(e) for e in graph.edges)
-    boxes = {b.id: rect(b) for b in layout.nodes}
+    boxes = {b.id: box_corners(b) for b in layout.nodes}
     for a, b in itertools.combinations(boxes.values(), 2):
         assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
     for left, top, right, bottom in boxes.values():

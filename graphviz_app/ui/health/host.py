@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from PySide6.QtCore import QSettings, Qt, SignalInstance
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QStatusBar, QWidget
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QDockWidget
 
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.session import PictureResult
 from graphviz_app.ui.backward.stepper import BackwardStepper
+from graphviz_app.ui.common.host import DockHost
 from graphviz_app.ui.graph.scene import GraphScene
 from graphviz_app.ui.graph.view import GraphView
 from graphviz_app.ui.jobs.controller import SessionController
 
 
-class HealthHost(Protocol):
+class HealthHost(DockHost, Protocol):
     """What the Gradient health part uses of the window."""
 
     result: PictureResult | None
@@ -28,24 +29,3 @@ class HealthHost(Protocol):
     backward_dock: QDockWidget
     inspector_dock: QDockWidget
     settings: QSettings  # the thresholds last used are kept there
-
-    @property
-    def qt_window(self) -> QMainWindow:
-        """The window: its Run menu, toolbar and docks."""
-        ...
-
-    @property
-    def picture_shown(self) -> SignalInstance:
-        """Emitted once a picture is on screen."""
-        ...
-
-    @property
-    def status(self) -> QStatusBar:
-        """The status bar, for short messages."""
-        ...
-
-    def add_dock(
-        self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, width: int
-    ) -> QDockWidget:
-        """A dock listed in View > Panels."""
-        ...

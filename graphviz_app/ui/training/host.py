@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from PySide6.QtCore import Qt, SignalInstance
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QStatusBar, QWidget
+from PySide6.QtWidgets import QDockWidget
 
 from graphviz_app.core.layout.style import GraphStyle
 from graphviz_app.session import PictureResult
 from graphviz_app.ui.backward.run_controls import RunControls
+from graphviz_app.ui.common.host import DockHost
 from graphviz_app.ui.common.theme import ThemeManager
 from graphviz_app.ui.graph.scene import GraphScene
 from graphviz_app.ui.graph.view import GraphView
@@ -19,7 +19,7 @@ from graphviz_app.ui.jobs.controller import SessionController
 from graphviz_app.ui.panels.inspector import InspectorView
 
 
-class TrainingHost(Protocol):
+class TrainingHost(DockHost, Protocol):
     """What the Training dock uses of the window."""
 
     result: PictureResult | None
@@ -33,29 +33,8 @@ class TrainingHost(Protocol):
     backward_dock: QDockWidget
 
     @property
-    def qt_window(self) -> QMainWindow:
-        """The window: its docks and Run menu."""
-        ...
-
-    @property
-    def picture_shown(self) -> SignalInstance:
-        """Emitted once a picture is on screen."""
-        ...
-
-    @property
-    def status(self) -> QStatusBar:
-        """The status bar, for one line per step."""
-        ...
-
-    @property
     def themes(self) -> ThemeManager:
         """The window's theme (the plots follow it)."""
-        ...
-
-    def add_dock(
-        self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, width: int
-    ) -> QDockWidget:
-        """A dock listed in View > Panels."""
         ...
 
     def show_error(self, summary: str, details: str) -> None:
